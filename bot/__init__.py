@@ -1,0 +1,1 @@
+"""videobot: a Discord bot for video-generation jobs on any OpenAI Videos API provider."""

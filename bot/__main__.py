@@ -1,0 +1,97 @@
+"""`videobot run | simulator | check`: the program's entry points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.backend import open_api
+from bot.config import Settings, SettingsError, load_settings
+from bot.simulator import SimulatorConfig, run
+from bot.videoapi.probe import probe
+
+log = logging.getLogger("videobot")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; the tracker alone would drown the log.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+async def _check(settings: Settings) -> int:
+    async with open_api(settings) as client:
+        print(f"provider: {client.base_url}")
+        results = await probe(client)
+    width = max(len(op.value) for op in results)
+    failed = False
+    for op, result in results.items():
+        line = f"  {op.value:<{width}}  {result.status}"
+        if result.reason and result.status != "supported":
+            line += f" ({result.reason})"
+        failed = failed or result.status == "error"
+        print(line)
+    unsupported = [op.value for op, r in results.items() if r.status == "unsupported"]
+    print(f"unsupported: {', '.join(unsupported) if unsupported else 'none'}")
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videobot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the Discord bot")
+    simulator = commands.add_parser("simulator", help="serve the Videos API simulator")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8089)
+    simulator.add_argument(
+        "--job-seconds", type=float, default=None, help="how long a job takes to complete"
+    )
+    simulator.add_argument("--api-key", default=None, help="require this bearer key")
+    simulator.add_argument(
+        "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
+    )
+    commands.add_parser("check", help="validate settings and probe which operations the API has")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _setup_logging(settings.log_level)
+        if args.command == "run":
+            settings.require_discord_token()
+            from bot.app import StartupError, run_bot  # discord.py loads only for `run`
+
+            try:
+                asyncio.run(run_bot(settings))
+            except StartupError as exc:
+                print(f"videobot: {exc}", file=sys.stderr)
+                return 1
+            return 0
+        if args.command == "simulator":
+            config = SimulatorConfig(
+                profile=settings.profile(),
+                job_seconds=args.job_seconds or settings.simulator_job_seconds,
+                api_key=args.api_key,
+                big_assets=args.big_assets,
+            )
+            run(args.host, args.port, config)
+            return 0
+        return asyncio.run(_check(settings))
+    except SettingsError as exc:
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Which Videos API the bot talks to: the configured provider, or the simulator on loopback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.simulator import SimulatorConfig, serve
+from bot.videoapi.client import VideoClient
+
+log = logging.getLogger("videobot")
+
+
+@asynccontextmanager
+async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
+    """The configured API, or the built-in simulator on loopback when no key is set."""
+    if settings.uses_simulator:
+        config = SimulatorConfig(
+            job_seconds=settings.simulator_job_seconds, profile=settings.profile()
+        )
+        async with serve(
+            config, host=settings.simulator_host, port=settings.simulator_port
+        ) as base_url:
+            log.warning(
+                "OPENAI_API_KEY is not set: using the BUILT-IN SIMULATOR at %s "
+                "(fake videos, no cost). Set OPENAI_API_KEY to use a real provider.",
+                base_url,
+            )
+            async with VideoClient(base_url, None, profile=settings.profile()) as client:
+                yield client
+    else:
+        async with VideoClient(
+            settings.openai_base_url, settings.openai_api_key, profile=settings.profile()
+        ) as client:
+            yield client

@@ -1,0 +1,149 @@
+"""Settings, read once in main() from the environment and `.env`, then passed where needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.videoapi.profile import ProviderProfile
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+CommaList = Annotated[tuple[str, ...] | None, NoDecode]
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        items = tuple(part.strip() for part in value.split(",") if part.strip())
+        return items or None
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = OPENAI_DEFAULT_BASE_URL
+    database_path: Path = Path("data/videobot.sqlite3")
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    log_level: str = "INFO"
+
+    # Seconds between refreshes while jobs run; the provider's poll hint wins when it gives one.
+    poll_interval: float = Field(default=5.0, gt=0, le=300)
+    job_deadline_minutes: float = Field(default=45.0, gt=0)
+    max_concurrent_jobs_per_user: int = Field(default=2, ge=1, le=50)
+    extend_emoji: str = "⏩"
+    extend_default_prompt: str = "Continue the scene naturally."
+
+    provider_models: CommaList = None
+    provider_sizes: CommaList = None
+    provider_seconds: CommaList = None
+    provider_extend_seconds: CommaList = None
+    # One price for every model ("0.10"), or per model ("sora-2=0.10,sora-2-pro=0.30").
+    provider_price_per_second: Annotated[str | None, NoDecode] = None
+
+    # The built-in simulator, used when no API key is set.
+    simulator_host: str = "127.0.0.1"
+    simulator_port: int = Field(default=0, ge=0, le=65535)
+    simulator_job_seconds: float = Field(default=20.0, gt=0)
+
+    _split_lists = field_validator(
+        "provider_models",
+        "provider_sizes",
+        "provider_seconds",
+        "provider_extend_seconds",
+        mode="before",
+    )(_split)
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("provider_price_per_second")
+    @classmethod
+    def _prices(cls, value: str | None) -> str | None:
+        if value is not None:
+            _parse_prices(value)
+        return value
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self.openai_api_key is None
+
+    def profile(self) -> ProviderProfile:
+        overrides: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("models", self.provider_models),
+                ("sizes", self.provider_sizes),
+                ("seconds", self.provider_seconds),
+                ("extend_seconds", self.provider_extend_seconds),
+            )
+            if value is not None
+        }
+        if self.provider_price_per_second is not None:
+            default, per_model = _parse_prices(self.provider_price_per_second)
+            overrides["price_per_second"] = per_model
+            if default is not None:
+                overrides["default_price_per_second"] = default
+        return ProviderProfile.model_validate(overrides)
+
+    def require_discord_token(self) -> SecretStr:
+        if self.discord_token is None or not self.discord_token.get_secret_value().strip():
+            raise SettingsError(
+                "DISCORD_TOKEN is not set: put the bot token in .env or the environment"
+            )
+        return self.discord_token
+
+
+def _parse_prices(text: str) -> tuple[float | None, dict[str, float]]:
+    default: float | None = None
+    per_model: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, price_text = part.rpartition("=")
+        try:
+            price = float(price_text)
+        except ValueError:
+            raise ValueError(f"{price_text!r} is not a number") from None
+        if price < 0:
+            raise ValueError("a price cannot be negative")
+        if sep:
+            per_model[name.strip()] = price
+        else:
+            default = price
+    return default, per_model
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("; ".join(lines)) from None

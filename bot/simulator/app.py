@@ -1,0 +1,51 @@
+"""The aiohttp application serving the whole Videos API contract under /v1."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.simulator.config import SimulatorConfig
+from bot.simulator.handlers import Handlers
+from bot.simulator.media import MediaCache, shared_cache
+from bot.simulator.middleware import add_request_id, gateway
+from bot.simulator.state import SimulatorState
+from bot.videoapi.models import Operation
+
+STATE_KEY = web.AppKey("simulator_state", SimulatorState)
+API_PREFIX = "/v1"
+# Uploaded clips for edits, extensions and characters can be large; aiohttp's default is 1 MiB.
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+
+
+def make_app(
+    config: SimulatorConfig | None = None, *, media: MediaCache | None = None
+) -> web.Application:
+    state = SimulatorState(config or SimulatorConfig())
+    handlers = Handlers(state, media or shared_cache())
+    app = web.Application(middlewares=[gateway(state)], client_max_size=MAX_UPLOAD_BYTES)
+    app[STATE_KEY] = state
+    app.on_response_prepare.append(add_request_id)
+    videos = f"{API_PREFIX}/videos"
+    # Fixed paths before `{video_id}`, so /videos/edits is never read as a video id. Each route
+    # is named by its operation, which is how the middleware counts, disables and guards it.
+    app.add_routes(
+        [
+            web.post(videos, handlers.create, name=Operation.CREATE),
+            web.get(videos, handlers.list_videos, name=Operation.LIST),
+            web.post(f"{videos}/edits", handlers.edit, name=Operation.EDIT),
+            web.post(f"{videos}/extensions", handlers.extend, name=Operation.EXTEND),
+            web.post(
+                f"{videos}/characters", handlers.create_character, name=Operation.CREATE_CHARACTER
+            ),
+            web.get(
+                f"{videos}/characters/{{character_id}}",
+                handlers.get_character,
+                name=Operation.GET_CHARACTER,
+            ),
+            web.get(f"{videos}/{{video_id}}", handlers.retrieve, name=Operation.RETRIEVE),
+            web.delete(f"{videos}/{{video_id}}", handlers.delete, name=Operation.DELETE),
+            web.post(f"{videos}/{{video_id}}/remix", handlers.remix, name=Operation.REMIX),
+            web.get(f"{videos}/{{video_id}}/content", handlers.download, name=Operation.DOWNLOAD),
+        ]
+    )
+    return app

@@ -1,0 +1,39 @@
+"""Everything that shapes the simulator's behaviour: timing, the provider profile, faults."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.simulator.clock import Clock
+from bot.videoapi.models import Operation
+from bot.videoapi.profile import ProviderProfile
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class SimulatorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # How long a job takes from creation to its final status, and the share of it spent queued.
+    job_seconds: float = Field(default=6.0, ge=0)
+    queued_fraction: float = Field(default=0.2, ge=0, le=1)
+    profile: ProviderProfile = Field(default_factory=ProviderProfile)
+    # None accepts any key or none; otherwise only `Authorization: Bearer <api_key>` passes.
+    api_key: str | None = Field(default=None, repr=False)
+
+    # Faults, drawn per request (429, 500) or per job (moderation) from a seeded generator.
+    rate_429: Probability = 0.0
+    retry_after_seconds: float = Field(default=1.0, ge=0)
+    rate_500: Probability = 0.0
+    rate_moderation_failure: Probability = 0.0
+    latency_ms: int = Field(default=0, ge=0)
+    # Pads the MP4 past Discord's default 10 MiB upload limit.
+    big_assets: bool = False
+    poll_after_ms: int | None = Field(default=None, ge=0)
+    # Routes answered as a gateway without them would: 404 with a plain-text body.
+    disabled_operations: frozenset[Operation] = frozenset()
+    seed: int = 0
+    clock: Clock = time.time

@@ -1,0 +1,23 @@
+"""SQLite storage: one connection, numbered migrations, repositories returning typed rows.
+
+Knows nothing of Discord objects or HTTP.
+"""
+
+from bot.storage.characters import CharacterRepository, CharacterRow
+from bot.storage.db import Database
+from bot.storage.guilds import GuildRepository, GuildSettings
+from bot.storage.migrate import DatabaseTooNewError, MigrationError
+from bot.storage.videos import VideoKind, VideoRepository, VideoRow
+
+__all__ = [
+    "CharacterRepository",
+    "CharacterRow",
+    "Database",
+    "DatabaseTooNewError",
+    "GuildRepository",
+    "GuildSettings",
+    "MigrationError",
+    "VideoKind",
+    "VideoRepository",
+    "VideoRow",
+]

@@ -1,0 +1,271 @@
+"""Video jobs: who asked for what, where, how far each has got, and who may see it."""
+
+# SQL here is composed from constants only; every value goes in as a `?` parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from typing import Literal
+
+from bot.storage.db import Database, column_list, insert_sql
+from bot.videoapi.models import FINISHED_STATUSES, Video, VideoStatus
+
+VideoKind = Literal["create", "remix", "extend", "edit"]
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRow:
+    id: str
+    owner_id: int
+    guild_id: int | None
+    channel_id: int
+    status_message_id: int | None
+    kind: VideoKind
+    parent_id: str | None
+    prompt: str
+    model: str
+    size: str
+    seconds: str
+    status: VideoStatus
+    progress: int
+    error_code: str | None
+    error_message: str | None
+    cost: float
+    created_at: int
+    updated_at: float
+    completed_at: int | None
+    expires_at: int | None
+    delivered_at: float | None
+    deleted_at: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+_COLUMNS = column_list(VideoRow)
+_INSERT = insert_sql("videos", VideoRow)
+_SELECT = f"SELECT {_COLUMNS} FROM videos"
+_UNFINISHED = "status IN ('queued', 'in_progress')"
+
+# DESIGN "Ownership and scope": the owner sees a video everywhere, members of the guild where it
+# was made see it there. Params: viewer id, guild id (None in a DM, which matches no row).
+_VISIBLE = "deleted_at IS NULL AND (owner_id = ? OR guild_id = ?)"
+# Optional filters pass each value twice: `? IS NULL` switches the filter off.
+_FILTERED = (
+    f"{_VISIBLE} AND (? IS NULL OR owner_id = ?) AND (? IS NULL OR status = ?)"
+    " AND (? IS NULL OR prompt LIKE ? ESCAPE '\\')"
+)
+
+_GET = f"{_SELECT} WHERE id = ?"
+_GET_VISIBLE = f"{_SELECT} WHERE id = ? AND {_VISIBLE}"
+_LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+_COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
+# Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
+# finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".
+_PENDING = f"{_SELECT} WHERE delivered_at IS NULL AND deleted_at IS NULL ORDER BY created_at, id"
+_COUNT_UNFINISHED = (
+    f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_UNFINISHED} AND deleted_at IS NULL"
+)
+_SET_STATUS_MESSAGE = (
+    "UPDATE videos SET channel_id = ?, status_message_id = ?, updated_at = ? WHERE id = ?"
+)
+_REFRESH = (
+    "UPDATE videos SET status = ?, progress = ?, error_code = ?, error_message = ?,"
+    " completed_at = ?, expires_at = ?, updated_at = ? WHERE id = ?"
+)
+_MARK_FAILED = (
+    "UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?"
+    f" WHERE id = ? AND {_UNFINISHED}"
+)
+_MARK_DELIVERED = (
+    "UPDATE videos SET delivered_at = ?, updated_at = ?"
+    " WHERE id = ? AND delivered_at IS NULL AND status IN ('completed', 'failed')"
+)
+_MARK_DELETED = (
+    "UPDATE videos SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+)
+
+# How far along a job is; finished states are terminal.
+_STAGE: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
+
+
+def _row(row: sqlite3.Row) -> VideoRow:
+    return VideoRow(*row)
+
+
+def _like_substring(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class VideoRepository:
+    def __init__(self, db: Database, *, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def insert(
+        self,
+        video: Video,
+        *,
+        owner_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        kind: VideoKind,
+        prompt: str,
+        parent_id: str | None = None,
+        cost: float = 0.0,
+    ) -> VideoRow:
+        """Record a job the API just accepted.
+
+        `prompt` is what the user asked for; providers need not echo it in `video.prompt`.
+        """
+        error = video.error
+        row = VideoRow(
+            id=video.id,
+            owner_id=owner_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            status_message_id=None,
+            kind=kind,
+            parent_id=parent_id,
+            prompt=prompt,
+            model=video.model,
+            size=video.size,
+            seconds=video.seconds,
+            status=video.status,
+            progress=video.progress,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            cost=cost,
+            created_at=video.created_at,
+            updated_at=self._clock(),
+            completed_at=video.completed_at,
+            expires_at=video.expires_at,
+            delivered_at=None,
+            deleted_at=None,
+        )
+        await self._db.execute(_INSERT, astuple(row))
+        return row
+
+    async def get(self, video_id: str) -> VideoRow | None:
+        """Any row, whoever owns it: for the tracker and delivery, never for a user's request."""
+        row = await self._db.fetch_one(_GET, (video_id,))
+        return _row(row) if row else None
+
+    async def visible(self, video_id: str, user_id: int, guild_id: int | None) -> VideoRow | None:
+        """The video if `user_id`, acting in `guild_id` (None in a DM), may see it.
+
+        Unknown, deleted and out-of-scope ids all give None, so a caller cannot tell them apart.
+        """
+        row = await self._db.fetch_one(_GET_VISIBLE, (video_id, user_id, guild_id))
+        return _row(row) if row else None
+
+    async def list_visible(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        *,
+        owner_id: int | None = None,
+        status: VideoStatus | None = None,
+        text: str | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> list[VideoRow]:
+        """Videos `user_id` may see in `guild_id`, newest first: the library and autocomplete.
+
+        Optionally only those of `owner_id`, in `status`, or whose prompt contains `text`.
+        """
+        params = (*_filter_params(user_id, guild_id, owner_id, status, text), limit, offset)
+        return [_row(row) for row in await self._db.fetch_all(_LIST_VISIBLE, params)]
+
+    async def count_visible(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        *,
+        owner_id: int | None = None,
+        status: VideoStatus | None = None,
+        text: str | None = None,
+    ) -> int:
+        """How many rows `list_visible` with the same filters would page through."""
+        params = _filter_params(user_id, guild_id, owner_id, status, text)
+        return await self._count(_COUNT_VISIBLE, params)
+
+    async def pending(self) -> list[VideoRow]:
+        """Every job not yet delivered (unfinished ones included) and not deleted, oldest first."""
+        return [_row(row) for row in await self._db.fetch_all(_PENDING)]
+
+    async def count_unfinished_for_owner(self, owner_id: int) -> int:
+        return await self._count(_COUNT_UNFINISHED, (owner_id,))
+
+    async def set_status_message(self, video_id: str, channel_id: int, message_id: int) -> None:
+        """Where the job's status card now is (a reposted card may be in another channel)."""
+        await self._db.execute(
+            _SET_STATUS_MESSAGE, (channel_id, message_id, self._clock(), video_id)
+        )
+
+    async def apply_refresh(self, video: Video) -> bool:
+        """Store what the API now says about a job; True when its status card would change.
+
+        A job only moves forward: an answer older than what is stored (a late poll, a webhook
+        out of order) is ignored, and a finished job is never reopened.
+        """
+        error = video.error
+        error_code = error.code if error else None
+        error_message = error.message if error else None
+        async with self._db.transaction():
+            row = await self.get(video.id)
+            if row is None or row.finished:
+                return False
+            if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
+                return False
+            shown = (video.status, video.progress, error_code, error_message)
+            stored = (*shown, video.completed_at, video.expires_at)
+            old_shown = (row.status, row.progress, row.error_code, row.error_message)
+            if stored == (*old_shown, row.completed_at, row.expires_at):
+                return False
+            await self._db.execute(_REFRESH, (*stored, self._clock(), video.id))
+            return shown != old_shown
+
+    async def mark_failed(self, video_id: str, code: str, message: str) -> bool:
+        """Fail an unfinished job for a reason of the bot's own; False if it had finished."""
+        return await self._db.execute(_MARK_FAILED, (code, message, self._clock(), video_id)) == 1
+
+    async def mark_delivered(self, video_id: str) -> bool:
+        """Record that a finished job's result was posted.
+
+        True only for the one call that recorded it, however many race: delivery's exactly-once.
+        """
+        now = self._clock()
+        return await self._db.execute(_MARK_DELIVERED, (now, now, video_id)) == 1
+
+    async def mark_deleted(self, video_id: str) -> bool:
+        """Soft delete: the row keeps lineage and spend, but no one sees it.
+
+        True if this call deleted it.
+        """
+        now = self._clock()
+        return await self._db.execute(_MARK_DELETED, (now, now, video_id)) == 1
+
+    async def _count(self, sql: str, params: tuple[object, ...]) -> int:
+        row = await self._db.fetch_one(sql, params)
+        assert row is not None  # COUNT(*) always answers
+        return int(row[0])
+
+
+def _filter_params(
+    user_id: int,
+    guild_id: int | None,
+    owner_id: int | None,
+    status: VideoStatus | None,
+    text: str | None,
+) -> tuple[object, ...]:
+    pattern = None if text is None else _like_substring(text)
+    return (user_id, guild_id, owner_id, owner_id, status, status, pattern, pattern)

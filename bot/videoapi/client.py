@@ -1,0 +1,410 @@
+"""The async client of the OpenAI Videos API contract: one method per operation.
+
+Inputs are checked against the provider profile before anything is sent; answers become the
+models of `models.py` or the errors of `errors.py`; media are streamed, never held in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from bot.videoapi.capabilities import Capabilities, route_answered, route_missing
+from bot.videoapi.errors import (
+    InvalidParameterError,
+    UnsupportedOperationError,
+    VideoAPIError,
+    error_class_for,
+)
+from bot.videoapi.files import save_atomically
+from bot.videoapi.models import (
+    APIModel,
+    Character,
+    ContentVariant,
+    DeletedVideo,
+    ImageReference,
+    ListOrder,
+    Operation,
+    Upload,
+    Video,
+    VideoPage,
+)
+from bot.videoapi.profile import ProviderProfile, check_character_name, check_prompt
+from bot.videoapi.retry import Backoff, should_retry_error, should_retry_status
+from bot.videoapi.wire import (
+    JSONObject,
+    Multipart,
+    RequestBody,
+    api_error,
+    connection_error,
+    json_or_none,
+    multipart_parts,
+    read_capped,
+    response_meta,
+)
+
+log = logging.getLogger(__name__)
+
+Model = TypeVar("Model", bound=APIModel)
+
+LIST_LIMIT_MAX = 100
+ERROR_TEXT_LIMIT = 500
+DOWNLOAD_CHUNK = 1 << 20
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    body: RequestBody | None = None
+    params: Mapping[str, str | int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    path: Path
+    content_type: str | None
+    size: int
+
+
+class ContentStream:
+    """A media asset being received: its type, its announced length, and its bytes."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.content_type: str | None = response.headers.get("content-type")
+        length = response.headers.get("content-length", "")
+        # A compressed body's length is not the length of the bytes handed out.
+        encoded = "content-encoding" in response.headers
+        self.content_length: int | None = int(length) if length.isdigit() and not encoded else None
+
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.RequestError as exc:
+            raise connection_error(exc) from exc
+
+
+class VideoClient:
+    """One provider, one connection pool, and what has been learned of its capabilities."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | None,
+        *,
+        profile: ProviderProfile | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        backoff: Backoff | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.profile = profile or ProviderProfile()
+        self.capabilities = Capabilities()
+        self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
+        self._max_retries = max_retries
+        self._backoff = backoff or Backoff()
+        headers = {}
+        if self._api_key is not None:
+            headers["Authorization"] = f"Bearer {self._api_key.get_secret_value()}"
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def supports(self, operation: Operation) -> bool | None:
+        """True or False once the provider's answers have shown it; None until then."""
+        return self.capabilities.supports(operation)
+
+    @property
+    def unsupported(self) -> frozenset[Operation]:
+        return self.capabilities.unsupported
+
+    # The ten operations.
+
+    async def create(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        size: str | None = None,
+        seconds: str | int | None = None,
+        input_reference: ImageReference | Upload | None = None,
+    ) -> Video:
+        text = check_prompt(prompt)
+        chosen = self.profile.check_model(model)
+        fields = {
+            "prompt": text,
+            "model": chosen,
+            "size": self.profile.check_size(chosen, size),
+            "seconds": self.profile.check_seconds(chosen, seconds),
+        }
+        if isinstance(input_reference, Upload):
+            body: RequestBody = Multipart(fields, {"input_reference": input_reference})
+        else:
+            json_body: JSONObject = {**fields}
+            if input_reference is not None:
+                json_body["input_reference"] = input_reference.model_dump(exclude_none=True)
+            body = json_body
+        return await self._call(Video, Operation.CREATE, _Request("POST", "/videos", body))
+
+    async def edit(self, video: str | Upload, prompt: str) -> Video:
+        body = _with_video(video, {"prompt": check_prompt(prompt)})
+        return await self._call(Video, Operation.EDIT, _Request("POST", "/videos/edits", body))
+
+    async def extend(self, video: str | Upload, prompt: str, seconds: str | int) -> Video:
+        fields = {
+            "prompt": check_prompt(prompt),
+            # The allowed extension lengths are the same for every model.
+            "seconds": self.profile.check_seconds(self.profile.default_model, seconds, extend=True),
+        }
+        request = _Request("POST", "/videos/extensions", _with_video(video, fields))
+        return await self._call(Video, Operation.EXTEND, request)
+
+    async def remix(self, video_id: str, prompt: str) -> Video:
+        path = f"/videos/{_segment('video_id', video_id)}/remix"
+        request = _Request("POST", path, {"prompt": check_prompt(prompt)})
+        return await self._call(Video, Operation.REMIX, request)
+
+    async def create_character(self, name: str, video: Upload) -> Character:
+        body = Multipart({"name": check_character_name(name)}, {"video": video})
+        request = _Request("POST", "/videos/characters", body)
+        return await self._call(Character, Operation.CREATE_CHARACTER, request)
+
+    async def get_character(self, character_id: str) -> Character:
+        path = f"/videos/characters/{_segment('character_id', character_id)}"
+        return await self._call(Character, Operation.GET_CHARACTER, _Request("GET", path))
+
+    async def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: ListOrder | None = None,
+    ) -> VideoPage:
+        if limit is not None and not 0 <= limit <= LIST_LIMIT_MAX:
+            raise InvalidParameterError(
+                "limit", f"limit must be between 0 and {LIST_LIMIT_MAX}, not {limit}"
+            )
+        given = {"after": after, "limit": limit, "order": order}
+        params = {name: value for name, value in given.items() if value is not None}
+        request = _Request("GET", "/videos", params=params)
+        return await self._call(VideoPage, Operation.LIST, request)
+
+    async def retrieve(self, video_id: str) -> Video:
+        path = f"/videos/{_segment('video_id', video_id)}"
+        return await self._call(Video, Operation.RETRIEVE, _Request("GET", path))
+
+    async def delete(self, video_id: str) -> DeletedVideo:
+        path = f"/videos/{_segment('video_id', video_id)}"
+        return await self._call(DeletedVideo, Operation.DELETE, _Request("DELETE", path))
+
+    @asynccontextmanager
+    async def stream(
+        self, video_id: str, *, variant: ContentVariant = "video"
+    ) -> AsyncIterator[ContentStream]:
+        """Open a video's media; the connection is released when the block ends."""
+        path = f"/videos/{_segment('video_id', video_id)}/content"
+        request = _Request("GET", path, params={"variant": variant})
+        response = await self._exchange(Operation.DOWNLOAD, request, stream=True)
+        try:
+            yield ContentStream(response)
+        finally:
+            await response.aclose()
+
+    async def download(
+        self, video_id: str, dest: Path, *, variant: ContentVariant = "video"
+    ) -> DownloadResult:
+        """Save a video's media to `dest`, which exists only once every byte has arrived."""
+        async with self.stream(video_id, variant=variant) as content:
+            size = await save_atomically(content.aiter_bytes(DOWNLOAD_CHUNK), dest)
+            return DownloadResult(dest, content.content_type, size)
+
+    # The HTTP layer.
+
+    async def request(
+        self,
+        operation: Operation,
+        method: str,
+        path: str,
+        *,
+        body: RequestBody | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        """Send a request exactly as given: retried and classified, but with no input checks.
+
+        For callers that must send what the operations refuse to, like the capability probe.
+        The response body has been read.
+        """
+        return await self._exchange(operation, _Request(method, path, body, params), stream=False)
+
+    async def _call(self, model: type[Model], operation: Operation, request: _Request) -> Model:
+        response = await self._exchange(operation, request, stream=False)
+        try:
+            parsed = model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise VideoAPIError(
+                f"the provider's answer to {operation.value} is not a valid {model.__name__}",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from exc
+        parsed._meta = response_meta(response)
+        return parsed
+
+    async def _exchange(
+        self, operation: Operation, request: _Request, *, stream: bool
+    ) -> httpx.Response:
+        """Send with retries; return a successful response, open only when `stream` is set."""
+        if self.capabilities.supports(operation) is False:
+            raise UnsupportedOperationError(operation)
+        retry = 0
+        while True:
+            try:
+                response, error_body = await self._attempt(request, stream=stream)
+            except httpx.RequestError as exc:
+                if retry >= self._max_retries or not should_retry_error(request.method, exc):
+                    raise connection_error(exc) from exc
+                await self._pause(operation, retry, type(exc).__name__, None)
+            else:
+                status = response.status_code
+                if response.is_success:
+                    self._learn(operation, status, api_error_body=False)
+                    return response
+                if retry >= self._max_retries or not should_retry_status(request.method, status):
+                    raise self._status_error(operation, response, error_body)
+                await self._pause(operation, retry, f"status {status}", response.headers)
+            retry += 1
+
+    async def _attempt(self, request: _Request, *, stream: bool) -> tuple[httpx.Response, bytes]:
+        """One try. Bodies are read here, so a connection lost mid-body fails this try."""
+        with ExitStack() as files:
+            response = await self._http.send(
+                self._build(request, files),
+                stream=True,
+                # Media may live behind a redirect to storage; httpx drops the key on a
+                # change of origin. A POST is never replayed somewhere else.
+                follow_redirects=request.method == "GET",
+            )
+        log.debug(
+            "%s %s -> %d (request %s)",
+            request.method,
+            request.path,
+            response.status_code,
+            response.headers.get("x-request-id"),
+        )
+        if response.is_success and stream:
+            return response, b""
+        try:
+            if response.is_success:
+                await response.aread()
+                return response, b""
+            return response, await read_capped(response)
+        finally:
+            await response.aclose()
+
+    def _build(self, request: _Request, files: ExitStack) -> httpx.Request:
+        body = request.body
+        if isinstance(body, Multipart):
+            parts = multipart_parts(body, files)
+            return self._http.build_request(
+                request.method, request.path, params=request.params, files=parts
+            )
+        return self._http.build_request(
+            request.method, request.path, params=request.params, json=body
+        )
+
+    async def _pause(
+        self, operation: Operation, retry: int, reason: str, headers: httpx.Headers | None
+    ) -> None:
+        delay = self._backoff.delay(retry, headers)
+        log.warning(
+            "video API %s failed (%s); retry %d of %d in %.2f s",
+            operation.value,
+            reason,
+            retry + 1,
+            self._max_retries,
+            delay,
+        )
+        await self._backoff.sleep(delay)
+
+    def _status_error(
+        self, operation: Operation, response: httpx.Response, raw: bytes
+    ) -> VideoAPIError:
+        status = response.status_code
+        text = self._redact(raw.decode("utf-8", errors="replace"))
+        payload = json_or_none(text)
+        details = api_error(payload)
+        self._learn(operation, status, api_error_body=details is not None)
+        if route_missing(operation, status, api_error_body=details is not None):
+            return UnsupportedOperationError(operation, status=status)
+        details = details or {}
+        message = details.get("message") or text.strip()[:ERROR_TEXT_LIMIT]
+        code = details.get("code")
+        return error_class_for(status)(
+            str(message or f"HTTP {status} {response.reason_phrase}"),
+            status=status,
+            request_id=response.headers.get("x-request-id"),
+            code=None if code is None else str(code),
+            body=text if payload is None else payload,
+        )
+
+    def _learn(self, operation: Operation, status: int, *, api_error_body: bool) -> None:
+        if route_missing(operation, status, api_error_body=api_error_body):
+            self.capabilities.record(operation, served=False)
+        elif route_answered(operation, status, api_error_body=api_error_body):
+            self.capabilities.record(operation, served=True)
+
+    def _redact(self, text: str) -> str:
+        """Servers sometimes echo the key in an error; it must not travel further."""
+        if self._api_key is None:
+            return text
+        return text.replace(self._api_key.get_secret_value(), REDACTED)
+
+
+def _segment(name: str, value: str) -> str:
+    """An id as one path segment: never empty, never able to reach another route."""
+    return quote(_check_id(name, value), safe="")
+
+
+def _check_id(name: str, value: str) -> str:
+    if not value.strip():
+        raise InvalidParameterError(name, f"{name} must not be empty")
+    return value
+
+
+def _with_video(video: str | Upload, fields: dict[str, str]) -> RequestBody:
+    """Edit and extend name their source by id (JSON) or send it (multipart)."""
+    if isinstance(video, Upload):
+        return Multipart(fields, {"video": video})
+    return {"video": {"id": _check_id("video", video)}, **fields}

@@ -1,0 +1,118 @@
+"""Typed mirrors of the Videos API's objects and of the inputs the client sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
+ContentVariant = Literal["video", "thumbnail", "spritesheet"]
+ListOrder = Literal["asc", "desc"]
+
+FINISHED_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
+
+
+class Operation(StrEnum):
+    """The contract's ten operations; a provider may lack any of them."""
+
+    CREATE = "create"
+    EDIT = "edit"
+    EXTEND = "extend"
+    REMIX = "remix"
+    CREATE_CHARACTER = "create_character"
+    GET_CHARACTER = "get_character"
+    LIST = "list"
+    RETRIEVE = "retrieve"
+    DELETE = "delete"
+    DOWNLOAD = "download"
+
+
+class ResponseMeta(BaseModel):
+    """What the HTTP response said besides its body."""
+
+    request_id: str | None = None
+    poll_after_ms: int | None = None
+
+
+class APIModel(BaseModel):
+    # Providers add fields of their own; keep them rather than fail.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    _meta: ResponseMeta = PrivateAttr(default_factory=ResponseMeta)
+
+    @property
+    def meta(self) -> ResponseMeta:
+        return self._meta
+
+
+class VideoError(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    code: str
+    message: str
+
+
+class Video(APIModel):
+    id: str
+    object: Literal["video"] = "video"
+    model: str
+    status: VideoStatus
+    progress: int = 0
+    created_at: int
+    completed_at: int | None = None
+    expires_at: int | None = None
+    prompt: str | None = None
+    size: str
+    seconds: str
+    remixed_from_video_id: str | None = None
+    error: VideoError | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+class VideoPage(APIModel):
+    object: Literal["list"] = "list"
+    data: list[Video]
+    first_id: str | None = None
+    last_id: str | None = None
+    has_more: bool = False
+
+
+class DeletedVideo(APIModel):
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool
+    id: str
+
+
+class Character(APIModel):
+    id: str | None = None
+    name: str | None = None
+    created_at: int
+
+
+class ImageReference(BaseModel):
+    """A reference image given by URL (or data URL) or by an uploaded file's id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    image_url: str | None = None
+    file_id: str | None = None
+
+    def model_post_init(self, __context: object) -> None:
+        if (self.image_url is None) == (self.file_id is None):
+            raise ValueError("give exactly one of image_url or file_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent as a multipart part: bytes in memory, or a path streamed from disk."""
+
+    filename: str
+    content_type: str
+    data: bytes | Path

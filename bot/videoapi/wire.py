@@ -1,0 +1,90 @@
+"""How requests and answers look on the wire: multipart parts, error bodies, response headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import httpx
+
+from bot.videoapi.errors import APIConnectionError, APITimeoutError
+from bot.videoapi.models import ResponseMeta, Upload
+
+JSONObject = dict[str, Any]
+# An error page is read only this far: enough for any real error object, and a misbehaving
+# server cannot make us buffer an endless body.
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Multipart:
+    """A multipart/form-data body: text fields and file parts."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, Upload] = field(default_factory=dict)
+
+
+RequestBody = JSONObject | Multipart
+
+
+def connection_error(exc: httpx.RequestError) -> APIConnectionError:
+    # httpx never puts headers in its messages, so this text cannot hold the key.
+    detail = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"the video API did not answer in time ({detail})")
+    return APIConnectionError(f"could not reach the video API ({detail})")
+
+
+def multipart_parts(
+    body: Multipart, files: ExitStack
+) -> list[tuple[str, tuple[str | None, bytes | BinaryIO, str | None]]]:
+    """Multipart parts; text fields go as parts without a filename, so a body with no file is still
+    multipart. A file on disk is opened, not read: httpx streams it in chunks."""
+    parts: list[tuple[str, tuple[str | None, bytes | BinaryIO, str | None]]] = [
+        (name, (None, value.encode(), None)) for name, value in body.fields.items()
+    ]
+    for name, upload in body.files.items():
+        data = upload.data
+        content = data if isinstance(data, bytes) else files.enter_context(data.open("rb"))
+        parts.append((name, (upload.filename, content, upload.content_type)))
+    return parts
+
+
+async def read_capped(response: httpx.Response) -> bytes:
+    """An error body, read no further than ERROR_BODY_LIMIT."""
+    chunks: list[bytes] = []
+    size = 0
+    # A body cut short still leaves the status to say what went wrong.
+    with suppress(httpx.RequestError):
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= ERROR_BODY_LIMIT:
+                break
+    return b"".join(chunks)[:ERROR_BODY_LIMIT]
+
+
+def json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def api_error(payload: Any) -> dict[str, Any] | None:
+    """The `error` object of OpenAI's error shape, if that is what the body is."""
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error: dict[str, Any] = payload["error"]
+        return error
+    return None
+
+
+def response_meta(response: httpx.Response) -> ResponseMeta:
+    poll_after = response.headers.get("openai-poll-after-ms", "")
+    return ResponseMeta(
+        request_id=response.headers.get("x-request-id"),
+        poll_after_ms=int(poll_after) if poll_after.isdigit() else None,
+    )

@@ -1,0 +1,71 @@
+"""The program's entry points: one clear line for a bad setting, and `check` on any provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import _check, main
+from bot.config import load_settings
+from bot.simulator import SimulatorConfig, serve
+from bot.videoapi.models import Operation
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No developer's .env or environment may leak into these tests.
+    monkeypatch.chdir(tmp_path)
+    for name in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "POLL_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_run_without_a_token_names_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "DISCORD_TOKEN" in err[0]
+
+
+def test_a_malformed_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "token")
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://example")
+    assert main(["run"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("videobot: OPENAI_BASE_URL:")
+
+
+async def test_check_on_the_builtin_simulator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await _check(load_settings()) == 0
+    out = capsys.readouterr().out
+    assert out.count(" supported") == len(Operation)
+    assert out.strip().endswith("unsupported: none")
+
+
+async def test_check_lists_exactly_the_missing_routes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = {Operation.EXTEND, Operation.CREATE_CHARACTER, Operation.GET_CHARACTER}
+    config = SimulatorConfig(api_key="sk-partial", disabled_operations=frozenset(missing))
+    async with serve(config) as base_url:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-partial")
+        assert await _check(load_settings()) == 0
+    out = capsys.readouterr().out
+    unsupported = {line.split()[0] for line in out.splitlines() if line.endswith("  unsupported")}
+    assert unsupported == {op.value for op in missing}
+    assert "sk-partial" not in out
+
+
+async def test_check_with_a_wrong_key_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with serve(SimulatorConfig(api_key="sk-right")) as base_url:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+        assert await _check(load_settings()) == 1
+    out = capsys.readouterr().out
+    assert "authentication failed" in out
+    assert "sk-wrong" not in out

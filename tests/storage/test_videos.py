@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, VideoRepository, VideoRow
+from bot.storage import videos as videos_module
+from bot.videoapi.models import VideoStatus
+
+from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
+
+
+async def test_insert_stores_the_job_as_given(videos: VideoRepository, clock: Clock) -> None:
+    await add_video(videos, "video_1")
+    video = api_video("video_2", status="in_progress", progress=5, prompt=None)
+    inserted = await videos.insert(
+        video,
+        owner_id=OWNER,
+        guild_id=None,
+        channel_id=CHANNEL,
+        kind="remix",
+        prompt="the same cat, at night",
+        parent_id="video_1",
+        cost=1.2,
+    )
+    assert inserted == VideoRow(
+        id="video_2",
+        owner_id=OWNER,
+        guild_id=None,
+        channel_id=CHANNEL,
+        status_message_id=None,
+        kind="remix",
+        parent_id="video_1",
+        prompt="the same cat, at night",
+        model="sora-2",
+        size="1280x720",
+        seconds="8",
+        status="in_progress",
+        progress=5,
+        error_code=None,
+        error_message=None,
+        cost=1.2,
+        created_at=CREATED_AT,
+        updated_at=clock.now,
+        completed_at=None,
+        expires_at=None,
+        delivered_at=None,
+        deleted_at=None,
+    )
+    assert await videos.get("video_2") == inserted
+    assert not inserted.finished
+
+
+async def test_an_id_is_inserted_once(videos: VideoRepository) -> None:
+    await add_video(videos, "video_1")
+    with pytest.raises(sqlite3.IntegrityError):
+        await add_video(videos, "video_1")
+
+
+async def test_get_of_an_unknown_id_is_none(videos: VideoRepository) -> None:
+    assert await videos.get("video_unknown") is None
+
+
+async def test_set_status_message(videos: VideoRepository, clock: Clock) -> None:
+    await add_video(videos, "video_1")
+    clock.now += 1
+    await videos.set_status_message("video_1", channel_id=77, message_id=88)
+    row = await videos.get("video_1")
+    assert row is not None
+    assert (row.channel_id, row.status_message_id, row.updated_at) == (77, 88, clock.now)
+
+
+async def test_refresh_reports_visible_changes_only(videos: VideoRepository) -> None:
+    await add_video(videos, "video_1")
+    assert await videos.apply_refresh(api_video("video_1", status="in_progress", progress=10))
+    assert not await videos.apply_refresh(api_video("video_1", status="in_progress", progress=10))
+    # Stored, but the status card shows no expiry while the job runs.
+    assert not await videos.apply_refresh(
+        api_video("video_1", status="in_progress", progress=10, expires_at=CREATED_AT + 3600)
+    )
+    row = await videos.get("video_1")
+    assert row is not None
+    assert (row.status, row.progress, row.expires_at) == ("in_progress", 10, CREATED_AT + 3600)
+
+
+async def test_refresh_to_completed(videos: VideoRepository, clock: Clock) -> None:
+    await add_video(videos, "video_1")
+    clock.now += 60
+    done = api_video(
+        "video_1",
+        status="completed",
+        progress=100,
+        completed_at=CREATED_AT + 50,
+        expires_at=CREATED_AT + 3600,
+    )
+    assert await videos.apply_refresh(done)
+    row = await videos.get("video_1")
+    assert row is not None
+    assert row.finished
+    assert (row.status, row.progress, row.completed_at, row.expires_at, row.updated_at) == (
+        "completed",
+        100,
+        CREATED_AT + 50,
+        CREATED_AT + 3600,
+        clock.now,
+    )
+
+
+async def test_refresh_to_failed_stores_the_error(videos: VideoRepository) -> None:
+    await add_video(videos, "video_1")
+    failed = api_video(
+        "video_1", status="failed", error={"code": "moderation_blocked", "message": "blocked"}
+    )
+    assert await videos.apply_refresh(failed)
+    row = await videos.get("video_1")
+    assert row is not None
+    assert (row.status, row.error_code, row.error_message) == (
+        "failed",
+        "moderation_blocked",
+        "blocked",
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "stale"),
+    [
+        (("in_progress", 50), ("in_progress", 40)),
+        (("in_progress", 50), ("queued", 0)),
+        (("completed", 100), ("in_progress", 90)),
+        (("failed", 10), ("completed", 100)),
+    ],
+)
+async def test_refresh_never_moves_a_job_backwards(
+    videos: VideoRepository,
+    stored: tuple[VideoStatus, int],
+    stale: tuple[VideoStatus, int],
+) -> None:
+    before = await add_video(videos, "video_1", status=stored[0], progress=stored[1])
+    assert not await videos.apply_refresh(api_video("video_1", status=stale[0], progress=stale[1]))
+    assert await videos.get("video_1") == before
+
+
+async def test_refresh_of_an_unknown_id_changes_nothing(videos: VideoRepository) -> None:
+    assert not await videos.apply_refresh(api_video("video_unknown", status="completed"))
+    assert await videos.get("video_unknown") is None
+
+
+async def test_mark_failed_only_fails_unfinished_jobs(videos: VideoRepository) -> None:
+    await add_video(videos, "video_1", status="in_progress", progress=30)
+    completed = await add_video(videos, "video_2", status="completed", progress=100)
+
+    assert await videos.mark_failed("video_1", "vanished", "the API no longer knows this job")
+    assert not await videos.mark_failed("video_2", "vanished", "too late")
+
+    row = await videos.get("video_1")
+    assert row is not None
+    assert (row.status, row.error_code, row.error_message) == (
+        "failed",
+        "vanished",
+        "the API no longer knows this job",
+    )
+    assert await videos.get("video_2") == completed
+
+
+async def test_mark_delivered_needs_a_finished_job(videos: VideoRepository) -> None:
+    await add_video(videos, "video_1", status="in_progress")
+    assert not await videos.mark_delivered("video_1")
+    assert not await videos.mark_delivered("video_unknown")
+
+
+async def test_mark_delivered_succeeds_exactly_once(videos: VideoRepository, clock: Clock) -> None:
+    await add_video(videos, "video_1", status="completed", progress=100)
+    results = await asyncio.gather(*(videos.mark_delivered("video_1") for _ in range(10)))
+    assert results.count(True) == 1
+    assert not await videos.mark_delivered("video_1")
+    row = await videos.get("video_1")
+    assert row is not None
+    assert row.delivered_at == clock.now
+
+
+async def test_mark_deleted_is_idempotent(videos: VideoRepository, clock: Clock) -> None:
+    await add_video(videos, "video_1")
+    assert await videos.mark_deleted("video_1")
+    first = await videos.get("video_1")
+    clock.now += 5
+    assert not await videos.mark_deleted("video_1")
+    assert await videos.get("video_1") == first
+    assert first is not None
+    assert first.deleted_at is not None
+
+
+async def test_pending_survives_a_restart(db: Database, db_path: Path, clock: Clock) -> None:
+    videos = VideoRepository(db, clock=clock)
+    await add_video(videos, "queued", created_at=CREATED_AT + 3)
+    await add_video(videos, "running", status="in_progress", created_at=CREATED_AT + 1)
+    await add_video(videos, "undelivered", status="completed", created_at=CREATED_AT + 2)
+    await add_video(videos, "failed_undelivered", status="failed", created_at=CREATED_AT + 4)
+    await add_video(videos, "delivered", status="completed")
+    await videos.mark_delivered("delivered")
+    await add_video(videos, "deleted", status="in_progress")
+    await videos.mark_deleted("deleted")
+    await db.close()
+
+    async with await Database.open(db_path) as reopened:
+        pending = await VideoRepository(reopened).pending()
+    assert [row.id for row in pending] == ["running", "undelivered", "queued", "failed_undelivered"]
+
+
+async def test_pending_uses_its_partial_index(db: Database) -> None:
+    plan = await db.fetch_all("EXPLAIN QUERY PLAN " + videos_module._PENDING)
+    assert any("videos_pending" in row["detail"] for row in plan)
+
+
+async def test_count_unfinished_for_owner(videos: VideoRepository) -> None:
+    await add_video(videos, "queued")
+    await add_video(videos, "running", status="in_progress", guild_id=None)
+    await add_video(videos, "done", status="completed")
+    await add_video(videos, "failed", status="failed")
+    await add_video(videos, "deleted", status="in_progress")
+    await videos.mark_deleted("deleted")
+    await add_video(videos, "someone_else", owner_id=OWNER + 1)
+
+    assert await videos.count_unfinished_for_owner(OWNER) == 2
+    assert await videos.count_unfinished_for_owner(OWNER + 1) == 1
+    assert await videos.count_unfinished_for_owner(GUILD) == 0

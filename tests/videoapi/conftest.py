@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from bot.videoapi.client import VideoClient
+from bot.videoapi.retry import Backoff
+
+from .helpers import API_KEY, BASE_URL, RecordingSleep
+
+MakeClient = Callable[..., VideoClient]
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    return respx.Router(base_url=BASE_URL, assert_all_called=False)
+
+
+@pytest.fixture
+def sleeper() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def make_client(router: respx.Router, sleeper: RecordingSleep) -> AsyncIterator[MakeClient]:
+    clients: list[VideoClient] = []
+
+    def make(**options: Any) -> VideoClient:
+        options.setdefault("api_key", SecretStr(API_KEY))
+        options.setdefault("backoff", Backoff(sleep=sleeper))
+        client = VideoClient(BASE_URL, transport=httpx.MockTransport(router.handler), **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> VideoClient:
+    return make_client()
