@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import astuple, dataclass, replace
 from typing import Literal
 
 from bot.storage.db import Database, column_list, insert_sql
@@ -94,6 +94,16 @@ _MARK_DELETED = (
 
 # How far along a job is; finished states are terminal.
 _STAGE: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
+
+
+def _shown(row: VideoRow) -> tuple[object, ...]:
+    """What a status card shows of a job."""
+    return (row.status, row.progress, row.error_code, row.error_message)
+
+
+def _stored(row: VideoRow) -> tuple[object, ...]:
+    """What a refresh writes, in _REFRESH's order."""
+    return (*_shown(row), row.completed_at, row.expires_at)
 
 
 def _row(row: sqlite3.Row) -> VideoRow:
@@ -211,28 +221,48 @@ class VideoRepository:
             _SET_STATUS_MESSAGE, (channel_id, message_id, self._clock(), video_id)
         )
 
-    async def apply_refresh(self, video: Video) -> bool:
-        """Store what the API now says about a job; True when its status card would change.
+    async def apply_refresh(self, video: Video) -> VideoRow | None:
+        """Store what the API now says about a job; the new row when its status card changes."""
+        changed = await self.apply_refreshes([video])
+        return changed[0] if changed else None
 
-        A job only moves forward: an answer older than what is stored (a late poll, a webhook
-        out of order) is ignored, and a finished job is never reopened.
+    async def apply_refreshes(self, videos: Sequence[Video]) -> list[VideoRow]:
+        """Store many answers in one transaction (a list page covers up to 100 jobs).
+
+        Returns the rows whose status card would change. A job only moves forward: an answer
+        older than what is stored (a late poll, a webhook out of order) is ignored, and a
+        finished job is never reopened.
         """
-        error = video.error
-        error_code = error.code if error else None
-        error_message = error.message if error else None
+        changed: list[VideoRow] = []
         async with self._db.transaction():
-            row = await self.get(video.id)
-            if row is None or row.finished:
-                return False
-            if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
-                return False
-            shown = (video.status, video.progress, error_code, error_message)
-            stored = (*shown, video.completed_at, video.expires_at)
-            old_shown = (row.status, row.progress, row.error_code, row.error_message)
-            if stored == (*old_shown, row.completed_at, row.expires_at):
-                return False
-            await self._db.execute(_REFRESH, (*stored, self._clock(), video.id))
-            return shown != old_shown
+            now = self._clock()
+            for video in videos:
+                row = await self._refresh_one(video, now)
+                if row is not None:
+                    changed.append(row)
+        return changed
+
+    async def _refresh_one(self, video: Video, now: float) -> VideoRow | None:
+        row = await self.get(video.id)
+        if row is None or row.finished:
+            return None
+        if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
+            return None
+        error = video.error
+        new = replace(
+            row,
+            status=video.status,
+            progress=video.progress,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            completed_at=video.completed_at,
+            expires_at=video.expires_at,
+            updated_at=now,
+        )
+        if _stored(new) == _stored(row):
+            return None
+        await self._db.execute(_REFRESH, (*_stored(new), now, video.id))
+        return new if _shown(new) != _shown(row) else None
 
     async def mark_failed(self, video_id: str, code: str, message: str) -> bool:
         """Fail an unfinished job for a reason of the bot's own; False if it had finished."""

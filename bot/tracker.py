@@ -1,0 +1,299 @@
+"""Every unfinished job followed to its end with the fewest API calls, across restarts.
+
+The database is the queue: on start the tracker loads every job not yet delivered, and each
+change it learns is written first, then published to subscribers (delivery, tests). One loop
+sleeps until the earliest job is due or a new job wakes it; a due job is refreshed through
+one `GET /videos` page, which covers up to a hundred jobs at once, and `retrieve` only for the
+jobs no page covered (or all of them when the provider has no list).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.storage import VideoRepository, VideoRow
+from bot.videoapi.client import VideoClient
+from bot.videoapi.errors import (
+    APIConnectionError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    UnsupportedOperationError,
+    VideoAPIError,
+)
+from bot.videoapi.models import Operation, Video, VideoStatus
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+# Answers that say the provider, not one job, is in trouble: the whole tracker backs off.
+PROVIDER_TROUBLE = (RateLimitError, InternalServerError, APIConnectionError)
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """A job's row right after a change was stored."""
+
+    job: VideoRow
+    previous_status: VideoStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """When to look at a job again: soon after it starts, near its expected end, rarely between."""
+
+    base: float = 5.0
+    floor: float = 1.0
+    ceiling: float = 60.0
+
+    def delay(self, job: VideoRow, now: float, hint_ms: int | None = None) -> float:
+        if hint_ms is not None:
+            return self._clamp(hint_ms / 1000)
+        age = max(0.0, now - job.created_at)
+        if job.status == "in_progress" and job.progress > 0:
+            # Progress so far gives an estimate of the time left; look again about then.
+            return self._clamp(age * (100 - job.progress) / job.progress)
+        # Queued: quick at first (early failures), then slower the longer it waits.
+        return self._clamp(max(self.base, age / 4))
+
+    def _clamp(self, seconds: float) -> float:
+        return min(self.ceiling, max(self.floor, seconds))
+
+
+@dataclass(slots=True)
+class _Tracked:
+    row: VideoRow
+    due: float
+    failures: int = 0
+
+
+@dataclass(slots=True)
+class _Answers:
+    videos: dict[str, Video] = field(default_factory=dict)
+    hints: dict[str, int | None] = field(default_factory=dict)
+
+    def add(self, video: Video, hint_ms: int | None) -> None:
+        self.videos[video.id] = video
+        self.hints[video.id] = hint_ms
+
+
+class Tracker:
+    def __init__(
+        self,
+        api: VideoClient,
+        videos: VideoRepository,
+        *,
+        cadence: Cadence | None = None,
+        deadline: float = 45 * 60.0,
+        clock: Clock = time.time,
+        page_size: int = 100,
+        max_concurrent_retrieves: int = 8,
+        backoff_base: float = 2.0,
+        backoff_max: float = 120.0,
+    ) -> None:
+        self._api = api
+        self._videos = videos
+        self._cadence = cadence or Cadence()
+        self._deadline = deadline
+        self._clock = clock
+        self._page_size = page_size
+        self._retrieve_slots = asyncio.Semaphore(max_concurrent_retrieves)
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._jobs: dict[str, _Tracked] = {}
+        self._subscribers: list[asyncio.Queue[JobEvent]] = []
+        self._wakeup = asyncio.Event()
+        self._paused_until = 0.0
+        self._trouble = 0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def tracked(self) -> frozenset[str]:
+        return frozenset(self._jobs)
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    def subscribe(self) -> asyncio.Queue[JobEvent]:
+        """A queue of every event from now on; subscribe before start() to get the replays."""
+        queue: asyncio.Queue[JobEvent] = asyncio.Queue()
+        self._subscribers.append(queue)
+        return queue
+
+    async def start(self) -> None:
+        """Load every undelivered job; finished ones are published again for delivery."""
+        for row in await self._videos.pending():
+            self._follow(row)
+        self._task = asyncio.create_task(self._run(), name="videobot-tracker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def track(self, video_id: str) -> None:
+        """Follow a job whose row was just inserted; its first refresh happens at once."""
+        row = await self._videos.get(video_id)
+        if row is not None:
+            self._follow(row)
+        self._wakeup.set()
+
+    def wake(self, video_id: str | None = None) -> None:
+        """Refresh now: one job (a webhook said it changed) or whatever is due."""
+        if video_id is not None and video_id in self._jobs:
+            self._jobs[video_id].due = self._clock()
+        self._wakeup.set()
+
+    def _follow(self, row: VideoRow) -> None:
+        if row.deleted_at is not None or row.delivered_at is not None:
+            return
+        if row.finished:
+            self._publish(row, None)
+        else:
+            self._jobs[row.id] = _Tracked(row, due=self._clock())
+
+    async def _run(self) -> None:
+        while True:
+            wait = self._seconds_to_next()
+            if wait is None or wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), wait)
+            self._wakeup.clear()
+            if self._clock() < self._paused_until:
+                continue
+            try:
+                await self.refresh_due()
+            except PROVIDER_TROUBLE as exc:
+                self._back_off(exc)
+            except Exception:
+                # Never let one bad cycle end the loop (a tasks.loop would die here).
+                log.exception("tracker cycle failed")
+                self._back_off(None)
+            else:
+                self._trouble = 0
+
+    def _seconds_to_next(self) -> float | None:
+        now = self._clock()
+        if now < self._paused_until:
+            return self._paused_until - now
+        if not self._jobs:
+            return None
+        return min(job.due for job in self._jobs.values()) - now
+
+    def _back_off(self, exc: Exception | None) -> None:
+        self._trouble += 1
+        delay = min(self._backoff_max, self._backoff_base * 2 ** (self._trouble - 1))
+        delay *= random.uniform(0.75, 1.0)
+        self._paused_until = self._clock() + delay
+        log.warning("provider trouble (%s): pausing every refresh for %.1f s", exc, delay)
+
+    async def refresh_due(self) -> None:
+        """One cycle: refresh every due job by the cheapest route, then enforce the deadline."""
+        now = self._clock()
+        due = [job for job in self._jobs.values() if job.due <= now]
+        if due:
+            answers = _Answers()
+            if self._api.supports(Operation.LIST) is not False:
+                with contextlib.suppress(UnsupportedOperationError):
+                    await self._list_covering(due, answers)
+            missing = [job for job in due if job.row.id not in answers.videos]
+            trouble = await self._retrieve(missing, answers, now)
+            await self._apply(answers, now)
+            if trouble is not None:
+                raise trouble
+        await self._enforce_deadline(now)
+
+    async def _list_covering(self, due: list[_Tracked], answers: _Answers) -> None:
+        """Newest-first pages until every due job was seen or the pages are older than them."""
+        unseen = {job.row.id: job.row.created_at for job in due}
+        max_pages = len(self._jobs) // self._page_size + 2
+        after: str | None = None
+        for _ in range(max_pages):
+            page = await self._api.list(limit=self._page_size, order="desc", after=after)
+            for video in page.data:
+                if video.id in self._jobs:
+                    answers.add(video, page.meta.poll_after_ms)
+                    unseen.pop(video.id, None)
+            if not unseen or not page.has_more or not page.data:
+                return
+            if page.data[-1].created_at < min(unseen.values()):
+                return
+            after = page.last_id
+
+    async def _retrieve(
+        self, jobs: list[_Tracked], answers: _Answers, now: float
+    ) -> VideoAPIError | None:
+        """Retrieve each job; the provider's own trouble is returned, to back off after."""
+        results = await asyncio.gather(*(self._retrieve_one(job.row.id) for job in jobs))
+        trouble: VideoAPIError | None = None
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, Video):
+                answers.add(result, result.meta.poll_after_ms)
+            elif isinstance(result, NotFoundError):
+                await self._fail(
+                    job, "not_found", "The provider no longer knows this video (it may be deleted)."
+                )
+            elif isinstance(result, PROVIDER_TROUBLE):
+                trouble = result
+            else:
+                self._retry_later(job, now, result)
+        return trouble
+
+    async def _retrieve_one(self, video_id: str) -> Video | Exception:
+        async with self._retrieve_slots:
+            try:
+                return await self._api.retrieve(video_id)
+            except Exception as exc:  # sorted by the caller; one bad job stops nothing
+                return exc
+
+    def _retry_later(self, job: _Tracked, now: float, error: Exception) -> None:
+        job.failures += 1
+        delay = min(self._backoff_max, self._cadence.base * 2**job.failures)
+        job.due = now + delay
+        log.warning("refreshing %s failed (%s); again in %.0f s", job.row.id, error, delay)
+
+    async def _apply(self, answers: _Answers, now: float) -> None:
+        changed = {
+            row.id: row for row in await self._videos.apply_refreshes(list(answers.videos.values()))
+        }
+        for video_id, video in answers.videos.items():
+            job = self._jobs.get(video_id)
+            if job is None:
+                continue
+            job.failures = 0
+            if video_id in changed:
+                previous = job.row.status
+                job.row = changed[video_id]
+                self._publish(job.row, previous)
+            if video.finished or job.row.finished:
+                del self._jobs[video_id]
+            else:
+                job.due = now + self._cadence.delay(job.row, now, answers.hints[video_id])
+
+    async def _enforce_deadline(self, now: float) -> None:
+        late = [job for job in self._jobs.values() if now - job.row.created_at > self._deadline]
+        minutes = round(self._deadline / 60)
+        for job in late:
+            await self._fail(job, "timeout", f"The provider did not finish within {minutes} min.")
+
+    async def _fail(self, job: _Tracked, code: str, message: str) -> None:
+        self._jobs.pop(job.row.id, None)
+        if await self._videos.mark_failed(job.row.id, code, message):
+            row = await self._videos.get(job.row.id)
+            if row is not None:
+                self._publish(row, job.row.status)
+
+    def _publish(self, row: VideoRow, previous: VideoStatus | None) -> None:
+        event = JobEvent(row, previous)
+        for queue in self._subscribers:
+            queue.put_nowait(event)
