@@ -13,12 +13,15 @@ from discord.ext import commands
 
 from bot.backend import open_api
 from bot.config import Settings
-from bot.storage import Database
+from bot.delivery import Delivery
+from bot.storage import Database, VideoRepository
+from bot.tracker import Cadence, Tracker
+from bot.tree import VideoTree
 from bot.videoapi.client import VideoClient
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final[tuple[str, ...]] = ()
+EXTENSIONS: Final[tuple[str, ...]] = ("cogs.generate", "cogs.admin")
 
 
 def intents() -> discord.Intents:
@@ -34,8 +37,16 @@ class StartupError(Exception):
 
 
 class VideoBot(commands.Bot):
-    def __init__(self, *, settings: Settings, db: Database, api: VideoClient) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        api: VideoClient,
+        edit_interval: float = 5.0,
+    ) -> None:
         super().__init__(
+            tree_cls=VideoTree,
             command_prefix=commands.when_mentioned,
             intents=intents(),
             allowed_mentions=discord.AllowedMentions(
@@ -46,15 +57,32 @@ class VideoBot(commands.Bot):
         self.settings = settings
         self.db = db
         self.api = api
+        self.videos = VideoRepository(db)
+        self.tracker = Tracker(
+            api,
+            self.videos,
+            cadence=Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval)),
+            deadline=settings.job_deadline_minutes * 60,
+        )
+        self.delivery = Delivery(self, self.videos, api, edit_interval=edit_interval)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        # Subscribe before start so the replay of undelivered results reaches delivery.
+        self.delivery.start(self.tracker.subscribe())
+        await self.tracker.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to the development guild", len(synced))
+
+    async def close(self) -> None:
+        # Stop taking new work first; every row write is its own transaction, so none is half done.
+        await self.tracker.stop()
+        await self.delivery.stop()
+        await super().close()
 
 
 async def run_bot(settings: Settings) -> None:

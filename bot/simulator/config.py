@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.simulator.clock import Clock
 from bot.videoapi.models import Operation
@@ -19,6 +19,10 @@ class SimulatorConfig(BaseModel):
 
     # How long a job takes from creation to its final status, and the share of it spent queued.
     job_seconds: float = Field(default=6.0, ge=0)
+    # When set, each job's duration is drawn between job_seconds and this, log-uniformly (most
+    # jobs short, a few long, as real ones are), from a generator seeded by `seed` alone: the
+    # same seed and order of creation give the same durations, whatever else is drawn.
+    job_seconds_max: float | None = Field(default=None, ge=0)
     queued_fraction: float = Field(default=0.2, ge=0, le=1)
     profile: ProviderProfile = Field(default_factory=ProviderProfile)
     # None accepts any key or none; otherwise only `Authorization: Bearer <api_key>` passes.
@@ -37,3 +41,12 @@ class SimulatorConfig(BaseModel):
     disabled_operations: frozenset[Operation] = frozenset()
     seed: int = 0
     clock: Clock = time.time
+
+    @model_validator(mode="after")
+    def _check_job_seconds_range(self) -> Self:
+        if self.job_seconds_max is not None:
+            if self.job_seconds <= 0:
+                raise ValueError("job_seconds must be above 0 when job_seconds_max is set")
+            if self.job_seconds_max < self.job_seconds:
+                raise ValueError("job_seconds_max must not be below job_seconds")
+        return self

@@ -7,6 +7,7 @@ a test clock is all it takes to move every job forward.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import uuid
 from collections import Counter
@@ -43,6 +44,7 @@ class Job:
     remixed_from: str | None
     started: float
     queued_until: float
+    # When the job reaches its final status, on the config's clock (time.time unless a test's).
     ends: float
     # Decided when the job is created, shown only once it ends.
     failure: VideoError | None
@@ -96,6 +98,9 @@ class SimulatorState:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        # Its own generator, so per-request fault draws never shift the durations, nor they the
+        # faults: durations depend only on the seed and the order in which jobs are created.
+        self._durations = random.Random(f"job_seconds:{config.seed}")
         self.jobs: dict[str, Job] = {}
         self.characters: dict[str, Character] = {}
         # Every request that reached a contract route, faulted or not: the API calls a client made.
@@ -121,7 +126,7 @@ class SimulatorState:
         remixed_from: str | None = None,
     ) -> Job:
         now = self.now()
-        duration = self.config.job_seconds
+        duration = self.job_duration()
         blocked = self.chance(self.config.rate_moderation_failure)
         job = Job(
             id=f"video_{uuid.uuid4().hex}",
@@ -139,6 +144,15 @@ class SimulatorState:
         self.jobs[job.id] = job
         self._sort_keys[job.id] = _sort_key(job)
         return job
+
+    def job_duration(self) -> float:
+        """Seconds from creation to the final status for the next job."""
+        low, high = self.config.job_seconds, self.config.job_seconds_max
+        if high is None or high == low:
+            return low
+        # Log-uniform: as many jobs between 30 s and 1 min as between 5 and 10 min.
+        drawn = math.exp(self._durations.uniform(math.log(low), math.log(high)))
+        return min(high, max(low, drawn))
 
     def job(self, video_id: str, *, param: str = "video_id") -> Job:
         job = self.jobs.get(video_id)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import discord
 import pytest
 
+from .botenv import start_bot
 from .fake_discord import FakeDiscord
 from .harness import Harness, World, build_world, pointed_at
 
@@ -48,3 +49,6 @@ async def start_harness(fake_discord: FakeDiscord, world: World) -> AsyncIterato
     yield start
     for harness in started:
         await harness.close()
+
+
+__all__ = ["StartHarness", "fake_discord", "start_bot", "start_harness", "world"]

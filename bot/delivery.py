@@ -1,0 +1,216 @@
+"""Turning job events into Discord messages: the live status card and, at the end, the video.
+
+Edits are coalesced per card: only when what the card shows changes, and at most one edit per
+card every `edit_interval` seconds. While the interaction's token is fresh the card is edited
+through it; after that (or after a restart, when no token is known) through the bot's channel
+route; if the card is gone, a new message mentioning the owner carries the result. A result is
+marked delivered only after it was posted, and a delivered row is never posted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.storage import VideoRepository, VideoRow
+from bot.tracker import JobEvent
+from bot.ui.card import Lineage, shown_state, status_card
+from bot.videoapi.client import VideoClient
+from bot.videoapi.errors import NotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# Discord's reported limit can be a little above what it accepts once the request is framed.
+UPLOAD_MARGIN = 0.95
+# Switch to the channel route a minute before the 15-minute interaction token dies.
+TOKEN_SAFETY = datetime.timedelta(minutes=1)
+MAX_ATTEMPTS = 4
+INVALID_WEBHOOK_TOKEN = 50027
+
+
+@dataclass(slots=True)
+class _Card:
+    row: VideoRow
+    interaction: discord.Interaction[Any] | None = None
+    upload_limit: int | None = None
+    shown: tuple[object, ...] | None = None
+    last_edit: float = float("-inf")
+    lineage: Lineage | None = None
+    lineage_loaded: bool = False
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _usable(interaction: discord.Interaction[Any] | None) -> bool:
+    if interaction is None:
+        return False
+    return interaction.expires_at - TOKEN_SAFETY > discord.utils.utcnow()
+
+
+def _token_dead(exc: discord.HTTPException) -> bool:
+    return exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN or exc.status == 404
+
+
+class Delivery:
+    def __init__(
+        self,
+        client: discord.Client,
+        videos: VideoRepository,
+        api: VideoClient,
+        *,
+        edit_interval: float = 5.0,
+        retry_delay: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._videos = videos
+        self._api = api
+        self._edit_interval = edit_interval
+        self._retry_delay = retry_delay
+        self._clock = clock
+        self._cards: dict[str, _Card] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, events: asyncio.Queue[JobEvent]) -> None:
+        self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *(c.task for c in self._cards.values())) if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._task = None
+
+    def posted(
+        self, row: VideoRow, interaction: discord.Interaction[Any], *, edited_now: bool = True
+    ) -> None:
+        """A command just posted this job's card through its interaction."""
+        card = self._cards.setdefault(row.id, _Card(row))
+        card.interaction = interaction
+        card.upload_limit = interaction.filesize_limit
+        if edited_now:
+            card.shown = shown_state(row)
+            card.last_edit = self._clock()
+
+    async def idle(self) -> None:
+        """Wait until no card has an edit pending (tests and benchmarks)."""
+        while pending := [c.task for c in self._cards.values() if c.task and not c.task.done()]:
+            await asyncio.wait(pending)
+
+    async def _consume(self, events: asyncio.Queue[JobEvent]) -> None:
+        while True:
+            event = await events.get()
+            card = self._cards.setdefault(event.job.id, _Card(event.job))
+            card.row = event.job
+            if card.task is None or card.task.done():
+                card.task = asyncio.create_task(self._flush(card))
+
+    async def _flush(self, card: _Card) -> None:
+        """Bring the card up to date, never sooner than edit_interval after its last edit."""
+        attempts = 0
+        while card.shown != shown_state(card.row):
+            wait = card.last_edit + self._edit_interval - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            row = card.row
+            try:
+                if row.finished:
+                    await self._finish(card)
+                    return
+                await self._show(card, embed=await self._embed(card, row))
+                card.shown = shown_state(row)
+            except Exception:
+                attempts += 1
+                log.exception("updating the card of %s failed (attempt %d)", row.id, attempts)
+                if attempts >= MAX_ATTEMPTS:
+                    return
+                card.last_edit = self._clock() + self._retry_delay - self._edit_interval
+
+    async def _finish(self, card: _Card) -> None:
+        row = await self._videos.get(card.row.id)
+        if row is None or row.delivered_at is not None or row.deleted_at is not None:
+            self._cards.pop(card.row.id, None)
+            return
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            files, note = await self._result_files(row, card, Path(folder))
+            await self._show(card, embed=await self._embed(card, row, note), attachments=files)
+        await self._videos.mark_delivered(row.id)
+        self._cards.pop(row.id, None)
+
+    async def _result_files(
+        self, row: VideoRow, card: _Card, folder: Path
+    ) -> tuple[list[discord.File], str | None]:
+        if row.status != "completed":
+            return [], None
+        limit = self._upload_limit(row, card)
+        try:
+            video = await self._api.download(row.id, folder / f"{row.id}.mp4")
+            if video.size <= limit:
+                return [discord.File(video.path, filename=f"{row.id}.mp4")], None
+            thumb = await self._api.download(row.id, folder / f"{row.id}.webp", variant="thumbnail")
+        except NotFoundError:
+            return [], "The provider no longer has this video's files."
+        mib = 1024 * 1024
+        note = (
+            f"The video is {video.size / mib:.1f} MiB, over the {limit / mib:.0f} MiB upload "
+            "limit here, so this is its thumbnail."
+        )
+        return [discord.File(thumb.path, filename=f"{row.id}.webp")], note
+
+    def _upload_limit(self, row: VideoRow, card: _Card) -> int:
+        limit = card.upload_limit
+        if limit is None and row.guild_id is not None:
+            guild = self._client.get_guild(row.guild_id)
+            limit = guild.filesize_limit if guild is not None else None
+        return int((limit or DEFAULT_UPLOAD_LIMIT) * UPLOAD_MARGIN)
+
+    async def _embed(self, card: _Card, row: VideoRow, note: str | None = None) -> discord.Embed:
+        if not card.lineage_loaded and row.parent_id is not None:
+            parent = await self._videos.get(row.parent_id)
+            if parent is not None:
+                card.lineage = Lineage(parent.id, parent.prompt, parent.owner_id)
+        card.lineage_loaded = True
+        return status_card(row, card.lineage, note)
+
+    async def _show(self, card: _Card, **fields: Any) -> None:
+        """Edit the card by the best route still open, or post it anew for its owner."""
+        card.last_edit = self._clock()
+        row = card.row
+        if _usable(card.interaction):
+            assert card.interaction is not None
+            try:
+                await card.interaction.edit_original_response(**fields)
+                return
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise
+                log.info("interaction token of %s is gone; using the channel route", row.id)
+            card.interaction = None
+        channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is not None:
+            try:
+                await channel.get_partial_message(row.status_message_id).edit(**fields)
+                return
+            except discord.NotFound:
+                log.info("the card of %s was deleted; posting a new one", row.id)
+        files = fields.pop("attachments", [])
+        message = await channel.send(
+            content=f"<@{row.owner_id}> here is your video's status.",
+            files=files,
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
+            **fields,
+        )
+        await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        card.row = row = await self._videos.get(row.id) or row

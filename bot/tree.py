@@ -1,0 +1,78 @@
+"""One error handler for every application command, routing by the error's type."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError
+from bot.videoapi.errors import (
+    APIConnectionError,
+    InternalServerError,
+    InvalidParameterError,
+    RateLimitError,
+    UnsupportedOperationError,
+    VideoAPIError,
+)
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+def describe(error: BaseException) -> str | None:
+    """The message for an error the user can act on, or None for a bug."""
+    if isinstance(error, UserError | InvalidParameterError):
+        return error.message if isinstance(error, InvalidParameterError) else str(error)
+    if isinstance(error, UnsupportedOperationError):
+        return f"That is not supported by this provider ({error.operation.value})."
+    if isinstance(error, RateLimitError):
+        return "The video provider is rate limiting us right now. Try again in a minute."
+    if isinstance(error, InternalServerError | APIConnectionError):
+        return "The video provider is not answering properly right now. Try again shortly."
+    if isinstance(error, VideoAPIError) and error.status is not None and error.status < 500:
+        return f"The video provider refused this: {error.message}"
+    if isinstance(error, app_commands.CommandOnCooldown):
+        retry_at = int(discord.utils.utcnow().timestamp() + error.retry_after)
+        return f"Slow down: you can use this again <t:{retry_at}:R>."
+    if isinstance(error, app_commands.MissingPermissions):
+        return f"You need {', '.join(error.missing_permissions)} to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return f"I need {', '.join(error.missing_permissions)} in this channel to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That only works in a server."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that here."
+    return None
+
+
+async def reply(interaction: discord.Interaction[Any], text: str) -> None:
+    """Answer ephemerally, whether or not the interaction was answered already."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+class VideoTree(app_commands.CommandTree["VideoBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+    ) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        text = describe(cause)
+        if text is None:
+            error_id = secrets.token_hex(4)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("error %s in /%s", error_id, command, exc_info=cause)
+            text = (
+                f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
+            )
+        try:
+            await reply(interaction, text)
+        except discord.HTTPException:
+            log.warning("could not tell the user about an error", exc_info=True)
