@@ -51,16 +51,27 @@ class Cadence:
 
     base: float = 5.0
     floor: float = 1.0
-    ceiling: float = 60.0
+    ceiling: float = 30.0
 
-    def delay(self, job: VideoRow, now: float, hint_ms: int | None = None) -> float:
+    def delay(
+        self,
+        job: VideoRow,
+        now: float,
+        hint_ms: int | None = None,
+        since: tuple[float, int] | None = None,
+    ) -> float:
+        """`since` is when the tracker first saw the job in progress, and its progress then."""
         if hint_ms is not None:
             return self._clamp(hint_ms / 1000)
-        age = max(0.0, now - job.created_at)
-        if job.status == "in_progress" and job.progress > 0:
-            # Progress so far gives an estimate of the time left; look again about then.
-            return self._clamp(age * (100 - job.progress) / job.progress)
+        if job.status == "in_progress" and since is not None:
+            seen_at, seen_progress = since
+            gained, took = job.progress - seen_progress, now - seen_at
+            if gained > 0 and took > 0:
+                # The pace since it started running (not its time in the queue) predicts the end.
+                return self._clamp((100 - job.progress) * took / gained)
+            return self._clamp(self.base)
         # Queued: quick at first (early failures), then slower the longer it waits.
+        age = max(0.0, now - job.created_at)
         return self._clamp(max(self.base, age / 4))
 
     def _clamp(self, seconds: float) -> float:
@@ -72,6 +83,7 @@ class _Tracked:
     row: VideoRow
     due: float
     failures: int = 0
+    running_since: tuple[float, int] | None = None
 
 
 @dataclass(slots=True)
@@ -277,8 +289,11 @@ class Tracker:
                 self._publish(job.row, previous)
             if video.finished or job.row.finished:
                 del self._jobs[video_id]
-            else:
-                job.due = now + self._cadence.delay(job.row, now, answers.hints[video_id])
+                continue
+            if job.running_since is None and job.row.status == "in_progress":
+                job.running_since = (now, job.row.progress)
+            hint = answers.hints[video_id]
+            job.due = now + self._cadence.delay(job.row, now, hint, job.running_since)
 
     async def _enforce_deadline(self, now: float) -> None:
         late = [job for job in self._jobs.values() if now - job.row.created_at > self._deadline]
