@@ -4,6 +4,7 @@ Knows nothing of Discord objects or HTTP.
 """
 
 from bot.storage.characters import CharacterRepository, CharacterRow
+from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository, GuildSettings
 from bot.storage.migrate import DatabaseTooNewError, MigrationError
@@ -12,12 +13,17 @@ from bot.storage.videos import VideoKind, VideoRepository, VideoRow
 __all__ = [
     "CharacterRepository",
     "CharacterRow",
+    "ContestRepository",
+    "ContestRow",
     "Database",
     "DatabaseTooNewError",
+    "EntryRow",
     "GuildRepository",
     "GuildSettings",
     "MigrationError",
+    "Standing",
     "VideoKind",
     "VideoRepository",
     "VideoRow",
+    "Vote",
 ]

@@ -65,6 +65,11 @@ _FILTERED = (
 
 _GET = f"{_SELECT} WHERE id = ?"
 _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND {_VISIBLE}"
+_BY_MESSAGE = f"{_SELECT} WHERE status_message_id = ? AND deleted_at IS NULL"
+_CLAIM_REACTION = (
+    "INSERT OR IGNORE INTO reaction_claims (message_id, user_id, emoji, created_at)"
+    " VALUES (?, ?, ?, ?)"
+)
 _LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
@@ -168,6 +173,16 @@ class VideoRepository:
         """Any row, whoever owns it: for the tracker and delivery, never for a user's request."""
         row = await self._db.fetch_one(_GET, (video_id,))
         return _row(row) if row else None
+
+    async def by_status_message(self, message_id: int) -> VideoRow | None:
+        """The job whose card is this message (reactions and buttons start from a message)."""
+        row = await self._db.fetch_one(_BY_MESSAGE, (message_id,))
+        return _row(row) if row is not None else None
+
+    async def claim_reaction(self, message_id: int, user_id: int, emoji: str) -> bool:
+        """True the first time this user's reaction is seen; False for a replayed event."""
+        params = (message_id, user_id, emoji, self._clock())
+        return await self._db.execute(_CLAIM_REACTION, params) == 1
 
     async def visible(self, video_id: str, user_id: int, guild_id: int | None) -> VideoRow | None:
         """The video if `user_id`, acting in `guild_id` (None in a DM), may see it.
