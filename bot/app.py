@@ -14,14 +14,23 @@ from discord.ext import commands
 from bot.backend import open_api
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.jobs import Jobs
 from bot.storage import Database, VideoRepository
 from bot.tracker import Cadence, Tracker
 from bot.tree import VideoTree
+from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final[tuple[str, ...]] = ("cogs.generate", "cogs.admin")
+EXTENSIONS: Final[tuple[str, ...]] = (
+    "cogs.generate",
+    "cogs.library",
+    "cogs.character",
+    "cogs.reactions",
+    "cogs.contest",
+    "cogs.admin",
+)
 
 
 def intents() -> discord.Intents:
@@ -65,8 +74,10 @@ class VideoBot(commands.Bot):
             deadline=settings.job_deadline_minutes * 60,
         )
         self.delivery = Delivery(self, self.videos, api, edit_interval=edit_interval)
+        self.jobs = Jobs(self)
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(VideoAction)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         # Subscribe before start so the replay of undelivered results reaches delivery.

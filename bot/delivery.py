@@ -24,6 +24,7 @@ import discord
 
 from bot.storage import VideoRepository, VideoRow
 from bot.tracker import JobEvent
+from bot.ui.buttons import result_view
 from bot.ui.card import Lineage, shown_state, status_card
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import NotFoundError
@@ -37,6 +38,8 @@ UPLOAD_MARGIN = 0.95
 TOKEN_SAFETY = datetime.timedelta(minutes=1)
 MAX_ATTEMPTS = 4
 INVALID_WEBHOOK_TOKEN = 50027
+REQUEST_TOO_LARGE = 40005
+GONE = "The provider no longer has this video's files."
 
 
 @dataclass(slots=True)
@@ -51,10 +54,38 @@ class _Card:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    """A file to attach, by path: a discord.File can be sent only once."""
+
+    path: Path
+    filename: str
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def open(self) -> discord.File:
+        return discord.File(self.path, filename=self.filename)
+
+
 def _usable(interaction: discord.Interaction[Any] | None) -> bool:
     if interaction is None:
         return False
     return interaction.expires_at - TOKEN_SAFETY > discord.utils.utcnow()
+
+
+def _size_text(size: int) -> str:
+    """A file size as people read it: "12.0 MiB", "10 MiB", "48.8 KiB"."""
+    mib = 1024 * 1024
+    if size >= mib:
+        text = f"{size / mib:.1f}"
+        return f"{text.removesuffix('.0') if size % mib == 0 else text} MiB"
+    return f"{size / 1024:.1f} KiB"
+
+
+def _too_large(exc: discord.HTTPException) -> bool:
+    return exc.status == 413 or exc.code == REQUEST_TOO_LARGE
 
 
 def _token_dead(exc: discord.HTTPException) -> bool:
@@ -94,12 +125,16 @@ class Delivery:
         self._task = None
 
     def posted(
-        self, row: VideoRow, interaction: discord.Interaction[Any], *, edited_now: bool = True
+        self,
+        row: VideoRow,
+        interaction: discord.Interaction[Any] | None,
+        *,
+        edited_now: bool = True,
     ) -> None:
-        """A command just posted this job's card through its interaction."""
+        """This job's card was just posted: through an interaction, or (None) a channel route."""
         card = self._cards.setdefault(row.id, _Card(row))
         card.interaction = interaction
-        card.upload_limit = interaction.filesize_limit
+        card.upload_limit = interaction.filesize_limit if interaction is not None else None
         if edited_now:
             card.shown = shown_state(row)
             card.last_edit = self._clock()
@@ -144,37 +179,69 @@ class Delivery:
             self._cards.pop(card.row.id, None)
             return
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
-            files, note = await self._result_files(row, card, Path(folder))
-            await self._show(card, embed=await self._embed(card, row, note), attachments=files)
+            limit = self._upload_limit(row, card)
+            files, note = await self._result_files(row, Path(folder), limit)
+            view = result_view(row)
+            try:
+                embed = await self._embed(card, row, note)
+                await self._show(card, embed=embed, files=files, view=view)
+            except discord.HTTPException as exc:
+                if not _too_large(exc) or not files or files[0].filename.endswith(".webp"):
+                    raise
+                # Discord reported a larger limit than it took: the thumbnail, then.
+                log.info("the video of %s was refused as too large; sending its thumbnail", row.id)
+                files, note = await self._thumbnail(row, Path(folder), files[0].size, None)
+                embed = await self._embed(card, row, note)
+                await self._show(card, embed=embed, files=files, view=view)
         await self._videos.mark_delivered(row.id)
         self._cards.pop(row.id, None)
 
-    async def _result_files(
-        self, row: VideoRow, card: _Card, folder: Path
+    async def result_files(
+        self, row: VideoRow, folder: Path, limit: int
     ) -> tuple[list[discord.File], str | None]:
+        """A finished job's files to attach (downloaded into `folder`), and a note for its card."""
+        files, note = await self._result_files(row, folder, limit)
+        return [f.open() for f in files], note
+
+    async def _result_files(
+        self, row: VideoRow, folder: Path, limit: int
+    ) -> tuple[list[_Upload], str | None]:
         if row.status != "completed":
             return [], None
-        limit = self._upload_limit(row, card)
         try:
             video = await self._api.download(row.id, folder / f"{row.id}.mp4")
-            if video.size <= limit:
-                return [discord.File(video.path, filename=f"{row.id}.mp4")], None
+        except NotFoundError:
+            return [], GONE
+        if video.size <= int(limit * UPLOAD_MARGIN):
+            return [_Upload(video.path, f"{row.id}.mp4")], None
+        return await self._thumbnail(row, folder, video.size, limit)
+
+    async def _thumbnail(
+        self, row: VideoRow, folder: Path, video_size: int, limit: int | None
+    ) -> tuple[list[_Upload], str | None]:
+        """The thumbnail instead of a video too large to upload, and a note saying why."""
+        try:
             thumb = await self._api.download(row.id, folder / f"{row.id}.webp", variant="thumbnail")
         except NotFoundError:
-            return [], "The provider no longer has this video's files."
-        mib = 1024 * 1024
-        note = (
-            f"The video is {video.size / mib:.1f} MiB, over the {limit / mib:.0f} MiB upload "
-            "limit here, so this is its thumbnail."
+            return [], GONE
+        over = (
+            "more than Discord accepts"
+            if limit is None
+            else f"over the {_size_text(limit)} upload limit"
         )
-        return [discord.File(thumb.path, filename=f"{row.id}.webp")], note
+        note = (
+            f"The video is {_size_text(video_size)}, {over} here, so this is its thumbnail. "
+            "Get the whole file with `/videos download` while the provider keeps it."
+        )
+        return [_Upload(thumb.path, f"{row.id}.webp")], note
 
     def _upload_limit(self, row: VideoRow, card: _Card) -> int:
+        """The largest upload Discord reports for this card, before the safety margin."""
         limit = card.upload_limit
         if limit is None and row.guild_id is not None:
             guild = self._client.get_guild(row.guild_id)
             limit = guild.filesize_limit if guild is not None else None
-        return int((limit or DEFAULT_UPLOAD_LIMIT) * UPLOAD_MARGIN)
+        return limit or DEFAULT_UPLOAD_LIMIT
 
     async def _embed(self, card: _Card, row: VideoRow, note: str | None = None) -> discord.Embed:
         if not card.lineage_loaded and row.parent_id is not None:
@@ -184,14 +251,34 @@ class Delivery:
         card.lineage_loaded = True
         return status_card(row, card.lineage, note)
 
-    async def _show(self, card: _Card, **fields: Any) -> None:
-        """Edit the card by the best route still open, or post it anew for its owner."""
+    async def _show(
+        self,
+        card: _Card,
+        *,
+        embed: discord.Embed,
+        files: list[_Upload] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Edit the card by the best route still open, or post it anew for its owner.
+
+        `files` (None: leave the attachments as they are) are opened afresh for every attempt:
+        discord.py closes a File once a request that carried it is done, even a failed one.
+        """
         card.last_edit = self._clock()
         row = card.row
+
+        def fields() -> dict[str, Any]:
+            chosen: dict[str, Any] = {"embed": embed}
+            if files is not None:
+                chosen["attachments"] = [f.open() for f in files]
+            if view is not None:
+                chosen["view"] = view
+            return chosen
+
         if _usable(card.interaction):
             assert card.interaction is not None
             try:
-                await card.interaction.edit_original_response(**fields)
+                await card.interaction.edit_original_response(**fields())
                 return
             except discord.HTTPException as exc:
                 if not _token_dead(exc):
@@ -201,16 +288,16 @@ class Delivery:
         channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
         if row.status_message_id is not None:
             try:
-                await channel.get_partial_message(row.status_message_id).edit(**fields)
+                await channel.get_partial_message(row.status_message_id).edit(**fields())
                 return
             except discord.NotFound:
                 log.info("the card of %s was deleted; posting a new one", row.id)
-        files = fields.pop("attachments", [])
+        fresh = fields()
+        fresh["files"] = fresh.pop("attachments", [])
         message = await channel.send(
             content=f"<@{row.owner_id}> here is your video's status.",
-            files=files,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
-            **fields,
+            **fresh,
         )
         await self._videos.set_status_message(row.id, message.channel.id, message.id)
         card.row = row = await self._videos.get(row.id) or row

@@ -59,20 +59,23 @@ async def reply(interaction: discord.Interaction[Any], text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True)
 
 
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Tell the user what went wrong: specific when they can act on it, an id when it is a bug."""
+    text = describe(error)
+    if text is None:
+        error_id = secrets.token_hex(4)
+        command = interaction.command.qualified_name if interaction.command else "a component"
+        log.error("error %s in %s", error_id, command, exc_info=error)
+        text = f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
+    try:
+        await reply(interaction, text)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
 class VideoTree(app_commands.CommandTree["VideoBot"]):
     async def on_error(
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
     ) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        text = describe(cause)
-        if text is None:
-            error_id = secrets.token_hex(4)
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("error %s in /%s", error_id, command, exc_info=cause)
-            text = (
-                f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
-            )
-        try:
-            await reply(interaction, text)
-        except discord.HTTPException:
-            log.warning("could not tell the user about an error", exc_info=True)
+        await report_error(interaction, cause)

@@ -1,51 +1,35 @@
-"""/video, /remix, /extend and /edit: validate, check scope and the user's slots, start the job."""
+"""/video, /remix, /extend and /edit: validate every input, then start the job through Jobs."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import TooManyJobs, UserError, VideoNotFound, VideoNotReady
 from bot.images import check_attachment, fit_reference
-from bot.storage import VideoKind, VideoRow
-from bot.ui.card import Lineage, status_card
-from bot.videoapi.errors import UnsupportedOperationError, VideoAPIError
+from bot.jobs import OPERATIONS, DerivedKind, InteractionPoster, JobRequest, video_choices
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import check_prompt
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
 
-Interaction = discord.Interaction["VideoBot"]
+    Interaction = discord.Interaction[VideoBot]
+
 Choices = list[app_commands.Choice[str]]
-LABEL_MAX = 100
 
 
 def _choices(values: tuple[str, ...], current: str) -> Choices:
-    return [app_commands.Choice(name=v, value=v) for v in values if current.lower() in v.lower()][
-        :25
-    ]
-
-
-def _label(row: VideoRow) -> str:
-    suffix = f" · {row.status.replace('_', ' ')} · {row.seconds}s"
-    room = LABEL_MAX - len(suffix)
-    prompt = " ".join(row.prompt.split())
-    excerpt = prompt if len(prompt) <= room else prompt[: room - 1] + "…"
-    return excerpt + suffix
+    wanted = current.lower().strip()
+    return [app_commands.Choice(name=v, value=v) for v in values if wanted in v.lower()][:25]
 
 
 class Generate(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
-        # Counting a user's jobs and starting one must not interleave, or two clicks beat the limit.
-        self._slots: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @app_commands.command(name="video", description="Generate a video from a prompt")
     @app_commands.describe(
@@ -69,7 +53,7 @@ class Generate(commands.Cog):
         chosen_model = profile.check_model(model)
         chosen_size = profile.check_size(chosen_model, size)
         chosen_seconds = profile.check_seconds(chosen_model, seconds)
-        self._require(Operation.CREATE)
+        self.bot.jobs.require(Operation.CREATE)
         if image is not None:
             check_attachment(image.content_type, image.size)
 
@@ -87,46 +71,57 @@ class Generate(commands.Cog):
                 input_reference=reference,
             )
 
-        cost = profile.cost(chosen_model, chosen_seconds)
-        await self._start(interaction, "create", text, None, cost, call)
+        request = JobRequest(
+            owner_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id or 0,
+            kind="create",
+            prompt=text,
+            parent=None,
+            cost=profile.cost(chosen_model, chosen_seconds),
+            call=call,
+        )
+        await self.bot.jobs.start(request, InteractionPoster(interaction))
 
     @app_commands.command(name="remix", description="Remix a finished video with a new prompt")
     @app_commands.describe(video="The video to remix", prompt="What to change")
     async def remix(self, interaction: Interaction, video: str, prompt: str) -> None:
-        text = check_prompt(prompt)
-        parent = await self._parent(interaction, video, Operation.REMIX)
-        cost = self.bot.api.profile.cost(parent.model, parent.seconds)
-        await self._start(
-            interaction, "remix", text, parent, cost, lambda: self.bot.api.remix(parent.id, text)
-        )
+        await self._derive(interaction, "remix", video, prompt)
 
     @app_commands.command(name="extend", description="Continue a finished video")
     @app_commands.describe(
         video="The video to extend", prompt="What happens next", seconds="How much longer"
     )
     async def extend(self, interaction: Interaction, video: str, prompt: str, seconds: str) -> None:
-        text = check_prompt(prompt)
-        parent = await self._parent(interaction, video, Operation.EXTEND)
-        added = self.bot.api.profile.check_seconds(parent.model, seconds, extend=True)
-        cost = self.bot.api.profile.cost(parent.model, added)
-        await self._start(
-            interaction,
-            "extend",
-            text,
-            parent,
-            cost,
-            lambda: self.bot.api.extend(parent.id, text, added),
-        )
+        await self._derive(interaction, "extend", video, prompt, seconds)
 
     @app_commands.command(name="edit", description="Edit a finished video with a prompt")
     @app_commands.describe(video="The video to edit", prompt="What to change")
     async def edit(self, interaction: Interaction, video: str, prompt: str) -> None:
-        text = check_prompt(prompt)
-        parent = await self._parent(interaction, video, Operation.EDIT)
-        cost = self.bot.api.profile.cost(parent.model, parent.seconds)
-        await self._start(
-            interaction, "edit", text, parent, cost, lambda: self.bot.api.edit(parent.id, text)
+        await self._derive(interaction, "edit", video, prompt)
+
+    async def _derive(
+        self,
+        interaction: Interaction,
+        kind: DerivedKind,
+        video: str,
+        prompt: str,
+        seconds: str | None = None,
+    ) -> None:
+        check_prompt(prompt)  # a bad prompt is the first thing to say, before any lookup
+        jobs = self.bot.jobs
+        user, guild = interaction.user.id, interaction.guild_id
+        parent = await jobs.parent(video, user, guild, OPERATIONS[kind])
+        request = jobs.derived(
+            kind,
+            parent,
+            prompt,
+            owner_id=user,
+            guild_id=guild,
+            channel_id=interaction.channel_id or parent.channel_id,
+            seconds=seconds,
         )
+        await jobs.start(request, InteractionPoster(interaction))
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:
@@ -149,70 +144,7 @@ class Generate(commands.Cog):
     @extend.autocomplete("video")
     @edit.autocomplete("video")
     async def _videos(self, interaction: Interaction, current: str) -> Choices:
-        rows = await self.bot.videos.list_visible(
-            interaction.user.id, interaction.guild_id, status="completed", text=current or None
-        )
-        return [app_commands.Choice(name=_label(row), value=row.id) for row in rows]
-
-    def _require(self, operation: Operation) -> None:
-        if self.bot.api.supports(operation) is False:
-            raise UnsupportedOperationError(operation)
-
-    async def _parent(self, interaction: Interaction, video_id: str, op: Operation) -> VideoRow:
-        """The video to build on: visible to the caller here, completed, and supported."""
-        row = await self.bot.videos.visible(
-            video_id.strip(), interaction.user.id, interaction.guild_id
-        )
-        if row is None:
-            raise VideoNotFound()
-        if row.status == "failed":
-            raise VideoNotReady("That video failed, so there is nothing to build on.")
-        if row.status != "completed":
-            raise VideoNotReady("That video is not finished yet; try again when it is done.")
-        self._require(op)
-        return row
-
-    async def _start(
-        self,
-        interaction: Interaction,
-        kind: VideoKind,
-        prompt: str,
-        parent: VideoRow | None,
-        cost: float,
-        call: Callable[[], Awaitable[Video]],
-    ) -> None:
-        user = interaction.user
-        limit = self.bot.settings.max_concurrent_jobs_per_user
-        async with self._slots[user.id]:
-            running = await self.bot.videos.count_unfinished_for_owner(user.id)
-            if running >= limit:
-                raise TooManyJobs(
-                    f"You already have {running} videos in progress (the limit is {limit}). "
-                    "A slot frees as soon as one of them finishes."
-                )
-            # Answer at once; the provider may take a while to accept the job.
-            await interaction.response.defer(thinking=True)
-            try:
-                video = await call()
-            except (VideoAPIError, UserError):
-                await interaction.delete_original_response()
-                raise
-            row = await self.bot.videos.insert(
-                video,
-                owner_id=user.id,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id or 0,
-                kind=kind,
-                prompt=prompt,
-                parent_id=parent.id if parent else None,
-                cost=cost,
-            )
-        lineage = Lineage(parent.id, parent.prompt, parent.owner_id) if parent else None
-        message = await interaction.edit_original_response(embed=status_card(row, lineage))
-        await self.bot.videos.set_status_message(row.id, message.channel.id, message.id)
-        row = await self.bot.videos.get(row.id) or row
-        self.bot.delivery.posted(row, interaction)
-        await self.bot.tracker.track(row.id)
+        return await video_choices(self.bot, interaction, current, status="completed")
 
 
 async def setup(bot: VideoBot) -> None:

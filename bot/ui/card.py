@@ -89,3 +89,11 @@ def status_card(
         embed.add_field(name="Note", value=note, inline=False)
     embed.set_footer(text=job.id)
     return embed
+
+
+def deleted_card(job: VideoRow, actor_id: int) -> discord.Embed:
+    embed = discord.Embed(
+        description=f"🗑️ This video was deleted by <@{actor_id}>.", colour=discord.Colour.dark_grey()
+    )
+    embed.set_footer(text=job.id)
+    return embed

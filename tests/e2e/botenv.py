@@ -67,6 +67,8 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             # Tests start the next cycle at once instead of waiting out the cadence.
             bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)
             harness = await start_harness(bot)
+            # Unwound first: the bot and its in-flight commands stop before the DB and API close.
+            stack.push_async_callback(harness.close)
             return BotEnv(harness, bot, sim_app[STATE_KEY], db_path)
 
         yield start

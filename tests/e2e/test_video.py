@@ -1,37 +1,143 @@
-"""/video from a user's point of view: a card, progress edits, the MP4 on the card."""
+"""/video as a user sees it: a card, progress edits, the MP4 (or its thumbnail) on the card."""
 
 from __future__ import annotations
 
-from typing import Any
+import io
+import itertools
 
-from bot.videoapi.models import Operation
+from PIL import Image
 
-from .botenv import StartBot
+from bot.tracker import Cadence
+from bot.videoapi.models import Operation, VideoError
 
-JSON = dict[str, Any]
+from .botenv import EDIT_INTERVAL, StartBot
+from .harness import Upload
+from .views import (
+    BAR,
+    attachment_names,
+    delivered,
+    edits_of,
+    embed,
+    field,
+    has_card,
+    has_mp4,
+    row_when,
+    status,
+    uploads,
+    video_id,
+)
 
-
-def _card(message: JSON) -> JSON:
-    [embed] = message["embeds"]
-    return embed
-
-
-def _status(message: JSON) -> str:
-    return str(_card(message).get("author", {}).get("name", ""))
+# The fake records a request once its body is read; allow for that much jitter between two.
+JITTER = 0.02
 
 
 async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
     env = await start_bot(job_seconds=2.0)
+    # Refresh far more often than the card may be edited, so that coalescing has work to do.
+    env.bot.tracker._cadence = Cadence(base=0.05, floor=0.05, ceiling=0.05)
     h = env.harness
     rec = await h.slash("video", {"prompt": "a calico cat playing piano"}, user=h.world.alice)
     await h.response(rec)
+    assert rec.ack_latency is not None
     assert rec.ack_latency < 3
-    card = await h.original(rec, lambda m: bool(m.get("embeds")))
+    card = await h.original(rec, has_card)
     assert not h.is_ephemeral(card)
-    assert "a calico cat playing piano" in _card(card)["description"]
+    assert "a calico cat playing piano" in embed(card)["description"]
+    assert field(card, "By") == f"<@{h.world.alice['id']}>"
 
+    done = await h.original(rec, has_mp4, within=15)
+    assert status(done) == "✅ Done"
+    assert attachment_names(done) == [f"{video_id(done)}.mp4"]
+    assert env.sim.calls[Operation.CREATE] == 1
+
+    edits = edits_of(h.fake, card["id"])
+    bodies = [r.json for r in edits]
+    progress = [
+        card
+        for card in (b["embeds"][0] for b in bodies)
+        if card["author"]["name"] == "🎬 Generating"
+        and any(f["name"] == "Progress" and BAR.fullmatch(f["value"]) for f in card["fields"])
+    ]
+    assert progress, "no progress edit was sent"
+    # Coalesced: no two edits closer than the interval, and none that changes nothing.
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(edits)]
+    assert min(gaps) >= EDIT_INTERVAL - JITTER, gaps
+    for earlier, later in itertools.pairwise(bodies):
+        assert later["embeds"] != earlier["embeds"] or later.get("attachments"), later
+    # The result went up exactly once, on the card.
+    assert len(uploads(h.fake)) == 1
+
+
+async def test_oversized_video_gets_its_thumbnail(start_bot: StartBot) -> None:
+    env = await start_bot(job_seconds=0.5, big_assets=True)
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "a very long take"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
-    assert _status(done) == "✅ Done"
-    [attachment] = done["attachments"]
-    assert attachment["filename"].endswith(".mp4")
+    assert attachment_names(done) == [f"{video_id(done)}.webp"]
+    note = field(done, "Note") or ""
+    assert "12 MiB" in note, note
+    assert "10 MiB upload limit" in note, note
+    assert "thumbnail" in note
+
+
+async def test_lower_upload_limit_gets_the_thumbnail(start_bot: StartBot) -> None:
+    env = await start_bot(job_seconds=0.5)
+    h = env.harness
+    # Smaller than the MP4 (about 100 KB), larger than the thumbnail (about 8 KB).
+    h.fake.set_attachment_limit(50_000)
+    rec = await h.slash("video", {"prompt": "a small server"}, user=h.world.alice)
+    done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
+    assert attachment_names(done) == [f"{video_id(done)}.webp"]
+    note = field(done, "Note") or ""
+    assert "99.1 KiB" in note, note
+    assert "48.8 KiB upload limit" in note, note
+    # Nothing was sent that Discord refused for its size.
+    assert not [r for r in h.fake.requests if r.status == 413]
+
+
+async def test_failed_job_says_why(start_bot: StartBot) -> None:
+    env = await start_bot(job_seconds=5.0)
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "something forbidden"}, user=h.world.alice)
+    card = await h.original(rec, has_card)
+    env.sim.fail(
+        video_id(card),
+        VideoError(code="moderation_blocked", message="Blocked by the moderation system."),
+    )
+    failed = await h.original(rec, lambda m: status(m) == "❌ Failed", within=10)
+    why = field(failed, "Why") or ""
+    assert "safety system blocked" in why, why
+    assert "rewording the prompt" in why, why
+    assert field(failed, "Progress") is None
+    assert not failed["attachments"]
+    await row_when(env.bot.videos, video_id(card), delivered)
+
+
+async def test_failed_job_without_a_known_code_shows_the_providers_words(
+    start_bot: StartBot,
+) -> None:
+    env = await start_bot(job_seconds=5.0)
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "a storm at sea"}, user=h.world.alice)
+    card = await h.original(rec, has_card)
+    env.sim.fail(video_id(card), VideoError(code="internal", message="The renderer crashed."))
+    failed = await h.original(rec, lambda m: status(m) == "❌ Failed", within=10)
+    assert "The renderer crashed." in (field(failed, "Why") or "")
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_reference_image_of_another_size_is_resized(start_bot: StartBot) -> None:
+    env = await start_bot(job_seconds=0.5)
+    h = env.harness
+    options = {"prompt": "the ball rolls away", "image": Upload("ball.png", _png(300, 200))}
+    rec = await h.slash("video", options, user=h.world.alice)
+    # The simulator refuses a reference whose size differs from the video's (720x1280 here).
+    done = await h.original(rec, has_mp4, within=15)
+    assert status(done) == "✅ Done"
+    assert field(done, "Size") == "720x1280"
     assert env.sim.calls[Operation.CREATE] == 1

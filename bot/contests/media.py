@@ -1,0 +1,68 @@
+"""The file an entry or a result carries, copied from a Discord message that already has it.
+
+The provider's copy of a video expires after about a day and a contest runs longer, so entries
+re-upload the attachment of the video's own result card (or of the entry post, for the
+results) through the bot's HTTP session: one more upload, no provider download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+from bot.errors import UserError
+from bot.storage import VideoRow
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    file: discord.File
+    is_video: bool
+
+
+def pick(attachments: list[discord.Attachment], limit: int) -> discord.Attachment | None:
+    """The video if it fits `limit` bytes, else the thumbnail (or any still image) that does."""
+    videos = [a for a in attachments if _is_video(a)]
+    images = [a for a in attachments if (a.content_type or "").startswith("image/")]
+    for attachment in (*videos, *images):
+        if attachment.size <= limit:
+            return attachment
+    return None
+
+
+async def copy(attachment: discord.Attachment, filename: str | None = None) -> Media:
+    """Download an attachment (bounded by the upload limit `pick` checked) for re-upload."""
+    file = await attachment.to_file(filename=filename or attachment.filename)
+    return Media(file, _is_video(attachment))
+
+
+async def from_card(client: discord.Client, video: VideoRow, limit: int) -> Media:
+    """The entry's file, from the result card of `video`; every refusal says why."""
+    if video.status_message_id is None:
+        raise UserError("That video has no result card, so I have no copy of it to post.")
+    channel = client.get_partial_messageable(video.channel_id, guild_id=video.guild_id)
+    try:
+        card = await channel.fetch_message(video.status_message_id)
+    except discord.NotFound:
+        raise UserError(
+            "The message with that video was deleted, so I have no copy of it to post."
+        ) from None
+    except discord.Forbidden:
+        raise UserError(
+            "I can no longer read the channel that video was posted in, so I can't copy it."
+        ) from None
+    chosen = pick(card.attachments, limit)
+    if chosen is None:
+        raise UserError(
+            "That video's card has no video or thumbnail I can upload here "
+            f"(the limit is {limit / MIB:.0f} MiB), so there is nothing to enter."
+        )
+    return await copy(chosen)
+
+
+def _is_video(attachment: discord.Attachment) -> bool:
+    kind = attachment.content_type or ""
+    return kind.startswith("video/") or attachment.filename.lower().endswith(".mp4")

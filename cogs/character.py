@@ -1,0 +1,111 @@
+"""/character: characters made from an uploaded clip, kept by and shown to their creator."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.storage import CharacterRepository, CharacterRow
+from bot.videoapi.errors import NotFoundError
+from bot.videoapi.models import Operation, Upload
+from bot.videoapi.profile import check_character_name
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+    Interaction = discord.Interaction[VideoBot]
+
+CLIP_TYPES: Final = frozenset({"video/mp4", "video/quicktime", "video/webm"})
+CLIP_MAX_BYTES: Final = 50 * 1024 * 1024
+
+
+def check_clip(attachment: discord.Attachment) -> str:
+    kind = (attachment.content_type or "").split(";")[0].strip().lower()
+    if kind not in CLIP_TYPES:
+        raise UserError("The clip must be an MP4, MOV or WebM video.")
+    if attachment.size > CLIP_MAX_BYTES:
+        raise UserError(f"The clip must be at most {CLIP_MAX_BYTES // (1024 * 1024)} MiB.")
+    return kind
+
+
+def character_embed(row: CharacterRow) -> discord.Embed:
+    embed = discord.Embed(title=row.name, colour=discord.Colour.teal())
+    embed.add_field(name="Id", value=f"`{row.id}`")
+    embed.add_field(name="Created", value=f"<t:{row.created_at}:R>")
+    return embed
+
+
+class Characters(commands.GroupCog, group_name="character", group_description="Your characters"):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+        self.characters = CharacterRepository(bot.db)
+
+    @app_commands.command(name="create", description="Make a character from a short clip")
+    @app_commands.describe(name="1 to 80 characters", video="An MP4, MOV or WebM clip")
+    async def create(self, interaction: Interaction, name: str, video: discord.Attachment) -> None:
+        chosen = check_character_name(name)
+        kind = check_clip(video)
+        self.bot.jobs.require(Operation.CREATE_CHARACTER)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            # Streamed to disk and from disk: a clip is never held whole in memory.
+            path = Path(folder) / "clip"
+            await video.save(path)
+            made = await self.bot.api.create_character(chosen, Upload(video.filename, kind, path))
+        if made.id is None:
+            raise UserError("The provider did not return an id for the character.")
+        row = await self.characters.insert(
+            made.id,
+            owner_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            name=made.name or chosen,
+            created_at=made.created_at,
+        )
+        await interaction.followup.send(embed=character_embed(row), ephemeral=True)
+
+    @app_commands.command(name="show", description="Show one of your characters")
+    async def show(self, interaction: Interaction, character: str) -> None:
+        row = await self.characters.visible(character.strip(), interaction.user.id)
+        if row is None:
+            raise UserError("I can't find that character among yours.")
+        try:
+            fresh = await self.bot.api.get_character(row.id)
+        except NotFoundError:
+            raise UserError("The provider no longer has this character.") from None
+        embed = character_embed(row)
+        if fresh.name and fresh.name != row.name:
+            embed.add_field(name="Name at the provider", value=fresh.name)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="list", description="List your characters")
+    async def list_characters(self, interaction: Interaction) -> None:
+        rows = await self.characters.list_by_owner(interaction.user.id)
+        lines = [f"**{row.name}** · `{row.id}` · <t:{row.created_at}:R>" for row in rows]
+        embed = discord.Embed(
+            title="Your characters",
+            description="\n".join(lines) or "None yet. Make one with /character create.",
+            colour=discord.Colour.teal(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @show.autocomplete("character")
+    async def _characters(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        rows = await self.characters.list_by_owner(interaction.user.id)
+        wanted = current.lower().strip()
+        return [
+            app_commands.Choice(name=row.name[:100], value=row.id)
+            for row in rows
+            if wanted in row.name.lower()
+        ][:25]
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Characters(bot))

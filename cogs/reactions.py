@@ -1,0 +1,94 @@
+"""Reaction shortcuts on result cards: the extend emoji extends, the owner's ❌ deletes.
+
+Raw events, so cards that are old or not in the message cache work too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.jobs import ReplyPoster, may_delete
+from bot.storage import VideoRow
+from bot.tree import describe
+from bot.videoapi.errors import VideoAPIError
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+log = logging.getLogger(__name__)
+
+DELETE_EMOJI = "❌"
+# A refusal in the channel is for the reacting member only; it cleans itself up.
+NOTICE_SECONDS = 30
+
+
+class Reactions(commands.Cog):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        me = self.bot.user
+        if (me is not None and payload.user_id == me.id) or (payload.member and payload.member.bot):
+            return
+        emoji = str(payload.emoji)
+        if emoji not in (self.bot.settings.extend_emoji, DELETE_EMOJI):
+            return
+        row = await self.bot.videos.by_status_message(payload.message_id)
+        if row is None:
+            return
+        if emoji == DELETE_EMOJI:
+            await self._delete(payload, row)
+        else:
+            await self._extend(payload, row)
+
+    async def _extend(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
+        visible = row.owner_id == payload.user_id or row.guild_id == payload.guild_id
+        if row.status != "completed" or not visible:
+            return
+        if not await self.bot.videos.claim_reaction(
+            payload.message_id, payload.user_id, str(payload.emoji)
+        ):
+            return  # the same reaction again (a replayed event): it started its job already
+        channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
+        try:
+            request = self.bot.jobs.derived(
+                "extend",
+                row,
+                self.bot.settings.extend_default_prompt,
+                owner_id=payload.user_id,
+                guild_id=payload.guild_id,
+                channel_id=payload.channel_id,
+            )
+            await self.bot.jobs.start(
+                request, ReplyPoster(channel, payload.message_id, payload.user_id)
+            )
+        except (UserError, VideoAPIError) as exc:
+            await channel.send(
+                f"<@{payload.user_id}> {describe(exc)}",
+                delete_after=NOTICE_SECONDS,
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
+            )
+
+    async def _delete(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
+        if not row.finished or not may_delete(
+            row, payload.user_id, payload.guild_id, self._permissions(payload)
+        ):
+            return
+        await self.bot.jobs.delete(row, payload.user_id)
+
+    def _permissions(self, payload: discord.RawReactionActionEvent) -> discord.Permissions:
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
+        if channel is None or payload.member is None:
+            return discord.Permissions.none()
+        return channel.permissions_for(payload.member)
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Reactions(bot))

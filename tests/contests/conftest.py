@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import ManualClock
+from bot.storage import ContestRepository, Database
+
+
+@pytest.fixture
+async def contests(tmp_path: Path) -> AsyncIterator[ContestRepository]:
+    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+        yield ContestRepository(db)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
