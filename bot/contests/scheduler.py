@@ -24,6 +24,8 @@ class DeadlineHandler(Protocol):
 
     async def close(self, contest: ContestRow) -> bool: ...
 
+    async def publish(self, contest: ContestRow) -> None: ...
+
 
 class ContestScheduler:
     def __init__(
@@ -66,6 +68,12 @@ class ContestScheduler:
         now = self._clock()
         upcoming: list[float] = []
         failed = False
+        for contest in await self._contests.unpublished():
+            try:
+                await self._handler.publish(contest)
+            except Exception:
+                log.exception("posting the results of contest %d failed", contest.id)
+                failed = True
         for contest in await self._contests.open_contests():
             deadline = contest.next_deadline()
             if deadline is None:

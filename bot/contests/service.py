@@ -6,6 +6,7 @@ command, a button pressed after a restart and the scheduler all see the same pha
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,8 @@ class ContestService:
         self.contests = ContestRepository(bot.db)
         self.poster = ContestPoster(bot, self.contests)
         self.scheduler = ContestScheduler(self.contests, self, clock=clock)
+        # The scheduler and /contest end may both reach publish(); one posts.
+        self._publishing = asyncio.Lock()
 
     def phase(self, contest: ContestRow) -> Phase:
         return phase_of(contest, self.clock())
@@ -171,16 +174,23 @@ class ContestService:
         """Close the contest and post its results; False if someone else closed it first."""
         if not await self.contests.close(contest.id, self.clock()):
             return False
-        contest = await self._reload(contest)
-        standings = await self.contests.standings(contest.id)
-        message_id = await self.poster.post_results(contest, standings)
-        await self.contests.set_results_message(contest.id, message_id)
+        await self.publish(contest)
+        return True
+
+    async def publish(self, contest: ContestRow) -> None:
+        """Post a closed contest's results, once; also after a stop between closing and this."""
+        async with self._publishing:
+            contest = await self._reload(contest)
+            if contest.results_message_id is not None:
+                return
+            standings = await self.contests.standings(contest.id)
+            message_id = await self.poster.post_results(contest, standings)
+            await self.contests.set_results_message(contest.id, message_id)
         contest = await self._reload(contest)
         await self.poster.show_phase(contest, Phase.CLOSED)
         link = jump_url(contest.guild_id, contest.channel_id, message_id)
         await self.poster.say_in_thread(contest, f"🏆 Voting is over. The results: {link}")
         await self.poster.freeze_entries(contest, standings, show_votes=True)
-        return True
 
     # -- entering --------------------------------------------------------------------------------
 

@@ -93,6 +93,11 @@ _LIST_GUILD = (
 _OPEN_CONTESTS = f"{_CONTEST} WHERE {_OPEN} ORDER BY voting_end_at, id"
 _SET_ANNOUNCEMENT = "UPDATE contests SET announcement_id = ?, thread_id = ? WHERE id = ?"
 _SET_RESULTS = "UPDATE contests SET results_message_id = ? WHERE id = ?"
+# Closed, but the results never made it out (the bot stopped between the two).
+_UNPUBLISHED = (
+    f"{_CONTEST} WHERE closed_at IS NOT NULL AND results_message_id IS NULL"
+    " AND cancelled_at IS NULL ORDER BY id"
+)
 _MARK_VOTING = (
     f"UPDATE contests SET voting_announced_at = ? WHERE id = ? AND voting_announced_at IS NULL"
     f" AND {_OPEN}"
@@ -207,6 +212,10 @@ class ContestRepository:
     async def open_contests(self) -> list[ContestRow]:
         """Every contest not yet closed or cancelled, in every guild: the scheduler's queue."""
         return [_contest(row) for row in await self._db.fetch_all(_OPEN_CONTESTS)]
+
+    async def unpublished(self) -> list[ContestRow]:
+        """Closed contests whose results were never posted: the scheduler posts them."""
+        return [_contest(row) for row in await self._db.fetch_all(_UNPUBLISHED)]
 
     async def set_announcement(self, contest_id: int, message_id: int, thread_id: int) -> None:
         await self._db.execute(_SET_ANNOUNCEMENT, (message_id, thread_id, contest_id))

@@ -16,6 +16,7 @@ class Recorder:
         self.contests = contests
         self.clock = clock
         self.calls: list[tuple[str, int]] = []
+        self.published: list[int] = []
         self.failing: set[int] = set()
         self.closed = asyncio.Event()
 
@@ -29,7 +30,13 @@ class Recorder:
             raise RuntimeError("Discord is down")
         closed = await self.contests.close(contest.id, self.clock())
         self.closed.set()
+        if closed:
+            await self.publish(contest)
         return closed
+
+    async def publish(self, contest: ContestRow) -> None:
+        self.published.append(contest.id)
+        await self.contests.set_results_message(contest.id, 1000 + contest.id)
 
 
 async def contest(contests: ContestRepository, start: float, offset: float) -> ContestRow:
@@ -66,6 +73,7 @@ async def test_each_deadline_is_acted_on_once_in_order(
     clock.advance(4 * HOUR)
     assert await scheduler.run_due() is None
     assert handler.calls[1:] == [("close", first.id), ("close", second.id)]
+    assert handler.published == [first.id, second.id]
 
 
 async def test_a_failing_contest_is_retried_later_and_blocks_no_other(
@@ -113,3 +121,18 @@ async def test_wake_looks_again_after_time_moved(
     finally:
         await scheduler.stop()
     assert handler.calls == [("close", later.id)]
+
+
+async def test_results_lost_to_a_stop_after_closing_are_posted_on_the_next_pass(
+    contests: ContestRepository, clock: ManualClock
+) -> None:
+    start = clock()
+    closed = await contest(contests, start - 3 * HOUR, HOUR)
+    # The previous process closed it, then stopped before posting the results.
+    assert await contests.close(closed.id, clock())
+    handler = Recorder(contests, clock)
+    scheduler = ContestScheduler(contests, handler, clock=clock)
+    await scheduler.run_due()
+    await scheduler.run_due()
+    assert handler.calls == []
+    assert handler.published == [closed.id]
