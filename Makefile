@@ -36,5 +36,9 @@ pytest: $(PY_STAMP) $(NODE_STAMP)
 
 test: lint types pytest
 
+bench: $(PY_STAMP)
+	$(BIN)/python bench/tracker.py --jobs 1000
+	$(BIN)/python bench/interactions.py
+
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

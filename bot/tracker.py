@@ -123,6 +123,10 @@ class Tracker:
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
         self._paused_until = 0.0
+        # Set after each cycle from what it cost: the sustained rate stays near 1 request per
+        # cadence.floor seconds however many jobs there are (low tiers allow 10-25 a minute).
+        self._next_cycle_at = 0.0
+        self._fresh = False
         self._trouble = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -158,12 +162,15 @@ class Tracker:
         row = await self._videos.get(video_id)
         if row is not None:
             self._follow(row)
+        # A new job's first look is not held back by the pacing of the others.
+        self._fresh = True
         self._wakeup.set()
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
         if video_id is not None and video_id in self._jobs:
             self._jobs[video_id].due = self._clock()
+            self._fresh = True
         self._wakeup.set()
 
     def _follow(self, row: VideoRow) -> None:
@@ -181,10 +188,15 @@ class Tracker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)
             self._wakeup.clear()
-            if self._clock() < self._paused_until:
+            started = self._clock()
+            if started < self._paused_until:
                 continue
+            if started < self._next_cycle_at and not self._fresh:
+                continue
+            self._fresh = False
             try:
-                await self.refresh_due()
+                requests = await self.refresh_due()
+                self._next_cycle_at = started + self._cadence.floor * requests
             except PROVIDER_TROUBLE as exc:
                 self._back_off(exc)
             except Exception:
@@ -198,9 +210,11 @@ class Tracker:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
+        if self._fresh:
+            return 0.0
         if not self._jobs:
             return None
-        return min(job.due for job in self._jobs.values()) - now
+        return max(min(job.due for job in self._jobs.values()), self._next_cycle_at) - now
 
     def _back_off(self, exc: Exception | None) -> None:
         self._trouble += 1
@@ -209,38 +223,51 @@ class Tracker:
         self._paused_until = self._clock() + delay
         log.warning("provider trouble (%s): pausing every refresh for %.1f s", exc, delay)
 
-    async def refresh_due(self) -> None:
-        """One cycle: refresh every due job by the cheapest route, then enforce the deadline."""
+    async def refresh_due(self) -> int:
+        """One cycle: refresh every due job by the cheapest route, then enforce the deadline.
+
+        Returns how many requests it made.
+        """
         now = self._clock()
         due = [job for job in self._jobs.values() if job.due <= now]
+        requests = 0
         if due:
             answers = _Answers()
             if self._api.supports(Operation.LIST) is not False:
                 with contextlib.suppress(UnsupportedOperationError):
-                    await self._list_covering(due, answers)
+                    requests += await self._list_covering(due, answers)
             missing = [job for job in due if job.row.id not in answers.videos]
+            requests += len(missing)
             trouble = await self._retrieve(missing, answers, now)
             await self._apply(answers, now)
             if trouble is not None:
                 raise trouble
         await self._enforce_deadline(now)
+        return requests
 
-    async def _list_covering(self, due: list[_Tracked], answers: _Answers) -> None:
-        """Newest-first pages until every due job was seen or the pages are older than them."""
+    async def _list_covering(self, due: list[_Tracked], answers: _Answers) -> int:
+        """Newest-first pages until every due job was seen or the pages are older than them.
+
+        Returns how many pages it asked for.
+        """
         unseen = {job.row.id: job.row.created_at for job in due}
-        max_pages = len(self._jobs) // self._page_size + 2
         after: str | None = None
-        for _ in range(max_pages):
+        pages = 0
+        # A page costs one request, as one retrieve does: page on only while that is no dearer
+        # than retrieving every job still unseen (a busy shared key buries ours deep).
+        while pages <= len(unseen):
             page = await self._api.list(limit=self._page_size, order="desc", after=after)
+            pages += 1
             for video in page.data:
                 if video.id in self._jobs:
                     answers.add(video, page.meta.poll_after_ms)
                     unseen.pop(video.id, None)
             if not unseen or not page.has_more or not page.data:
-                return
+                break
             if page.data[-1].created_at < min(unseen.values()):
-                return
+                break
             after = page.last_id
+        return pages
 
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float

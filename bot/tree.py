@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def describe(error: BaseException) -> str | None:
     """The message for an error the user can act on, or None for a bug."""
     if isinstance(error, UserError | InvalidParameterError):
-        return error.message if isinstance(error, InvalidParameterError) else str(error)
+        return str(error)
     if isinstance(error, UnsupportedOperationError):
         return f"That is not supported by this provider ({error.operation.value})."
     if isinstance(error, RateLimitError):
