@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.storage import VideoRepository, VideoRow
+from bot.tasks import cancel_and_wait
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,
@@ -151,11 +152,8 @@ class Tracker:
         self._task = asyncio.create_task(self._run(), name="videobot-tracker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def track(self, video_id: str) -> None:
         """Follow a job whose row was just inserted; its first refresh happens at once."""

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.contests.clock import Clock
 from bot.storage import ContestRepository, ContestRow
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,8 @@ class ContestScheduler:
         self._task = asyncio.create_task(self._run(), name="videobot-contests")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def wake(self) -> None:
         """Look at the deadlines again now: a contest was created, ended or cancelled."""
