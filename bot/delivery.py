@@ -128,16 +128,13 @@ class Delivery:
         self,
         row: VideoRow,
         interaction: discord.Interaction[Any] | None,
-        *,
-        edited_now: bool = True,
     ) -> None:
         """This job's card was just posted: through an interaction, or (None) a channel route."""
         card = self._cards.setdefault(row.id, _Card(row))
         card.interaction = interaction
         card.upload_limit = interaction.filesize_limit if interaction is not None else None
-        if edited_now:
-            card.shown = shown_state(row)
-            card.last_edit = self._clock()
+        card.shown = shown_state(row)
+        card.last_edit = self._clock()
 
     async def idle(self) -> None:
         """Wait until no card has an edit pending (tests and benchmarks)."""
@@ -155,7 +152,9 @@ class Delivery:
     async def _flush(self, card: _Card) -> None:
         """Bring the card up to date, never sooner than edit_interval after its last edit."""
         attempts = 0
-        while card.shown != shown_state(card.row):
+        # A finished row still needs its result, even when the card already shows its status (a
+        # job the provider finished before the card was first posted).
+        while card.row.finished or card.shown != shown_state(card.row):
             wait = card.last_edit + self._edit_interval - self._clock()
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -264,7 +263,21 @@ class Delivery:
         `files` (None: leave the attachments as they are) are opened afresh for every attempt:
         discord.py closes a File once a request that carried it is done, even a failed one.
         """
-        card.last_edit = self._clock()
+        # Stamped when Discord has the edit, not when it is sent: a slow edit followed by a
+        # quick one would otherwise land less than edit_interval apart.
+        try:
+            await self._route(card, embed=embed, files=files, view=view)
+        finally:
+            card.last_edit = self._clock()
+
+    async def _route(
+        self,
+        card: _Card,
+        *,
+        embed: discord.Embed,
+        files: list[_Upload] | None,
+        view: discord.ui.View | None,
+    ) -> None:
         row = card.row
 
         def fields() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bot.jobs import ReplyPoster, may_delete
 from bot.storage import VideoRow
 from bot.tree import describe
 from bot.videoapi.errors import VideoAPIError
+from bot.videoapi.models import Operation
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -48,7 +49,10 @@ class Reactions(commands.Cog):
             await self._extend(payload, row)
 
     async def _extend(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
-        visible = row.owner_id == payload.user_id or row.guild_id == payload.guild_id
+        # As Jobs.visible: the owner anywhere, members only in the guild where it was made.
+        visible = row.owner_id == payload.user_id or (
+            row.guild_id is not None and row.guild_id == payload.guild_id
+        )
         if row.status != "completed" or not visible:
             return
         if not await self.bot.videos.claim_reaction(
@@ -57,6 +61,8 @@ class Reactions(commands.Cog):
             return  # the same reaction again (a replayed event): it started its job already
         channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
         try:
+            # A provider known to lack extensions is not asked again.
+            self.bot.jobs.require(Operation.EXTEND)
             request = self.bot.jobs.derived(
                 "extend",
                 row,

@@ -70,7 +70,8 @@ _CLAIM_REACTION = (
     "INSERT OR IGNORE INTO reaction_claims (message_id, user_id, emoji, created_at)"
     " VALUES (?, ?, ?, ?)"
 )
-_LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+# Ties within one second go by insertion order (rowid), not by the random id.
+_LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
 _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
 # finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".

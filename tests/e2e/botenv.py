@@ -43,12 +43,19 @@ StartBot = Callable[..., Awaitable[BotEnv]]
 async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterator[StartBot]:
     """`await start_bot(job_seconds=1.0, ...)`: a bot; call again for a restart on the same DB.
 
+    `edit_interval` (seconds between two edits of a card) may be lowered where coalescing is not
+    what a test is about.
+
     Each start gets its own simulator unless `sim_app` is passed to share one across restarts.
     """
     async with AsyncExitStack() as stack:
 
         async def start(
-            *, sim_app: Any = None, settings: dict[str, Any] | None = None, **sim: Any
+            *,
+            sim_app: Any = None,
+            settings: dict[str, Any] | None = None,
+            edit_interval: float = EDIT_INTERVAL,
+            **sim: Any,
         ) -> BotEnv:
             if sim_app is None:
                 sim.setdefault("job_seconds", 1.0)
@@ -63,7 +70,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
                 poll_interval=0.2,
                 **(settings or {}),
             )
-            bot = VideoBot(settings=config, db=db, api=api, edit_interval=EDIT_INTERVAL)
+            bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
             # Tests start the next cycle at once instead of waiting out the cadence.
             bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)
             harness = await start_harness(bot)

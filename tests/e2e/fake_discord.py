@@ -637,7 +637,7 @@ class FakeDiscord:
 
     def add_message(self, channel_id: int, author: JSON, content: str = "", **fields: Any) -> JSON:
         """A message posted by someone (a user), straight into the channel."""
-        return self._store(channel_id, {"content": content, **fields}, [], author=author)
+        return self._store(channel_id, {"content": content, **fields}, {}, author=author)
 
     def delete_message(self, message_id: int) -> JSON:
         """Delete a message as a user or moderator would; later edits get 404 code 10008."""

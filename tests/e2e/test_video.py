@@ -141,3 +141,14 @@ async def test_reference_image_of_another_size_is_resized(start_bot: StartBot) -
     assert status(done) == "✅ Done"
     assert field(done, "Size") == "720x1280"
     assert env.sim.calls[Operation.CREATE] == 1
+
+
+async def test_job_finished_when_accepted_is_still_delivered(start_bot: StartBot) -> None:
+    # A provider may answer the create call with a job that is already completed.
+    env = await start_bot(job_seconds=0.0)
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "an instant replay"}, user=h.world.alice)
+    done = await h.original(rec, has_mp4)
+    assert status(done) == "✅ Done"
+    await row_when(env.bot.videos, video_id(done), delivered)
+    assert len(uploads(h.fake)) == 1

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from bot.storage import VideoRepository, VideoRow
+from bot.videoapi.models import Video, VideoStatus
 
-from .fake_discord import FakeDiscord, RecordedRequest
+from .fake_discord import FakeDiscord, RecordedRequest, is_loading, walk_components
 from .harness import Harness
 
 JSON = dict[str, Any]
@@ -121,3 +123,86 @@ async def row_when(
 
 def delivered(row: VideoRow) -> bool:
     return row.delivered_at is not None
+
+
+RESULT_ACTIONS = ("remix", "extend", "edit", "thumbnail", "spritesheet", "delete")
+
+
+def custom_ids(message: JSON) -> list[str]:
+    """The custom ids of a message's components, in the order they are shown."""
+    components = walk_components(message.get("components") or [])
+    return [c["custom_id"] for c in components if "custom_id" in c]
+
+
+def result_ids(video: str) -> list[str]:
+    """The buttons a completed job's card carries."""
+    return [f"videobot:v1:{action}:{video}" for action in RESULT_ACTIONS]
+
+
+def modal_inputs(modal: JSON | None) -> dict[str, str]:
+    """A modal's text inputs: label -> custom id (discord.py makes the ids up)."""
+    assert modal is not None, "no modal was opened"
+    return {
+        c["label"]: c["custom_id"] for c in walk_components(modal["components"]) if c["type"] == 4
+    }
+
+
+async def settle_listeners() -> None:
+    """Wait until every gateway event handed to discord.py has been handled by its listeners."""
+    current = asyncio.current_task()
+    while pending := [
+        t
+        for t in asyncio.all_tasks()
+        if t is not current and t.get_name().startswith("discord.py: on_") and not t.done()
+    ]:
+        await asyncio.wait(pending)
+
+
+async def insert_video(
+    videos: VideoRepository,
+    *,
+    owner_id: int,
+    guild_id: int | None,
+    channel_id: int,
+    prompt: str,
+    created_at: int,
+    status: VideoStatus = "completed",
+    video: str | None = None,
+) -> VideoRow:
+    """A finished, delivered job straight into the database (the library reads only that)."""
+    row = await videos.insert(
+        Video(
+            id=video or f"video_{uuid.uuid4().hex}",
+            model="sora-2",
+            status=status,
+            progress=100 if status == "completed" else 0,
+            created_at=created_at,
+            completed_at=created_at + 30 if status == "completed" else None,
+            size="720x1280",
+            seconds="4",
+        ),
+        owner_id=owner_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        kind="create",
+        prompt=prompt,
+    )
+    if row.finished:
+        # Delivered, so that a restart's tracker leaves it alone.
+        assert await videos.mark_delivered(row.id)
+    return row
+
+
+async def ephemeral_answer(h: Harness, rec: Any, within: float = 5.0) -> JSON:
+    """Wait for the ephemeral answer to an interaction, past any "thinking" placeholder."""
+
+    def done() -> JSON | None:
+        reply = ephemeral_reply(h, rec)
+        return reply if reply is not None and not is_loading(reply) else None
+
+    return await h.wait_for(done, within, what=f"an ephemeral answer to {rec.id}")
+
+
+def public(h: Harness, channel_id: int | None = None) -> list[JSON]:
+    """The channel's messages everyone can see, oldest first."""
+    return [m for m in h.messages(channel_id) if not h.is_ephemeral(m)]

@@ -1,0 +1,259 @@
+"""The buttons on a result card, clicked in the process that posted it and after a restart."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bot.simulator import SimulatorConfig, make_app
+from bot.videoapi.models import Operation
+
+from .botenv import BotEnv, StartBot
+from .fake_discord import FakeInteraction
+from .views import (
+    JSON,
+    custom_ids,
+    delivered,
+    embed,
+    ephemeral_answer,
+    field,
+    has_card,
+    has_mp4,
+    modal_inputs,
+    public,
+    result_ids,
+    row_when,
+    status,
+    video_id,
+)
+
+RESTART = pytest.mark.parametrize("restart", [False, True], ids=["same-process", "after-restart"])
+EXPIRED = "The provider's files for this video have expired."
+# Coalescing is tested elsewhere; here a card may be edited as soon as its job moves.
+FAST = 0.02
+
+
+def button(action: str, video: str) -> str:
+    return f"videobot:v1:{action}:{video}"
+
+
+async def result_card(
+    start_bot: StartBot, *, restart: bool, sim_app: Any = None
+) -> tuple[BotEnv, JSON, str]:
+    """Alice's delivered card, and the bot to click it on: the same one, or a restarted one."""
+    # Jobs finish as soon as they are made: what is under test is what comes after.
+    sim_app = sim_app or make_app(SimulatorConfig(job_seconds=0.0))
+    env = await start_bot(sim_app=sim_app, edit_interval=FAST)
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "a lighthouse at dusk"}, user=h.world.alice)
+    card = await h.original(rec, has_mp4)
+    video = video_id(card)
+    await row_when(env.bot.videos, video, delivered)
+    assert custom_ids(card) == result_ids(video)
+    if restart:
+        await h.close()
+        env = await start_bot(sim_app=sim_app, edit_interval=FAST)
+    return env, card, video
+
+
+def live(env: BotEnv, message: JSON) -> JSON:
+    return env.harness.fake.messages[int(message["id"])]
+
+
+async def answer(env: BotEnv, rec: FakeInteraction) -> JSON:
+    return await ephemeral_answer(env.harness, rec)
+
+
+@RESTART
+@pytest.mark.parametrize(
+    ("kind", "operation", "lineage"),
+    [("remix", Operation.REMIX, "Remix of"), ("edit", Operation.EDIT, "Edit of")],
+)
+async def test_remix_and_edit_make_the_clickers_own_job(
+    start_bot: StartBot, restart: bool, kind: str, operation: Operation, lineage: str
+) -> None:
+    env, card, parent = await result_card(start_bot, restart=restart)
+    h, bob = env.harness, env.harness.world.bob
+    assert custom_ids(live(env, card)) == result_ids(parent)
+
+    opener = await h.click(card, button(kind, parent), user=bob)
+    await h.response(opener)
+    assert opener.response_type == 9
+    assert opener.modal is not None
+    assert opener.modal["title"] == f"{kind.capitalize()} this video"
+    inputs = modal_inputs(opener.modal)
+    assert list(inputs) == ["Prompt"]
+    assert env.sim.calls[operation] == 0
+
+    submit = await h.submit_modal(opener, {inputs["Prompt"]: "now at night"})
+    new = await h.original(submit, has_card)
+    assert not h.is_ephemeral(new)
+    assert field(new, "By") == f"<@{bob['id']}>"
+    shown = field(new, lineage) or ""
+    assert parent in shown
+    assert f"by <@{h.world.alice['id']}>" in shown
+    assert "now at night" in embed(new)["description"]
+    child = await env.bot.videos.get(video_id(new))
+    assert child is not None
+    assert (child.owner_id, child.parent_id, child.kind) == (int(bob["id"]), parent, kind)
+    assert env.sim.calls[operation] == 1
+
+    done = await h.original(submit, has_mp4)
+    assert custom_ids(done) == result_ids(child.id)
+    assert lineage in [f["name"] for f in embed(done)["fields"]]
+
+
+@RESTART
+async def test_extend_checks_seconds_before_calling_the_api(
+    start_bot: StartBot, restart: bool
+) -> None:
+    env, card, parent = await result_card(start_bot, restart=restart)
+    h, bob = env.harness, env.harness.world.bob
+
+    opener = await h.click(card, button("extend", parent), user=bob)
+    await h.response(opener)
+    assert opener.response_type == 9
+    inputs = modal_inputs(opener.modal)
+    assert list(inputs) == ["Prompt", "Seconds to add (4, 8, 12, 16, 20)"]
+    seconds = inputs["Seconds to add (4, 8, 12, 16, 20)"]
+
+    bad = await h.submit_modal(opener, {inputs["Prompt"]: "the tide comes in", seconds: "5"})
+    reply = await answer(env, bad)
+    assert "seconds must be one of 4, 8, 12, 16, 20 for sora-2, not '5'" in reply["content"]
+    assert env.sim.calls[Operation.EXTEND] == 0
+    assert [m["id"] for m in public(h)] == [card["id"]]
+
+    # The modal stays open after a refusal: fixing the value goes through.
+    good = await h.submit_modal(opener, {inputs["Prompt"]: "the tide comes in", seconds: "8"})
+    new = await h.original(good, has_card)
+    assert field(new, "By") == f"<@{bob['id']}>"
+    assert parent in (field(new, "Extension of") or "")
+    child = await env.bot.videos.get(video_id(new))
+    assert child is not None
+    assert (child.owner_id, child.parent_id, child.kind) == (int(bob["id"]), parent, "extend")
+    assert env.sim.calls[Operation.EXTEND] == 1
+    done = await h.original(good, has_mp4)
+    assert custom_ids(done) == result_ids(child.id)
+
+
+@RESTART
+@pytest.mark.parametrize("variant", ["thumbnail", "spritesheet"])
+async def test_thumbnail_and_spritesheet_come_back_ephemerally(
+    start_bot: StartBot, restart: bool, variant: str
+) -> None:
+    env, card, video = await result_card(start_bot, restart=restart)
+    h = env.harness
+    rec = await h.click(card, button(variant, video), user=h.world.bob)
+    reply = await answer(env, rec)
+    [attachment] = reply["attachments"]
+    assert attachment["filename"] == f"{video}-{variant}.webp"
+    data = h.fake.uploads[int(attachment["id"])]
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WEBP"
+    assert len(h.messages(visible_to=h.world.alice)) == 1  # nothing for the channel to see
+
+
+@pytest.mark.parametrize("how", ["expires_at", "gone-upstream"])
+async def test_expired_assets_get_a_clear_answer(start_bot: StartBot, how: str) -> None:
+    env, card, video = await result_card(start_bot, restart=False)
+    h = env.harness
+    if how == "expires_at":
+        sql = "UPDATE videos SET expires_at = ? WHERE id = ?"
+        await env.bot.db.execute(sql, (int(time.time()) - 60, video))
+    else:
+        del env.sim.jobs[video]
+    downloads = env.sim.calls[Operation.DOWNLOAD]
+    for variant in ("thumbnail", "spritesheet"):
+        rec = await h.click(card, button(variant, video), user=h.world.alice)
+        reply = await answer(env, rec)
+        assert reply["content"] == EXPIRED
+        assert not reply["attachments"]
+    if how == "expires_at":
+        assert env.sim.calls[Operation.DOWNLOAD] == downloads
+
+
+async def confirm_and_delete(env: BotEnv, card: JSON, video: str, user: JSON) -> None:
+    h = env.harness
+    ask = await h.click(card, button("delete", video), user=user)
+    question = await answer(env, ask)
+    assert "cannot be undone" in question["content"]
+    assert custom_ids(question) == [button("confirm-delete", video)]
+    assert env.sim.calls[Operation.DELETE] == 0
+    confirm = await h.click(question, button("confirm-delete", video), user=user)
+    await h.wait_for(lambda: live(env, question)["content"] == "Deleted.", what="Deleted.")
+    assert confirm.response_type is not None
+
+
+async def assert_deleted(env: BotEnv, card: JSON, video: str, by: JSON) -> None:
+    message = live(env, card)
+    assert "deleted by" in embed(message)["description"]
+    assert f"<@{by['id']}>" in embed(message)["description"]
+    assert message["components"] == []
+    assert message["attachments"] == []
+    row = await env.bot.videos.get(video)
+    assert row is not None
+    assert row.deleted_at is not None
+    assert env.sim.calls[Operation.DELETE] == 1
+    assert video not in env.sim.jobs
+
+
+@RESTART
+async def test_owner_deletes_after_confirming(start_bot: StartBot, restart: bool) -> None:
+    env, card, video = await result_card(start_bot, restart=restart)
+    alice = env.harness.world.alice
+    await confirm_and_delete(env, card, video, alice)
+    await assert_deleted(env, card, video, alice)
+
+
+async def test_a_confirmation_from_before_a_restart_still_deletes(start_bot: StartBot) -> None:
+    sim_app = make_app(SimulatorConfig(job_seconds=0.0))
+    env, card, video = await result_card(start_bot, restart=False, sim_app=sim_app)
+    h = env.harness
+    alice = h.world.alice
+    ask = await h.click(card, button("delete", video), user=alice)
+    question = await answer(env, ask)
+    await h.close()
+
+    env = await start_bot(sim_app=sim_app, edit_interval=FAST)
+    h = env.harness
+    await h.click(question, button("confirm-delete", video), user=alice)
+    await h.wait_for(lambda: live(env, question)["content"] == "Deleted.", what="Deleted.")
+    await assert_deleted(env, card, video, alice)
+
+
+async def test_moderator_may_delete(start_bot: StartBot) -> None:
+    env, card, video = await result_card(start_bot, restart=False)
+    moderator = env.harness.world.moderator
+    await confirm_and_delete(env, card, video, moderator)
+    await assert_deleted(env, card, video, moderator)
+
+
+async def test_non_owner_delete_is_refused(start_bot: StartBot) -> None:
+    env, card, video = await result_card(start_bot, restart=False)
+    h = env.harness
+    world = h.world
+    before = Counter(env.sim.calls)
+
+    rec = await h.click(card, button("delete", video), user=world.bob)
+    reply = await answer(env, rec)
+    assert reply["content"].startswith("Only the owner can delete this video")
+    assert reply["components"] == []
+
+    # Nor can a confirmation be used by anyone but who may delete.
+    ask = await h.click(card, button("delete", video), user=world.alice)
+    question = await answer(env, ask)
+    rec = await h.click(question, button("confirm-delete", video), user=world.bob)
+    reply = await answer(env, rec)
+    assert reply["content"].startswith("Only the owner can delete this video")
+
+    message = live(env, card)
+    assert status(message) == "✅ Done"
+    assert custom_ids(message) == result_ids(video)
+    row = await env.bot.videos.get(video)
+    assert row is not None
+    assert row.deleted_at is None
+    assert env.sim.calls == before
+    assert video in env.sim.jobs

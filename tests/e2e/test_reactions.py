@@ -1,0 +1,194 @@
+"""Reactions on result cards: ⏩ extends as the reacting member's job, the owner's ❌ deletes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bot.videoapi.models import Operation
+
+from .botenv import BotEnv, StartBot
+from .harness import Harness
+from .views import (
+    JSON,
+    custom_ids,
+    delivered,
+    embed,
+    field,
+    has_card,
+    has_mp4,
+    public,
+    result_ids,
+    row_when,
+    settle_listeners,
+    status,
+    video_id,
+)
+
+EXTEND = "⏩"
+DELETE = "❌"
+DEFAULT_PROMPT = "Continue the scene naturally."
+FAST = 0.02
+
+
+async def start(start_bot: StartBot, **settings: object) -> BotEnv:
+    return await start_bot(job_seconds=0.0, edit_interval=FAST, settings=settings or None)
+
+
+async def result_card(env: BotEnv, prompt: str = "waves on a pier") -> tuple[JSON, str]:
+    """Alice's delivered result card."""
+    h = env.harness
+    rec = await h.slash("video", {"prompt": prompt}, user=h.world.alice)
+    card = await h.original(rec, has_mp4)
+    video = video_id(card)
+    await row_when(env.bot.videos, video, delivered)
+    return card, video
+
+
+def replies_to(h: Harness, card: JSON) -> list[JSON]:
+    return [
+        m
+        for m in public(h)
+        if str((m.get("message_reference") or {}).get("message_id")) == card["id"]
+    ]
+
+
+async def test_extend_emoji_extends_as_the_reacting_members_job(start_bot: StartBot) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    bob = h.world.bob
+    card, parent = await result_card(env)
+
+    await h.react(card, bob, EXTEND)
+    [reply] = await h.wait_for(lambda: replies_to(h, card), what="the extension's card")
+    assert reply["content"] == f"<@{bob['id']}> extends this video."
+    assert has_card(reply)
+    assert field(reply, "By") == f"<@{bob['id']}>"
+    assert parent in (field(reply, "Extension of") or "")
+    assert embed(reply)["description"] == DEFAULT_PROMPT
+    child = video_id(reply)
+    # Its card is the reply: the row says so once Discord has answered the post.
+    row = await row_when(env.bot.videos, child, lambda r: r.status_message_id == int(reply["id"]))
+    assert (row.owner_id, row.parent_id, row.kind, row.prompt) == (
+        int(bob["id"]),
+        parent,
+        "extend",
+        DEFAULT_PROMPT,
+    )
+    assert env.sim.calls[Operation.EXTEND] == 1
+
+    # The reply is the extension's own status card: it receives the result and its buttons.
+    done = await h.wait_for(
+        lambda: has_mp4(h.fake.messages[int(reply["id"])]), what="the extension's mp4"
+    )
+    assert done
+    final = h.fake.messages[int(reply["id"])]
+    assert status(final) == "✅ Done"
+    assert custom_ids(final) == result_ids(child)
+    # The parent's card is left as it was.
+    assert custom_ids(h.fake.messages[int(card["id"])]) == result_ids(parent)
+
+
+async def test_a_replayed_reaction_starts_one_job(start_bot: StartBot) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    card, _ = await result_card(env)
+
+    payload = await h.react(card, h.world.bob, EXTEND)
+    h.feed("MESSAGE_REACTION_ADD", payload)  # the gateway delivers the same event again
+    await settle_listeners()
+    assert env.sim.calls[Operation.EXTEND] == 1
+    [reply] = replies_to(h, card)
+    await row_when(env.bot.videos, video_id(reply), delivered)
+    assert len(replies_to(h, card)) == 1
+    assert env.sim.calls[Operation.EXTEND] == 1
+
+
+async def test_a_configured_extend_emoji(start_bot: StartBot) -> None:
+    env = await start(start_bot, extend_emoji="🔁")
+    h = env.harness
+    card, _ = await result_card(env)
+    await h.react(card, h.world.bob, EXTEND)  # no longer the shortcut
+    await settle_listeners()
+    assert env.sim.calls[Operation.EXTEND] == 0
+    await h.react(card, h.world.bob, "🔁")
+    [reply] = await h.wait_for(lambda: replies_to(h, card), what="the extension's card")
+    await row_when(env.bot.videos, video_id(reply), delivered)
+    assert env.sim.calls[Operation.EXTEND] == 1
+
+
+def without_reactions(message: JSON) -> JSON:
+    return {k: v for k, v in message.items() if k != "reactions"}
+
+
+async def failed_card(env: BotEnv) -> JSON:
+    h = env.harness
+    env.set_faults(rate_moderation_failure=1.0)
+    rec = await h.slash("video", {"prompt": "something blocked"}, user=h.world.alice)
+    card = await h.original(rec, lambda m: has_card(m) and status(m) == "❌ Failed")
+    await row_when(env.bot.videos, video_id(card), delivered)
+    card = h.fake.messages[int(card["id"])]
+    assert custom_ids(card) == [f"videobot:v1:delete:{video_id(card)}"]
+    env.set_faults(rate_moderation_failure=0.0)
+    return card
+
+
+@pytest.mark.parametrize("case", ["failed-job", "not-a-result", "by-a-bot", "by-the-bot"])
+async def test_extend_emoji_is_ignored(start_bot: StartBot, case: str) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    world = h.world
+    reactor: JSON = world.bob
+    if case == "failed-job":
+        message = await failed_card(env)
+    elif case == "not-a-result":
+        message = h.fake.add_message(world.channel_id, world.alice, "look at this")
+    else:
+        message, _ = await result_card(env)
+        if case == "by-a-bot":
+            reactor = h.fake.add_user("otherbot", bot=True)
+            h.fake.add_member(world.guild_id, reactor)
+        else:
+            reactor = h.fake.bot_user
+    before = Counter(env.sim.calls)
+    shown = [without_reactions(m) for m in public(h)]
+
+    await h.react(message, reactor, EXTEND)
+    await settle_listeners()
+    assert env.sim.calls == before
+    assert [without_reactions(m) for m in public(h)] == shown
+    assert await env.bot.videos.count_unfinished_for_owner(int(reactor["id"])) == 0
+
+
+async def test_delete_emoji_by_someone_else_is_ignored(start_bot: StartBot) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    card, video = await result_card(env)
+    await h.react(card, h.world.bob, DELETE)
+    await settle_listeners()
+    row = await env.bot.videos.get(video)
+    assert row is not None
+    assert row.deleted_at is None
+    assert env.sim.calls[Operation.DELETE] == 0
+    message = h.fake.messages[int(card["id"])]
+    assert status(message) == "✅ Done"
+    assert custom_ids(message) == result_ids(video)
+
+
+async def test_owners_delete_emoji_deletes(start_bot: StartBot) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    alice = h.world.alice
+    card, video = await result_card(env)
+    await h.react(card, alice, DELETE)
+    await settle_listeners()
+    message = h.fake.messages[int(card["id"])]
+    assert f"deleted by <@{alice['id']}>" in embed(message)["description"]
+    assert message["components"] == []
+    assert message["attachments"] == []
+    row = await env.bot.videos.get(video)
+    assert row is not None
+    assert row.deleted_at is not None
+    assert env.sim.calls[Operation.DELETE] == 1
+    assert video not in env.sim.jobs
