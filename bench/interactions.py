@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import itertools
 import json
@@ -53,6 +52,7 @@ from bot.app import VideoBot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
 from bot.storage import Database  # noqa: E402
+from bot.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, RecordedRequest  # noqa: E402
 from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402
@@ -113,10 +113,7 @@ class LoopLag:
             self.samples.append((now, now - before - 0.01))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def max_between(self, start: float, end: float) -> float | None:
         lags = [lag for at, lag in self.samples if start <= at <= end]

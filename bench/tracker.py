@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -60,6 +59,7 @@ import psutil  # type: ignore[import-untyped]
 
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
 from bot.storage import Database, VideoRepository
+from bot.tasks import cancel_and_wait
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import VideoAPIError
 from bot.videoapi.models import FINISHED_STATUSES, Operation, Video
@@ -284,10 +284,7 @@ async def run_tracker(
                 extra["still_tracked"] = len(tracker.tracked)
             finally:
                 await tracker.stop()
-                for task in (consumer, counter):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                await cancel_and_wait(consumer, counter)
             rows = await videos.pending()
             extra["db_unfinished_rows"] = sum(not row.finished for row in rows)
         finally:
@@ -342,9 +339,7 @@ async def run_naive(
         extra["create_seconds"] = round(time.monotonic() - created_at, 2)
         extra["all_observed"] = await phase.wait_for_all(failures)
     finally:
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+        await cancel_and_wait(poller)
     busy = [sweep for sweep in sweeps if sweep > 0]
     extra["retrieve_errors"] = errors
     extra["sweeps"] = len(busy)

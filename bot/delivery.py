@@ -10,7 +10,6 @@ marked delivered only after it was posted, and a delivered row is never posted a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
 import tempfile
@@ -23,6 +22,7 @@ from typing import Any
 import discord
 
 from bot.storage import VideoRepository, VideoRow
+from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent
 from bot.ui.buttons import result_view
 from bot.ui.card import Lineage, shown_state, status_card
@@ -116,12 +116,7 @@ class Delivery:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *(c.task for c in self._cards.values())) if t]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._task, *(card.task for card in self._cards.values()))
         self._task = None
 
     def posted(

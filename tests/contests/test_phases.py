@@ -2,24 +2,9 @@ from __future__ import annotations
 
 from bot.contests.phases import Phase, phase_of
 from bot.simulator import ManualClock
-from bot.storage import ContestRepository, ContestRow
+from bot.storage import ContestRepository
 
-HOUR = 3600.0
-
-
-async def contest(contests: ContestRepository, now: float) -> ContestRow:
-    return await contests.create(
-        guild_id=1,
-        channel_id=2,
-        created_by=3,
-        theme="t",
-        max_entries=1,
-        vote_budget=3,
-        live_counts=False,
-        starts_at=now,
-        submissions_end_at=now + HOUR,
-        voting_end_at=now + 2 * HOUR,
-    )
+from .rows import HOUR, contest
 
 
 async def test_the_phase_follows_the_times_and_the_marks(

@@ -6,7 +6,7 @@ from bot.contests.scheduler import ContestScheduler
 from bot.simulator import ManualClock
 from bot.storage import ContestRepository, ContestRow
 
-HOUR = 3600.0
+from .rows import HOUR, contest
 
 
 class Recorder:
@@ -37,21 +37,6 @@ class Recorder:
     async def publish(self, contest: ContestRow) -> None:
         self.published.append(contest.id)
         await self.contests.set_results_message(contest.id, 1000 + contest.id)
-
-
-async def contest(contests: ContestRepository, start: float, offset: float) -> ContestRow:
-    return await contests.create(
-        guild_id=1,
-        channel_id=2,
-        created_by=3,
-        theme="t",
-        max_entries=1,
-        vote_budget=3,
-        live_counts=False,
-        starts_at=start,
-        submissions_end_at=start + offset,
-        voting_end_at=start + offset + HOUR,
-    )
 
 
 async def test_each_deadline_is_acted_on_once_in_order(
