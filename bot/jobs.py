@@ -66,7 +66,7 @@ class ReplyPoster:
 
     interaction: discord.Interaction[Any] | None = None
 
-    def __init__(self, channel: discord.abc.Messageable, reply_to: int, user_id: int) -> None:
+    def __init__(self, channel: discord.PartialMessageable, reply_to: int, user_id: int) -> None:
         self._channel = channel
         self._reply_to = reply_to
         self._user_id = user_id
@@ -78,10 +78,8 @@ class ReplyPoster:
         return None
 
     async def show(self, embed: discord.Embed) -> discord.Message:
-        reference = discord.MessageReference(
-            message_id=self._reply_to,
-            channel_id=getattr(self._channel, "id", 0),
-            fail_if_not_exists=False,
+        reference = self._channel.get_partial_message(self._reply_to).to_reference(
+            fail_if_not_exists=False
         )
         return await self._channel.send(
             content=f"<@{self._user_id}> extends this video.",
