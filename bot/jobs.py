@@ -112,6 +112,13 @@ class JobRequest:
 LABEL_MAX = 100
 
 
+def _too_many(running: int, limit: int) -> TooManyJobs:
+    return TooManyJobs(
+        f"You already have {running} videos in progress (the limit is {limit}). "
+        "A slot frees as soon as one of them finishes."
+    )
+
+
 def choice_label(row: VideoRow) -> str:
     """An autocomplete label: the prompt's start, then status and length."""
     suffix = f" · {row.status.replace('_', ' ')} · {row.seconds}s"
@@ -200,16 +207,17 @@ class Jobs:
     async def start(self, request: JobRequest, poster: CardPoster) -> VideoRow:
         bot = self._bot
         limit = bot.settings.max_concurrent_jobs_per_user
-        # Answer first: under a burst the count below waits its turn for the database.
+        # The tracker's count answers at once and privately in the usual case...
+        if bot.tracker.unfinished_for(request.owner_id) >= limit:
+            raise _too_many(bot.tracker.unfinished_for(request.owner_id), limit)
+        # ...then answer: under a burst the database's count waits its turn for the connection,
+        # and it is the one that decides (jobs just started are not tracked yet).
         await poster.begin()
         async with self._slots[request.owner_id]:
             running = await bot.videos.count_unfinished_for_owner(request.owner_id)
             if running >= limit:
                 await poster.abort()
-                raise TooManyJobs(
-                    f"You already have {running} videos in progress (the limit is {limit}). "
-                    "A slot frees as soon as one of them finishes."
-                )
+                raise _too_many(running, limit)
             try:
                 video = await request.call()
             except (VideoAPIError, UserError):

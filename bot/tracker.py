@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -121,6 +122,7 @@ class Tracker:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._jobs: dict[str, _Tracked] = {}
+        self._per_owner: Counter[int] = Counter()
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
         self._paused_until = 0.0
@@ -138,6 +140,17 @@ class Tracker:
     @property
     def paused_until(self) -> float:
         return self._paused_until
+
+    def unfinished_for(self, owner_id: int) -> int:
+        """Jobs of this owner being followed now: a quick check, before the database's answer."""
+        return self._per_owner[owner_id]
+
+    def _drop(self, video_id: str) -> None:
+        job = self._jobs.pop(video_id, None)
+        if job is not None:
+            self._per_owner[job.row.owner_id] -= 1
+            if self._per_owner[job.row.owner_id] <= 0:
+                del self._per_owner[job.row.owner_id]
 
     def subscribe(self) -> asyncio.Queue[JobEvent]:
         """A queue of every event from now on; subscribe before start() to get the replays."""
@@ -177,6 +190,8 @@ class Tracker:
         if row.finished:
             self._publish(row, None)
         else:
+            if row.id not in self._jobs:
+                self._per_owner[row.owner_id] += 1
             self._jobs[row.id] = _Tracked(row, due=self._clock())
 
     async def _run(self) -> None:
@@ -313,7 +328,7 @@ class Tracker:
                 job.row = changed[video_id]
                 self._publish(job.row, previous)
             if video.finished or job.row.finished:
-                del self._jobs[video_id]
+                self._drop(video_id)
                 continue
             if job.running_since is None and job.row.status == "in_progress":
                 job.running_since = (now, job.row.progress)
@@ -327,7 +342,7 @@ class Tracker:
             await self._fail(job, "timeout", f"The provider did not finish within {minutes} min.")
 
     async def _fail(self, job: _Tracked, code: str, message: str) -> None:
-        self._jobs.pop(job.row.id, None)
+        self._drop(job.row.id)
         if await self._videos.mark_failed(job.row.id, code, message):
             row = await self._videos.get(job.row.id)
             if row is not None:

@@ -46,3 +46,24 @@ async def test_third_concurrent_job_is_refused(start_bot: StartBot) -> None:
     rec = await h.slash("video", {"prompt": "a lantern, once more"}, user=alice)
     await h.original(rec, has_card)
     assert env.sim.calls[Operation.CREATE] == 4
+
+
+async def test_a_third_job_after_two_running_is_refused_at_once_in_private(
+    start_bot: StartBot,
+) -> None:
+    env = await start_bot(job_seconds=30.0)
+    h = env.harness
+    alice = h.world.alice
+    for n in range(2):
+        rec = await h.slash("video", {"prompt": f"a kite, take {n}"}, user=alice)
+        await h.original(rec, has_card)
+    tracker = env.bot.tracker
+    await h.wait_for(lambda: tracker.unfinished_for(int(alice["id"])) == 2, what="both tracked")
+    rec = await h.slash("video", {"prompt": "a kite, once more"}, user=alice)
+    await h.response(rec)
+    # Answered straight away and only to her: no public "thinking…" first.
+    assert rec.response_type == 4
+    reply = ephemeral_reply(h, rec)
+    assert reply is not None
+    assert "You already have 2 videos in progress" in reply["content"]
+    assert env.sim.calls[Operation.CREATE] == 2

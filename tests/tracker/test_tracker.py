@@ -225,3 +225,14 @@ async def _eventually(condition: Callable[[], bool], within: float = 2.0) -> Non
         # Polls state that the tracker's own task changes; there is no event to wait on.
         while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def test_unfinished_jobs_are_counted_per_owner(env: Env) -> None:
+    tracker = env.tracker()
+    first = await env.create(tracker)
+    await env.create(tracker)
+    assert tracker.unfinished_for(1) == 2
+    assert tracker.unfinished_for(2) == 0
+    env.state.complete(first)
+    await tracker.refresh_due()
+    assert tracker.unfinished_for(1) == 1
