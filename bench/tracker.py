@@ -217,6 +217,24 @@ class Phase:
         return True
 
 
+async def create_and_wait(
+    client: VideoClient,
+    phase: Phase,
+    args: argparse.Namespace,
+    on_created: OnCreated,
+    extra: dict[str, Any],
+) -> int:
+    """Create the phase's jobs as configured, wait until every one was seen to finish; returns
+    how many failed to create."""
+    created_at = time.monotonic()
+    failures = await create_jobs(
+        client, phase.count, args.create_window, args.create_concurrency, on_created
+    )
+    extra["create_seconds"] = round(time.monotonic() - created_at, 2)
+    extra["all_observed"] = await phase.wait_for_all(failures)
+    return failures
+
+
 async def run_tracker(
     args: argparse.Namespace, client: VideoClient, phase: Phase, extra: dict[str, Any]
 ) -> int:
@@ -275,12 +293,7 @@ async def run_tracker(
             consumer = asyncio.create_task(consume())
             counter = asyncio.create_task(count_tracked())
             try:
-                created_at = time.monotonic()
-                failures = await create_jobs(
-                    client, phase.count, args.create_window, args.create_concurrency, on_created
-                )
-                extra["create_seconds"] = round(time.monotonic() - created_at, 2)
-                extra["all_observed"] = await phase.wait_for_all(failures)
+                failures = await create_and_wait(client, phase, args, on_created, extra)
                 extra["still_tracked"] = len(tracker.tracked)
             finally:
                 await tracker.stop()
@@ -332,12 +345,7 @@ async def run_naive(
 
     poller = asyncio.create_task(poll())
     try:
-        created_at = time.monotonic()
-        failures = await create_jobs(
-            client, phase.count, args.create_window, args.create_concurrency, on_created
-        )
-        extra["create_seconds"] = round(time.monotonic() - created_at, 2)
-        extra["all_observed"] = await phase.wait_for_all(failures)
+        failures = await create_and_wait(client, phase, args, on_created, extra)
     finally:
         await cancel_and_wait(poller)
     busy = [sweep for sweep in sweeps if sweep > 0]

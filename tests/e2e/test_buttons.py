@@ -15,6 +15,7 @@ from .botenv import BotEnv, StartBot
 from .fake_discord import FakeInteraction
 from .views import (
     JSON,
+    assert_deleted,
     custom_ids,
     delivered,
     embed,
@@ -185,19 +186,6 @@ async def confirm_and_delete(env: BotEnv, card: JSON, video: str, user: JSON) ->
     confirm = await h.click(question, button("confirm-delete", video), user=user)
     await h.wait_for(lambda: live(env, question)["content"] == "Deleted.", what="Deleted.")
     assert confirm.response_type is not None
-
-
-async def assert_deleted(env: BotEnv, card: JSON, video: str, by: JSON) -> None:
-    message = live(env, card)
-    assert "deleted by" in embed(message)["description"]
-    assert f"<@{by['id']}>" in embed(message)["description"]
-    assert message["components"] == []
-    assert message["attachments"] == []
-    row = await env.bot.videos.get(video)
-    assert row is not None
-    assert row.deleted_at is not None
-    assert env.sim.calls[Operation.DELETE] == 1
-    assert video not in env.sim.jobs
 
 
 @RESTART

@@ -12,6 +12,7 @@ from .botenv import BotEnv, StartBot
 from .harness import Harness
 from .views import (
     JSON,
+    assert_deleted,
     custom_ids,
     delivered,
     embed,
@@ -183,12 +184,4 @@ async def test_owners_delete_emoji_deletes(start_bot: StartBot) -> None:
     card, video = await result_card(env)
     await h.react(card, alice, DELETE)
     await settle_listeners()
-    message = h.fake.messages[int(card["id"])]
-    assert f"deleted by <@{alice['id']}>" in embed(message)["description"]
-    assert message["components"] == []
-    assert message["attachments"] == []
-    row = await env.bot.videos.get(video)
-    assert row is not None
-    assert row.deleted_at is not None
-    assert env.sim.calls[Operation.DELETE] == 1
-    assert video not in env.sim.jobs
+    await assert_deleted(env, card, video, alice)

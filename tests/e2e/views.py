@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.storage import VideoRepository, VideoRow
-from bot.videoapi.models import Video, VideoStatus
+from bot.videoapi.models import Operation, Video, VideoStatus
 
+from .botenv import BotEnv
 from .fake_discord import FakeDiscord, RecordedRequest, is_loading, walk_components
 from .harness import Harness
 
@@ -206,3 +207,16 @@ async def ephemeral_answer(h: Harness, rec: Any, within: float = 5.0) -> JSON:
 def public(h: Harness, channel_id: int | None = None) -> list[JSON]:
     """The channel's messages everyone can see, oldest first."""
     return [m for m in h.messages(channel_id) if not h.is_ephemeral(m)]
+
+
+async def assert_deleted(env: BotEnv, card: JSON, video: str, by: JSON) -> None:
+    """Deleted everywhere: a tombstone card without buttons or files, the row, and upstream."""
+    message = env.harness.fake.messages[int(card["id"])]
+    assert f"deleted by <@{by['id']}>" in embed(message)["description"]
+    assert message["components"] == []
+    assert message["attachments"] == []
+    row = await env.bot.videos.get(video)
+    assert row is not None
+    assert row.deleted_at is not None
+    assert env.sim.calls[Operation.DELETE] == 1
+    assert video not in env.sim.jobs
