@@ -281,6 +281,9 @@ async def run_tracker(
                     channel_id=1,
                     kind="create",
                     prompt=video.prompt or "bench",
+                    model=client.profile.default_model,
+                    size=client.profile.default_size,
+                    seconds=client.profile.default_seconds,
                 )
                 await tracker.track(video.id)
 

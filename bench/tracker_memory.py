@@ -76,6 +76,9 @@ async def main(jobs: int, cycles: int) -> dict[str, object]:
                         channel_id=2,
                         kind="create",
                         prompt=f"job {n}",
+                        model=job.model,
+                        size=job.size,
+                        seconds=job.seconds,
                     )
             seeded = time.perf_counter() - started
             tracker = Tracker(api, videos, cadence=Cadence(base=1.0, floor=0.01, ceiling=2.0))

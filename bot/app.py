@@ -11,6 +11,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.assets import Assets
 from bot.backend import open_api
 from bot.config import Settings
 from bot.delivery import Delivery
@@ -73,7 +74,8 @@ class VideoBot(commands.Bot):
             cadence=Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval)),
             deadline=settings.job_deadline_minutes * 60,
         )
-        self.delivery = Delivery(self, self.videos, api, edit_interval=edit_interval)
+        self.assets = Assets(api)
+        self.delivery = Delivery(self, self.videos, self.assets, edit_interval=edit_interval)
         self.jobs = Jobs(self)
 
     async def setup_hook(self) -> None:

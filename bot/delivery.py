@@ -21,12 +21,12 @@ from typing import Any
 
 import discord
 
+from bot.assets import Assets, file_name
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent
 from bot.ui.buttons import result_view
 from bot.ui.card import Lineage, shown_state, status_card
-from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Delivery:
         self,
         client: discord.Client,
         videos: VideoRepository,
-        api: VideoClient,
+        assets: Assets,
         *,
         edit_interval: float = 5.0,
         retry_delay: float = 30.0,
@@ -105,7 +105,7 @@ class Delivery:
     ) -> None:
         self._client = client
         self._videos = videos
-        self._api = api
+        self._assets = assets
         self._edit_interval = edit_interval
         self._retry_delay = retry_delay
         self._clock = clock
@@ -184,7 +184,7 @@ class Delivery:
                     raise
                 # Discord reported a larger limit than it took: the thumbnail, then.
                 log.info("the video of %s was refused as too large; sending its thumbnail", row.id)
-                files, note = await self._thumbnail(row, Path(folder), files[0].size, None)
+                files, note = await self._thumbnail(row, files[0], None)
                 embed = await self._embed(card, row, note)
                 await self._show(card, embed=embed, files=files, view=view)
         await self._videos.mark_delivered(row.id)
@@ -202,20 +202,23 @@ class Delivery:
     ) -> tuple[list[_Upload], str | None]:
         if row.status != "completed":
             return [], None
+        video = _Upload(folder / file_name(row.key, "video"), file_name(row.key, "video"))
         try:
-            video = await self._api.download(row.id, folder / f"{row.id}.mp4")
+            await self._assets.fetch(row.id, "video", video.path)
         except NotFoundError:
             return [], GONE
         if video.size <= int(limit * UPLOAD_MARGIN):
-            return [_Upload(video.path, f"{row.id}.mp4")], None
-        return await self._thumbnail(row, folder, video.size, limit)
+            return [video], None
+        return await self._thumbnail(row, video, limit)
 
     async def _thumbnail(
-        self, row: VideoRow, folder: Path, video_size: int, limit: int | None
+        self, row: VideoRow, video: _Upload, limit: int | None
     ) -> tuple[list[_Upload], str | None]:
         """The thumbnail instead of a video too large to upload, and a note saying why."""
+        name = file_name(row.key, "thumbnail")
+        thumb = _Upload(video.path.with_name(name), name)
         try:
-            thumb = await self._api.download(row.id, folder / f"{row.id}.webp", variant="thumbnail")
+            await self._assets.fetch(row.id, "thumbnail", thumb.path, source=video.path)
         except NotFoundError:
             return [], GONE
         over = (
@@ -224,10 +227,10 @@ class Delivery:
             else f"over the {_size_text(limit)} upload limit"
         )
         note = (
-            f"The video is {_size_text(video_size)}, {over} here, so this is its thumbnail. "
+            f"The video is {_size_text(video.size)}, {over} here, so this is its thumbnail. "
             "Get the whole file with `/videos download` while the provider keeps it."
         )
-        return [_Upload(thumb.path, f"{row.id}.webp")], note
+        return [thumb], note
 
     def _upload_limit(self, row: VideoRow, card: _Card) -> int:
         """The largest upload Discord reports for this card, before the safety margin."""
@@ -241,7 +244,7 @@ class Delivery:
         if not card.lineage_loaded and row.parent_id is not None:
             parent = await self._videos.get(row.parent_id)
             if parent is not None:
-                card.lineage = Lineage(parent.id, parent.prompt, parent.owner_id)
+                card.lineage = Lineage.of(parent)
         card.lineage_loaded = True
         return status_card(row, card.lineage, note)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import discord
 from discord import app_commands
 
+from bot.assets import file_name
 from bot.errors import TooManyJobs, UserError, VideoNotFound, VideoNotReady
 from bot.storage import VideoKind, VideoRow
 from bot.ui.card import Lineage, deleted_card, status_card
@@ -27,12 +28,6 @@ if TYPE_CHECKING:
     from bot.app import VideoBot
 
 log = logging.getLogger(__name__)
-
-VARIANT_FILES: dict[ContentVariant, str] = {
-    "video": "mp4",
-    "thumbnail": "webp",
-    "spritesheet": "webp",
-}
 
 
 class CardPoster(Protocol):
@@ -107,6 +102,10 @@ class JobRequest:
     parent: VideoRow | None
     cost: float
     call: Callable[[], Awaitable[Video]]
+    # What the job will be, for providers whose answer leaves it out.
+    model: str
+    size: str
+    seconds: str
 
 
 LABEL_MAX = 100
@@ -139,7 +138,7 @@ async def video_choices(
     rows = await bot.videos.list_visible(
         interaction.user.id, interaction.guild_id, status=status, text=current.strip() or None
     )
-    return [app_commands.Choice(name=choice_label(row), value=row.id) for row in rows]
+    return [app_commands.Choice(name=choice_label(row), value=row.ref) for row in rows]
 
 
 def may_delete(
@@ -161,17 +160,18 @@ class Jobs:
         if self._bot.api.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
-    async def visible(self, video_id: str, user_id: int, guild_id: int | None) -> VideoRow:
-        row = await self._bot.videos.visible(video_id.strip(), user_id, guild_id)
+    async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
+        """The video named by `ref` (`#key` or a provider's id) if the caller may see it here."""
+        row = await self._bot.videos.visible(ref.strip(), user_id, guild_id)
         if row is None:
             raise VideoNotFound()
         return row
 
     async def parent(
-        self, video_id: str, user_id: int, guild_id: int | None, operation: Operation
+        self, ref: str, user_id: int, guild_id: int | None, operation: Operation
     ) -> VideoRow:
         """The video to build on: visible to the caller here, completed, and supported."""
-        row = await self.visible(video_id, user_id, guild_id)
+        row = await self.visible(ref, user_id, guild_id)
         if row.status == "failed":
             raise VideoNotReady("That video failed, so there is nothing to build on.")
         if row.status != "completed":
@@ -194,15 +194,30 @@ class Jobs:
         api = self._bot.api
         text = check_prompt(prompt)
         call: Callable[[], Awaitable[Video]]
+        total = parent.seconds
         if kind == "extend":
             added = api.profile.check_seconds(parent.model, seconds, extend=True)
             cost = api.profile.cost(parent.model, added)
             call = functools.partial(api.extend, parent.id, text, added)
+            # An extension is the source and the new segment stitched together.
+            total = str(int(parent.seconds) + int(added)) if parent.seconds.isdigit() else added
         else:
             cost = api.profile.cost(parent.model, parent.seconds)
             method = api.remix if kind == "remix" else api.edit
             call = functools.partial(method, parent.id, text)
-        return JobRequest(owner_id, guild_id, channel_id, kind, text, parent, cost, call)
+        return JobRequest(
+            owner_id,
+            guild_id,
+            channel_id,
+            kind,
+            text,
+            parent,
+            cost,
+            call,
+            model=parent.model,
+            size=parent.size,
+            seconds=total,
+        )
 
     async def start(self, request: JobRequest, poster: CardPoster) -> VideoRow:
         bot = self._bot
@@ -231,10 +246,13 @@ class Jobs:
                 channel_id=request.channel_id,
                 kind=request.kind,
                 prompt=request.prompt,
+                model=request.model,
+                size=request.size,
+                seconds=request.seconds,
                 parent_id=parent.id if parent else None,
                 cost=request.cost,
             )
-        lineage = Lineage(parent.id, parent.prompt, parent.owner_id) if parent else None
+        lineage = Lineage.of(parent) if parent else None
         message = await poster.show(status_card(row, lineage))
         await bot.videos.set_status_message(row.id, message.channel.id, message.id)
         row = await bot.videos.get(row.id) or row
@@ -267,10 +285,10 @@ class Jobs:
             raise VideoNotReady("That video has no files: it is not finished.")
         if row.expires_at is not None and row.expires_at < time.time():
             raise UserError("The provider's files for this video have expired.")
-        name = f"{row.id}-{variant}.{VARIANT_FILES[variant]}"
+        name = file_name(row.key, variant)
         self.require(Operation.DOWNLOAD)
         try:
-            result = await self._bot.api.download(row.id, folder / name, variant=variant)
+            path = await self._bot.assets.fetch(row.id, variant, folder / name)
         except NotFoundError:
             raise UserError("The provider's files for this video have expired.") from None
-        return discord.File(result.path, filename=name)
+        return discord.File(path, filename=name)

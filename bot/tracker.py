@@ -23,6 +23,7 @@ from bot.tasks import cancel_and_wait
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,
+    APIStatusError,
     InternalServerError,
     NotFoundError,
     RateLimitError,
@@ -86,6 +87,7 @@ class _Tracked:
     due: float
     failures: int = 0
     running_since: tuple[float, int] | None = None
+    unknown_logged: bool = False
 
 
 @dataclass(slots=True)
@@ -93,9 +95,10 @@ class _Answers:
     videos: dict[str, Video] = field(default_factory=dict)
     hints: dict[str, int | None] = field(default_factory=dict)
 
-    def add(self, video: Video, hint_ms: int | None) -> None:
-        self.videos[video.id] = video
-        self.hints[video.id] = hint_ms
+    def add(self, video_id: str, video: Video, hint_ms: int | None) -> None:
+        """An answer about the job stored as `video_id` (a gateway may answer with another id)."""
+        self.videos[video_id] = video
+        self.hints[video_id] = hint_ms
 
 
 class Tracker:
@@ -247,8 +250,7 @@ class Tracker:
         if due:
             answers = _Answers()
             if self._api.supports(Operation.LIST) is not False:
-                with contextlib.suppress(UnsupportedOperationError):
-                    requests += await self._list_covering(due, answers)
+                requests += await self._list_or_give_up(due, answers)
             missing = [job for job in due if job.row.id not in answers.videos]
             requests += len(missing)
             trouble = await self._retrieve(missing, answers, now)
@@ -257,6 +259,26 @@ class Tracker:
                 raise trouble
         await self._enforce_deadline(now)
         return requests
+
+    async def _list_or_give_up(self, due: list[_Tracked], answers: _Answers) -> int:
+        """List what it can; a list route that refuses us means retrieving, in this very cycle.
+
+        A 4xx from `GET /videos` is about the route (LiteLLM wants a provider named, some
+        servers want other parameters), never about one job: listing is marked unusable and
+        every job is retrieved from then on. Only 429, 5xx and connection errors back off.
+        """
+        pages = 0
+        try:
+            pages = await self._list_covering(due, answers)
+        except UnsupportedOperationError:
+            pass
+        except APIStatusError as exc:
+            if isinstance(exc, PROVIDER_TROUBLE) or exc.status is None or exc.status >= 500:
+                raise
+            self._api.capabilities.record(Operation.LIST, served=False)
+            log.warning("listing videos is refused (%s); retrieving each job instead", exc)
+            pages = 1
+        return pages
 
     async def _list_covering(self, due: list[_Tracked], answers: _Answers) -> int:
         """Newest-first pages until every due job was seen or the pages are older than them.
@@ -273,11 +295,12 @@ class Tracker:
             pages += 1
             for video in page.data:
                 if video.id in self._jobs:
-                    answers.add(video, page.meta.poll_after_ms)
+                    answers.add(video.id, video, page.meta.poll_after_ms)
                     unseen.pop(video.id, None)
             if not unseen or not page.has_more or not page.data:
                 break
-            if page.data[-1].created_at < min(unseen.values()):
+            oldest = page.data[-1].created_at
+            if oldest is not None and oldest < min(unseen.values()):
                 break
             after = page.last_id
         return pages
@@ -290,7 +313,8 @@ class Tracker:
         trouble: VideoAPIError | None = None
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, Video):
-                answers.add(result, result.meta.poll_after_ms)
+                # Matched to the id asked for: LiteLLM re-encodes the id it answers with.
+                answers.add(job.row.id, result, result.meta.poll_after_ms)
             elif isinstance(result, NotFoundError):
                 await self._fail(
                     job, "not_found", "The provider no longer knows this video (it may be deleted)."
@@ -315,14 +339,20 @@ class Tracker:
         log.warning("refreshing %s failed (%s); again in %.0f s", job.row.id, error, delay)
 
     async def _apply(self, answers: _Answers, now: float) -> None:
-        changed = {
-            row.id: row for row in await self._videos.apply_refreshes(list(answers.videos.values()))
-        }
+        changed = {row.id: row for row in await self._videos.apply_refreshes(answers.videos)}
         for video_id, video in answers.videos.items():
             job = self._jobs.get(video_id)
             if job is None:
                 continue
             job.failures = 0
+            if video.unknown_status is not None and not job.unknown_logged:
+                job.unknown_logged = True
+                log.warning(
+                    "the provider says %r for %s, a status the bot does not know; "
+                    "treating it as still running",
+                    video.unknown_status,
+                    video_id,
+                )
             if video_id in changed:
                 previous = job.row.status
                 job.row = changed[video_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -36,7 +37,8 @@ def check_clip(attachment: discord.Attachment) -> str:
 
 def character_embed(row: CharacterRow) -> discord.Embed:
     embed = discord.Embed(title=row.name, colour=discord.Colour.teal())
-    embed.add_field(name="Id", value=f"`{row.id}`")
+    embed.add_field(name="Character", value=row.ref)
+    embed.add_field(name="Provider's id", value=f"`{row.id}`", inline=False)
     embed.add_field(name="Created", value=f"<t:{row.created_at}:R>")
     return embed
 
@@ -65,7 +67,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
             owner_id=interaction.user.id,
             guild_id=interaction.guild_id,
             name=made.name or chosen,
-            created_at=made.created_at,
+            created_at=made.created_at or int(time.time()),
         )
         await interaction.followup.send(embed=character_embed(row), ephemeral=True)
 
@@ -86,7 +88,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
     @app_commands.command(name="list", description="List your characters")
     async def list_characters(self, interaction: Interaction) -> None:
         rows = await self.characters.list_by_owner(interaction.user.id)
-        lines = [f"**{row.name}** · `{row.id}` · <t:{row.created_at}:R>" for row in rows]
+        lines = [f"**{row.name}** · {row.ref} · <t:{row.created_at}:R>" for row in rows]
         embed = discord.Embed(
             title="Your characters",
             description="\n".join(lines) or "None yet. Make one with /character create.",
@@ -101,7 +103,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         rows = await self.characters.list_by_owner(interaction.user.id)
         wanted = current.lower().strip()
         return [
-            app_commands.Choice(name=row.name[:100], value=row.id)
+            app_commands.Choice(name=row.name[:100], value=row.ref)
             for row in rows
             if wanted in row.name.lower()
         ][:25]

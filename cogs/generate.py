@@ -80,6 +80,9 @@ class Generate(commands.Cog):
             parent=None,
             cost=profile.cost(chosen_model, chosen_seconds),
             call=call,
+            model=chosen_model,
+            size=chosen_size,
+            seconds=chosen_seconds,
         )
         await self.bot.jobs.start(request, InteractionPoster(interaction))
 

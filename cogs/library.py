@@ -35,7 +35,7 @@ def _line(index: int, row: VideoRow) -> str:
     prompt = " ".join(row.prompt.split())
     excerpt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
     status = STATUS_TEXT[row.status].split(" ", 1)[0]
-    return f"**{index}.** {status} {excerpt} · {row.seconds}s · <t:{row.created_at}:R> · `{row.id}`"
+    return f"**{index}.** {status} {excerpt} · {row.seconds}s · <t:{row.created_at}:R> · {row.ref}"
 
 
 async def render_page(

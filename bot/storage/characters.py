@@ -6,23 +6,30 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 
-from bot.storage.db import Database, column_list, insert_sql
+from bot.storage.db import Database, column_list, keyed_insert_sql
+from bot.storage.videos import REF_PREFIX, parse_ref
 
 
 @dataclass(frozen=True, slots=True)
 class CharacterRow:
-    id: str
+    key: int  # the bot's own short handle, for autocomplete
+    id: str  # the provider's id, opaque
     owner_id: int
     guild_id: int | None  # where it was made; None in a DM
     name: str
     created_at: int
 
+    @property
+    def ref(self) -> str:
+        return f"{REF_PREFIX}{self.key}"
 
-_INSERT = insert_sql("characters", CharacterRow)
+
+_INSERT = keyed_insert_sql("characters", CharacterRow)
 _SELECT = f"SELECT {column_list(CharacterRow)} FROM characters"
 _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND owner_id = ?"
+_GET_VISIBLE_BY_KEY = f"{_SELECT} WHERE key = ? AND owner_id = ?"
 _LIST_BY_OWNER = f"{_SELECT} WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 
 
@@ -38,13 +45,21 @@ class CharacterRepository:
         self, character_id: str, *, owner_id: int, guild_id: int | None, name: str, created_at: int
     ) -> CharacterRow:
         # Plain values rather than the API's Character: its id and name are optional there.
-        row = CharacterRow(character_id, owner_id, guild_id, name, created_at)
-        await self._db.execute(_INSERT, astuple(row))
-        return row
+        row = CharacterRow(0, character_id, owner_id, guild_id, name, created_at)
+        inserted = await self._db.fetch_one(_INSERT, astuple(row)[1:])
+        assert inserted is not None  # RETURNING always answers for a row it inserted
+        return replace(row, key=int(inserted[0]))
 
-    async def visible(self, character_id: str, user_id: int) -> CharacterRow | None:
-        """The character if `user_id` made it; unknown and foreign ids alike give None."""
-        row = await self._db.fetch_one(_GET_VISIBLE, (character_id, user_id))
+    async def visible(self, ref: str, user_id: int) -> CharacterRow | None:
+        """The character (by `#key` or the provider's id) if `user_id` made it.
+
+        Unknown and foreign references alike give None.
+        """
+        key = parse_ref(ref)
+        if key is not None:
+            row = await self._db.fetch_one(_GET_VISIBLE_BY_KEY, (key, user_id))
+        else:
+            row = await self._db.fetch_one(_GET_VISIBLE, (ref.strip(), user_id))
         return _row(row) if row else None
 
     async def list_by_owner(

@@ -48,6 +48,23 @@ def insert_sql(table: str, row_type: type[Any]) -> str:
     return f"INSERT INTO {table} ({column_list(row_type)}) VALUES ({placeholders})"
 
 
+def keyed_insert_sql(table: str, row_type: type[Any]) -> str:
+    """An INSERT of a row whose first field, `key`, takes the next free number; returns it.
+
+    Run with every value but the key (`astuple(row)[1:]`). The one connection serializes
+    statements, so two inserts never take the same number.
+    """
+    names = [field.name for field in fields(row_type)]
+    if names[0] != "key":
+        raise TypeError(f"{row_type.__name__} must have `key` as its first field")
+    placeholders = ", ".join("?" for _ in names[1:])
+    next_key = f"(SELECT IFNULL(MAX(key), 0) + 1 FROM {table})"
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({next_key}, {placeholders})"
+        " RETURNING key"
+    )
+
+
 class Database:
     """One aiosqlite connection shared by every task.
 

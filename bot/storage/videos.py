@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, replace
 from typing import Literal
 
-from bot.storage.db import Database, column_list, insert_sql
+from bot.storage.db import Database, column_list, keyed_insert_sql
 from bot.videoapi.models import FINISHED_STATUSES, Video, VideoStatus
 
 VideoKind = Literal["create", "remix", "extend", "edit"]
@@ -21,7 +21,8 @@ Clock = Callable[[], float]
 
 @dataclass(frozen=True, slots=True)
 class VideoRow:
-    id: str
+    key: int  # the bot's own short handle: what buttons and choices carry
+    id: str  # the provider's id, opaque: the handle for every API call
     owner_id: int
     guild_id: int | None
     channel_id: int
@@ -48,9 +49,25 @@ class VideoRow:
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
+    @property
+    def ref(self) -> str:
+        """How people and autocomplete name this video: `#12`."""
+        return f"{REF_PREFIX}{self.key}"
+
+
+REF_PREFIX = "#"
+
+
+def parse_ref(text: str) -> int | None:
+    """The key in a reference like `#12`, or None when `text` is not one (a provider's id)."""
+    body = text.strip().removeprefix(REF_PREFIX)
+    if text.strip().startswith(REF_PREFIX) and body.isdigit() and body.isascii():
+        return int(body)
+    return None
+
 
 _COLUMNS = column_list(VideoRow)
-_INSERT = insert_sql("videos", VideoRow)
+_INSERT = keyed_insert_sql("videos", VideoRow)
 _SELECT = f"SELECT {_COLUMNS} FROM videos"
 _UNFINISHED = "status IN ('queued', 'in_progress')"
 
@@ -65,6 +82,7 @@ _FILTERED = (
 
 _GET = f"{_SELECT} WHERE id = ?"
 _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND {_VISIBLE}"
+_GET_VISIBLE_BY_KEY = f"{_SELECT} WHERE key = ? AND {_VISIBLE}"
 _BY_MESSAGE = f"{_SELECT} WHERE status_message_id = ? AND deleted_at IS NULL"
 _CLAIM_REACTION = (
     "INSERT OR IGNORE INTO reaction_claims (message_id, user_id, emoji, created_at)"
@@ -135,15 +153,21 @@ class VideoRepository:
         channel_id: int,
         kind: VideoKind,
         prompt: str,
+        model: str,
+        size: str,
+        seconds: str,
         parent_id: str | None = None,
         cost: float = 0.0,
     ) -> VideoRow:
         """Record a job the API just accepted.
 
-        `prompt` is what the user asked for; providers need not echo it in `video.prompt`.
+        `prompt`, `model`, `size` and `seconds` are what the bot asked for: a provider need not
+        echo them, and what it does echo wins (an extension's seconds are the stitched total).
         """
         error = video.error
+        now = self._clock()
         row = VideoRow(
+            key=0,
             id=video.id,
             owner_id=owner_id,
             guild_id=guild_id,
@@ -152,23 +176,24 @@ class VideoRepository:
             kind=kind,
             parent_id=parent_id,
             prompt=prompt,
-            model=video.model,
-            size=video.size,
-            seconds=video.seconds,
+            model=video.model or model,
+            size=video.size or size,
+            seconds=video.seconds or seconds,
             status=video.status,
             progress=video.progress,
             error_code=error.code if error else None,
             error_message=error.message if error else None,
             cost=cost,
-            created_at=video.created_at,
-            updated_at=self._clock(),
+            created_at=video.created_at if video.created_at is not None else int(now),
+            updated_at=now,
             completed_at=video.completed_at,
             expires_at=video.expires_at,
             delivered_at=None,
             deleted_at=None,
         )
-        await self._db.execute(_INSERT, astuple(row))
-        return row
+        inserted = await self._db.fetch_one(_INSERT, astuple(row)[1:])
+        assert inserted is not None  # RETURNING always answers for a row it inserted
+        return replace(row, key=int(inserted[0]))
 
     async def get(self, video_id: str) -> VideoRow | None:
         """Any row, whoever owns it: for the tracker and delivery, never for a user's request."""
@@ -185,12 +210,17 @@ class VideoRepository:
         params = (message_id, user_id, emoji, self._clock())
         return await self._db.execute(_CLAIM_REACTION, params) == 1
 
-    async def visible(self, video_id: str, user_id: int, guild_id: int | None) -> VideoRow | None:
+    async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow | None:
         """The video if `user_id`, acting in `guild_id` (None in a DM), may see it.
 
-        Unknown, deleted and out-of-scope ids all give None, so a caller cannot tell them apart.
+        `ref` is the bot's `#key` or the provider's id. Unknown, deleted and out-of-scope
+        references all give None, so a caller cannot tell them apart.
         """
-        row = await self._db.fetch_one(_GET_VISIBLE, (video_id, user_id, guild_id))
+        key = parse_ref(ref)
+        if key is not None:
+            row = await self._db.fetch_one(_GET_VISIBLE_BY_KEY, (key, user_id, guild_id))
+        else:
+            row = await self._db.fetch_one(_GET_VISIBLE, (ref, user_id, guild_id))
         return _row(row) if row else None
 
     async def list_visible(
@@ -237,29 +267,33 @@ class VideoRepository:
             _SET_STATUS_MESSAGE, (channel_id, message_id, self._clock(), video_id)
         )
 
-    async def apply_refresh(self, video: Video) -> VideoRow | None:
-        """Store what the API now says about a job; the new row when its status card changes."""
-        changed = await self.apply_refreshes([video])
+    async def apply_refresh(self, video: Video, video_id: str | None = None) -> VideoRow | None:
+        """Store what the API now says about a job; the new row when its status card changes.
+
+        `video_id` is the id the bot asked about, when the answer's own id may differ.
+        """
+        changed = await self.apply_refreshes({video_id or video.id: video})
         return changed[0] if changed else None
 
-    async def apply_refreshes(self, videos: Sequence[Video]) -> list[VideoRow]:
+    async def apply_refreshes(self, answers: Mapping[str, Video]) -> list[VideoRow]:
         """Store many answers in one transaction (a list page covers up to 100 jobs).
 
-        Returns the rows whose status card would change. A job only moves forward: an answer
-        older than what is stored (a late poll, a webhook out of order) is ignored, and a
-        finished job is never reopened.
+        `answers` maps the stored id to the answer about it: a gateway may re-encode the id it
+        answers with, so an answer's own id is not the key. Returns the rows whose status card
+        would change. A job only moves forward: an answer older than what is stored (a late
+        poll, a webhook out of order) is ignored, and a finished job is never reopened.
         """
         changed: list[VideoRow] = []
         async with self._db.transaction():
             now = self._clock()
-            for video in videos:
-                row = await self._refresh_one(video, now)
+            for video_id, video in answers.items():
+                row = await self._refresh_one(video_id, video, now)
                 if row is not None:
                     changed.append(row)
         return changed
 
-    async def _refresh_one(self, video: Video, now: float) -> VideoRow | None:
-        row = await self.get(video.id)
+    async def _refresh_one(self, video_id: str, video: Video, now: float) -> VideoRow | None:
+        row = await self.get(video_id)
         if row is None or row.finished:
             return None
         if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
@@ -277,7 +311,7 @@ class VideoRepository:
         )
         if _stored(new) == _stored(row):
             return None
-        await self._db.execute(_REFRESH, (*_stored(new), now, video.id))
+        await self._db.execute(_REFRESH, (*_stored(new), now, video_id))
         return new if _shown(new) != _shown(row) else None
 
     async def mark_failed(self, video_id: str, code: str, message: str) -> bool:

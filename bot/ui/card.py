@@ -49,9 +49,13 @@ def failure_text(job: VideoRow) -> str:
 class Lineage:
     """Which video a job builds on, and whose it is."""
 
-    parent_id: str
+    parent_ref: str
     parent_prompt: str
     parent_owner_id: int
+
+    @classmethod
+    def of(cls, parent: VideoRow) -> Lineage:
+        return cls(parent.ref, parent.prompt, parent.owner_id)
 
 
 def shown_state(job: VideoRow) -> tuple[object, ...]:
@@ -73,7 +77,7 @@ def status_card(
         excerpt = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
         embed.add_field(
             name=KIND_TEXT.get(job.kind, "Based on"),
-            value=f"`{lineage.parent_id}` by <@{lineage.parent_owner_id}>: {excerpt}",
+            value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {excerpt}",
             inline=False,
         )
     if job.status in ("queued", "in_progress"):
@@ -87,13 +91,18 @@ def status_card(
         embed.add_field(name="Why", value=failure_text(job), inline=False)
     if note:
         embed.add_field(name="Note", value=note, inline=False)
-    embed.set_footer(text=job.id)
+    embed.set_footer(text=footer(job))
     return embed
+
+
+def footer(job: VideoRow) -> str:
+    """The bot's short reference, then the provider's id (for a support request)."""
+    return f"{job.ref} · {job.id}"
 
 
 def deleted_card(job: VideoRow, actor_id: int) -> discord.Embed:
     embed = discord.Embed(
         description=f"🗑️ This video was deleted by <@{actor_id}>.", colour=discord.Colour.dark_grey()
     )
-    embed.set_footer(text=job.id)
+    embed.set_footer(text=footer(job))
     return embed

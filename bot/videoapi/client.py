@@ -20,6 +20,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot.videoapi.capabilities import Capabilities, route_answered, route_missing
 from bot.videoapi.errors import (
+    APIStatusError,
     InvalidParameterError,
     UnsupportedOperationError,
     VideoAPIError,
@@ -45,6 +46,7 @@ from bot.videoapi.wire import (
     Multipart,
     RequestBody,
     api_error,
+    as_multipart,
     connection_error,
     json_or_none,
     multipart_parts,
@@ -59,6 +61,7 @@ Model = TypeVar("Model", bound=APIModel)
 LIST_LIMIT_MAX = 100
 ERROR_TEXT_LIMIT = 500
 DOWNLOAD_CHUNK = 1 << 20
+UNSUPPORTED_MEDIA_TYPE = 415
 REDACTED = "[redacted]"
 
 
@@ -68,6 +71,9 @@ class _Request:
     path: str
     body: RequestBody | None = None
     params: Mapping[str, str | int] | None = None
+    # Whether the answer teaches what the provider serves. A missing thumbnail says nothing
+    # about the route: many servers lack the variant but serve the MP4 on the same path.
+    learns: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,10 @@ class VideoClient:
     ) -> None:
         self.profile = profile or ProviderProfile()
         self.capabilities = Capabilities()
+        # What the preset says this server lacks is known before the first request.
+        for operation in self.profile.missing:
+            self.capabilities.record(operation, served=False)
+        self._multipart = self.profile.body == "multipart"
         self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
         self._max_retries = max_retries
         self._backoff = backoff or Backoff()
@@ -177,11 +187,11 @@ class VideoClient:
             if input_reference is not None:
                 json_body["input_reference"] = input_reference.model_dump(exclude_none=True)
             body = json_body
-        return await self._call(Video, Operation.CREATE, _Request("POST", "/videos", body))
+        return await self._send_job(Operation.CREATE, "/videos", body)
 
     async def edit(self, video: str | Upload, prompt: str) -> Video:
         body = _with_video(video, {"prompt": check_prompt(prompt)})
-        return await self._call(Video, Operation.EDIT, _Request("POST", "/videos/edits", body))
+        return await self._send_job(Operation.EDIT, "/videos/edits", body)
 
     async def extend(self, video: str | Upload, prompt: str, seconds: str | int) -> Video:
         fields = {
@@ -189,8 +199,9 @@ class VideoClient:
             # The allowed extension lengths are the same for every model.
             "seconds": self.profile.check_seconds(self.profile.default_model, seconds, extend=True),
         }
-        request = _Request("POST", "/videos/extensions", _with_video(video, fields))
-        return await self._call(Video, Operation.EXTEND, request)
+        return await self._send_job(
+            Operation.EXTEND, "/videos/extensions", _with_video(video, fields)
+        )
 
     async def remix(self, video_id: str, prompt: str) -> Video:
         path = f"/videos/{_segment('video_id', video_id)}/remix"
@@ -236,7 +247,7 @@ class VideoClient:
     ) -> AsyncIterator[ContentStream]:
         """Open a video's media; the connection is released when the block ends."""
         path = f"/videos/{_segment('video_id', video_id)}/content"
-        request = _Request("GET", path, params={"variant": variant})
+        request = _Request("GET", path, params={"variant": variant}, learns=variant == "video")
         response = await self._exchange(Operation.DOWNLOAD, request, stream=True)
         try:
             yield ContentStream(response)
@@ -269,6 +280,22 @@ class VideoClient:
         """
         return await self._exchange(operation, _Request(method, path, body, params), stream=False)
 
+    async def _send_job(self, operation: Operation, path: str, body: RequestBody) -> Video:
+        """Create, edit and extend: sent as JSON or multipart, as this provider takes them."""
+        if isinstance(body, dict) and self._multipart:
+            body = as_multipart(body)
+        try:
+            return await self._call(Video, operation, _Request("POST", path, body))
+        except APIStatusError as exc:
+            if exc.status != UNSUPPORTED_MEDIA_TYPE or not isinstance(body, dict):
+                raise
+            if self.profile.body != "auto":
+                raise
+        # A 415 created nothing, so sending the same job again, as multipart, is safe.
+        log.info("the provider refused a JSON body (415); sending multipart from now on")
+        self._multipart = True
+        return await self._call(Video, operation, _Request("POST", path, as_multipart(body)))
+
     async def _call(self, model: type[Model], operation: Operation, request: _Request) -> Model:
         response = await self._exchange(operation, request, stream=False)
         try:
@@ -299,10 +326,11 @@ class VideoClient:
             else:
                 status = response.status_code
                 if response.is_success:
-                    self._learn(operation, status, api_error_body=False)
+                    if request.learns:
+                        self._learn(operation, status, api_error_body=False)
                     return response
                 if retry >= self._max_retries or not should_retry_status(request.method, status):
-                    raise self._status_error(operation, response, error_body)
+                    raise self._status_error(operation, request, response, error_body)
                 await self._pause(operation, retry, f"status {status}", response.headers)
             retry += 1
 
@@ -359,13 +387,14 @@ class VideoClient:
         await self._backoff.sleep(delay)
 
     def _status_error(
-        self, operation: Operation, response: httpx.Response, raw: bytes
+        self, operation: Operation, request: _Request, response: httpx.Response, raw: bytes
     ) -> VideoAPIError:
         status = response.status_code
         text = self._redact(raw.decode("utf-8", errors="replace"))
         payload = json_or_none(text)
         details = api_error(payload)
-        self._learn(operation, status, api_error_body=details is not None)
+        if request.learns:
+            self._learn(operation, status, api_error_body=details is not None)
         if route_missing(operation, status, api_error_body=details is not None):
             return UnsupportedOperationError(operation, status=status)
         details = details or {}

@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+
+from bot.videoapi.lenient import read_int, video_fields
 
 VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 ContentVariant = Literal["video", "thumbnail", "spritesheet"]
@@ -57,23 +65,46 @@ class VideoError(BaseModel):
 
 
 class Video(APIModel):
+    """A video job as the contract describes it, read tolerantly from any server's dialect.
+
+    Fields a server may leave out (model, size, seconds, created_at) are None then; `status` is
+    always one of the contract's four, and `progress` is derived from it when not sent.
+    """
+
     id: str
     object: Literal["video"] = "video"
-    model: str
+    model: str | None = None
     status: VideoStatus
     progress: int = 0
-    created_at: int
+    created_at: int | None = None
     completed_at: int | None = None
     expires_at: int | None = None
     prompt: str | None = None
-    size: str
-    seconds: str
+    size: str | None = None
+    seconds: str | None = None
     remixed_from_video_id: str | None = None
     error: VideoError | None = None
+
+    _unknown_status: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_dialect(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Video:
+        unknown = None
+        if isinstance(data, dict):
+            data, unknown = video_fields(data)
+        video: Video = handler(data)
+        video._unknown_status = unknown
+        return video
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    @property
+    def unknown_status(self) -> str | None:
+        """The server's own word for a status the bot does not know (read as still running)."""
+        return self._unknown_status
 
 
 class VideoPage(APIModel):
@@ -93,7 +124,14 @@ class DeletedVideo(APIModel):
 class Character(APIModel):
     id: str | None = None
     name: str | None = None
-    created_at: int
+    created_at: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_dialect(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {**data, "created_at": read_int(data.get("created_at"))}
+        return data
 
 
 class ImageReference(BaseModel):

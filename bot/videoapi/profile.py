@@ -6,9 +6,15 @@ and durations, so every list can be overridden in the settings.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.videoapi.errors import InvalidParameterError
+from bot.videoapi.models import Operation
+
+# How create, edit and extend bodies go: `auto` sends JSON and switches after a 415.
+BodyEncoding = Literal["auto", "json", "multipart"]
 
 PROMPT_MAX_CHARS = 32_000
 CHARACTER_NAME_MAX_CHARS = 80
@@ -32,6 +38,9 @@ class ProviderProfile(BaseModel):
         default_factory=lambda: {"sora-2": 0.10, "sora-2-pro": 0.30}
     )
     default_price_per_second: float = 0.10
+    body: BodyEncoding = "auto"
+    # Operations the server is known to lack: refused at once, hidden from cards from the start.
+    missing: frozenset[Operation] = frozenset()
 
     @model_validator(mode="after")
     def _not_empty(self) -> ProviderProfile:

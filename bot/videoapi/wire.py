@@ -30,6 +30,17 @@ class Multipart:
 RequestBody = JSONObject | Multipart
 
 
+def as_multipart(body: JSONObject) -> Multipart:
+    """A JSON body as form fields, objects flattened as OpenAI's SDKs send them (`video[id]`)."""
+    fields: dict[str, str] = {}
+    for name, value in body.items():
+        if isinstance(value, dict):
+            fields.update({f"{name}[{key}]": str(inner) for key, inner in value.items()})
+        else:
+            fields[name] = str(value)
+    return Multipart(fields)
+
+
 def connection_error(exc: httpx.RequestError) -> APIConnectionError:
     # httpx never puts headers in its messages, so this text cannot hold the key.
     detail = type(exc).__name__ + (f": {exc}" if str(exc) else "")

@@ -79,6 +79,9 @@ async def make_video(
         channel_id=h.world.channel_id,
         kind="create",
         prompt=prompt,
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
     )
     if files is None:
         files = {} if status == "failed" else {f"{video_id}.mp4": b"MP4 " + video_id.encode()}

@@ -16,6 +16,7 @@ from .fake_discord import FakeInteraction
 from .views import (
     JSON,
     assert_deleted,
+    button_id,
     custom_ids,
     delivered,
     embed,
@@ -29,6 +30,8 @@ from .views import (
     row_when,
     status,
     video_id,
+    video_key,
+    video_ref,
 )
 
 RESTART = pytest.mark.parametrize("restart", [False, True], ids=["same-process", "after-restart"])
@@ -37,8 +40,8 @@ EXPIRED = "The provider's files for this video have expired."
 FAST = 0.02
 
 
-def button(action: str, video: str) -> str:
-    return f"videobot:v1:{action}:{video}"
+def button(action: str, card: JSON) -> str:
+    return button_id(action, video_key(card))
 
 
 async def result_card(
@@ -53,7 +56,7 @@ async def result_card(
     card = await h.original(rec, has_mp4)
     video = video_id(card)
     await row_when(env.bot.videos, video, delivered)
-    assert custom_ids(card) == result_ids(video)
+    assert custom_ids(card) == result_ids(video_key(card))
     if restart:
         await h.close()
         env = await start_bot(sim_app=sim_app, edit_interval=FAST)
@@ -78,9 +81,9 @@ async def test_remix_and_edit_make_the_clickers_own_job(
 ) -> None:
     env, card, parent = await result_card(start_bot, restart=restart)
     h, bob = env.harness, env.harness.world.bob
-    assert custom_ids(live(env, card)) == result_ids(parent)
+    assert custom_ids(live(env, card)) == result_ids(video_key(card))
 
-    opener = await h.click(card, button(kind, parent), user=bob)
+    opener = await h.click(card, button(kind, card), user=bob)
     await h.response(opener)
     assert opener.response_type == 9
     assert opener.modal is not None
@@ -94,7 +97,7 @@ async def test_remix_and_edit_make_the_clickers_own_job(
     assert not h.is_ephemeral(new)
     assert field(new, "By") == f"<@{bob['id']}>"
     shown = field(new, lineage) or ""
-    assert parent in shown
+    assert video_ref(card) in shown
     assert f"by <@{h.world.alice['id']}>" in shown
     assert "now at night" in embed(new)["description"]
     child = await env.bot.videos.get(video_id(new))
@@ -103,7 +106,7 @@ async def test_remix_and_edit_make_the_clickers_own_job(
     assert env.sim.calls[operation] == 1
 
     done = await h.original(submit, has_mp4)
-    assert custom_ids(done) == result_ids(child.id)
+    assert custom_ids(done) == result_ids(child.key)
     assert lineage in [f["name"] for f in embed(done)["fields"]]
 
 
@@ -114,7 +117,7 @@ async def test_extend_checks_seconds_before_calling_the_api(
     env, card, parent = await result_card(start_bot, restart=restart)
     h, bob = env.harness, env.harness.world.bob
 
-    opener = await h.click(card, button("extend", parent), user=bob)
+    opener = await h.click(card, button("extend", card), user=bob)
     await h.response(opener)
     assert opener.response_type == 9
     inputs = modal_inputs(opener.modal)
@@ -131,13 +134,13 @@ async def test_extend_checks_seconds_before_calling_the_api(
     good = await h.submit_modal(opener, {inputs["Prompt"]: "the tide comes in", seconds: "8"})
     new = await h.original(good, has_card)
     assert field(new, "By") == f"<@{bob['id']}>"
-    assert parent in (field(new, "Extension of") or "")
+    assert video_ref(card) in (field(new, "Extension of") or "")
     child = await env.bot.videos.get(video_id(new))
     assert child is not None
     assert (child.owner_id, child.parent_id, child.kind) == (int(bob["id"]), parent, "extend")
     assert env.sim.calls[Operation.EXTEND] == 1
     done = await h.original(good, has_mp4)
-    assert custom_ids(done) == result_ids(child.id)
+    assert custom_ids(done) == result_ids(child.key)
 
 
 @RESTART
@@ -145,12 +148,12 @@ async def test_extend_checks_seconds_before_calling_the_api(
 async def test_thumbnail_and_spritesheet_come_back_ephemerally(
     start_bot: StartBot, restart: bool, variant: str
 ) -> None:
-    env, card, video = await result_card(start_bot, restart=restart)
+    env, card, _ = await result_card(start_bot, restart=restart)
     h = env.harness
-    rec = await h.click(card, button(variant, video), user=h.world.bob)
+    rec = await h.click(card, button(variant, card), user=h.world.bob)
     reply = await answer(env, rec)
     [attachment] = reply["attachments"]
-    assert attachment["filename"] == f"{video}-{variant}.webp"
+    assert attachment["filename"] == f"video-{video_key(card)}-{variant}.webp"
     data = h.fake.uploads[int(attachment["id"])]
     assert data[:4] == b"RIFF"
     assert data[8:12] == b"WEBP"
@@ -168,7 +171,7 @@ async def test_expired_assets_get_a_clear_answer(start_bot: StartBot, how: str) 
         del env.sim.jobs[video]
     downloads = env.sim.calls[Operation.DOWNLOAD]
     for variant in ("thumbnail", "spritesheet"):
-        rec = await h.click(card, button(variant, video), user=h.world.alice)
+        rec = await h.click(card, button(variant, card), user=h.world.alice)
         reply = await answer(env, rec)
         assert reply["content"] == EXPIRED
         assert not reply["attachments"]
@@ -178,12 +181,12 @@ async def test_expired_assets_get_a_clear_answer(start_bot: StartBot, how: str) 
 
 async def confirm_and_delete(env: BotEnv, card: JSON, video: str, user: JSON) -> None:
     h = env.harness
-    ask = await h.click(card, button("delete", video), user=user)
+    ask = await h.click(card, button("delete", card), user=user)
     question = await answer(env, ask)
     assert "cannot be undone" in question["content"]
-    assert custom_ids(question) == [button("confirm-delete", video)]
+    assert custom_ids(question) == [button("confirm-delete", card)]
     assert env.sim.calls[Operation.DELETE] == 0
-    confirm = await h.click(question, button("confirm-delete", video), user=user)
+    confirm = await h.click(question, button("confirm-delete", card), user=user)
     await h.wait_for(lambda: live(env, question)["content"] == "Deleted.", what="Deleted.")
     assert confirm.response_type is not None
 
@@ -201,13 +204,13 @@ async def test_a_confirmation_from_before_a_restart_still_deletes(start_bot: Sta
     env, card, video = await result_card(start_bot, restart=False, sim_app=sim_app)
     h = env.harness
     alice = h.world.alice
-    ask = await h.click(card, button("delete", video), user=alice)
+    ask = await h.click(card, button("delete", card), user=alice)
     question = await answer(env, ask)
     await h.close()
 
     env = await start_bot(sim_app=sim_app, edit_interval=FAST)
     h = env.harness
-    await h.click(question, button("confirm-delete", video), user=alice)
+    await h.click(question, button("confirm-delete", card), user=alice)
     await h.wait_for(lambda: live(env, question)["content"] == "Deleted.", what="Deleted.")
     await assert_deleted(env, card, video, alice)
 
@@ -225,21 +228,21 @@ async def test_non_owner_delete_is_refused(start_bot: StartBot) -> None:
     world = h.world
     before = Counter(env.sim.calls)
 
-    rec = await h.click(card, button("delete", video), user=world.bob)
+    rec = await h.click(card, button("delete", card), user=world.bob)
     reply = await answer(env, rec)
     assert reply["content"].startswith("Only the owner can delete this video")
     assert reply["components"] == []
 
     # Nor can a confirmation be used by anyone but who may delete.
-    ask = await h.click(card, button("delete", video), user=world.alice)
+    ask = await h.click(card, button("delete", card), user=world.alice)
     question = await answer(env, ask)
-    rec = await h.click(question, button("confirm-delete", video), user=world.bob)
+    rec = await h.click(question, button("confirm-delete", card), user=world.bob)
     reply = await answer(env, rec)
     assert reply["content"].startswith("Only the owner can delete this video")
 
     message = live(env, card)
     assert status(message) == "✅ Done"
-    assert custom_ids(message) == result_ids(video)
+    assert custom_ids(message) == result_ids(video_key(card))
     row = await env.bot.videos.get(video)
     assert row is not None
     assert row.deleted_at is None

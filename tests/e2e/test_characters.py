@@ -44,33 +44,39 @@ async def test_create_show_and_list(start_bot: StartBot, tmp_path: Path) -> None
 
     made = await create(env, alice, "  Captain Nemo ", Upload("nemo.mp4", data))
     assert embed(made)["title"] == "Captain Nemo"
-    character = field_value(made, "Id").strip("`")
+    character = field_value(made, "Provider's id").strip("`")
+    ref = field_value(made, "Character")
     assert character in env.sim.characters
     assert env.sim.calls[Operation.CREATE_CHARACTER] == 1
     bobs = await create(env, bob, "Bob's double", Upload("bob.mp4", data))
-    bobs_id = field_value(bobs, "Id").strip("`")
+    bobs_ref = field_value(bobs, "Character")
+    assert (ref, bobs_ref) == ("#1", "#2")
     assert not public(h)
 
-    rec = await h.slash("character show", {"character": character}, user=alice)
+    rec = await h.slash("character show", {"character": ref}, user=alice)
     shown = await ephemeral_answer(h, rec)
     assert embed(shown)["title"] == "Captain Nemo"
-    assert field_value(shown, "Id") == f"`{character}`"
+    assert field_value(shown, "Provider's id") == f"`{character}`"
     assert env.sim.calls[Operation.GET_CHARACTER] == 1
 
     rec = await h.slash("character list", user=alice)
     listing = await ephemeral_answer(h, rec)
-    assert character in embed(listing)["description"]
+    assert ref in embed(listing)["description"]
     assert "Captain Nemo" in embed(listing)["description"]
-    assert bobs_id not in embed(listing)["description"]
+    assert bobs_ref not in embed(listing)["description"]
 
-    # Bob cannot see Alice's character, and the provider is not asked.
+    # Bob cannot see Alice's character, by either name, and the provider is not asked.
+    for name in (ref, character):
+        rec = await h.slash("character show", {"character": name}, user=bob)
+        refused = await ephemeral_answer(h, rec)
+        assert refused["content"] == NOT_YOURS
     rec = await h.slash("character show", {"character": character}, user=bob)
     refused = await ephemeral_answer(h, rec)
     assert refused["content"] == NOT_YOURS
     assert env.sim.calls[Operation.GET_CHARACTER] == 1
     rec = await h.autocomplete("character show", {"character": ""}, "character", user=bob)
     await h.response(rec)
-    assert [c["value"] for c in rec.choices or []] == [bobs_id]
+    assert [c["value"] for c in rec.choices or []] == [bobs_ref]
     assert not public(h)
 
 

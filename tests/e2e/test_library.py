@@ -11,6 +11,7 @@ from .botenv import BotEnv, StartBot
 from .harness import Harness
 from .views import (
     JSON,
+    button_id,
     custom_ids,
     delivered,
     embed,
@@ -23,16 +24,18 @@ from .views import (
     row_when,
     status,
     video_id,
+    video_key,
+    video_ref,
 )
 
 FAST = 0.02
-ID = re.compile(r"`(video_[0-9a-z_]+)`")
+REF = re.compile(r"· (#\d+)$", re.MULTILINE)
 FOOTER = re.compile(r"Page (\d+) of (\d+) · (\d+) videos")
 
 
 def listed(message: JSON) -> list[str]:
-    """The video ids a library page shows, top to bottom."""
-    return ID.findall(embed(message)["description"])
+    """The video references (`#key`) a library page shows, top to bottom."""
+    return REF.findall(embed(message)["description"])
 
 
 def footer(message: JSON) -> tuple[int, int, int]:
@@ -57,7 +60,7 @@ def buttons(message: JSON) -> dict[str, bool]:
 
 
 async def library(env: BotEnv, count: int, owner: JSON, start: int) -> list[str]:
-    """`count` finished videos of `owner` in the world's guild, newest last."""
+    """`count` finished videos of `owner` in the world's guild, newest last, by reference."""
     h = env.harness
     ids = []
     for i in range(count):
@@ -69,7 +72,7 @@ async def library(env: BotEnv, count: int, owner: JSON, start: int) -> list[str]
             prompt=f"{owner['username']} video {i}",
             created_at=start + i,
         )
-        ids.append(row.id)
+        ids.append(row.ref)
     return ids
 
 
@@ -146,7 +149,7 @@ async def test_list_of_a_member_shows_only_what_the_caller_may_see(
     assert buttons(page) == {page_id(alice, 0, bob): False, page_id(alice, 1, bob): False}
 
     page = await run_list(h, bob, user=bob)
-    assert listed(page) == [hidden.id, *reversed(bobs)]
+    assert listed(page) == [hidden.ref, *reversed(bobs)]
 
 
 async def test_list_by_status(start_bot: StartBot) -> None:
@@ -166,7 +169,7 @@ async def test_list_by_status(start_bot: StartBot) -> None:
     )
 
     page = await run_list(h, alice, status="failed")
-    assert listed(page) == [failed.id]
+    assert listed(page) == [failed.ref]
     assert buttons(page) == {
         page_id(alice, 0, status="failed"): False,
         page_id(alice, 1, status="failed"): False,
@@ -186,20 +189,21 @@ async def test_show_reposts_the_card_with_fresh_buttons(start_bot: StartBot) -> 
     video = video_id(card)
     await row_when(env.bot.videos, video, delivered)
 
-    shown = await h.slash("videos show", {"video": video}, user=bob)
+    shown = await h.slash("videos show", {"video": video_ref(card)}, user=bob)
     repost = await h.original(shown, has_card)
     assert not h.is_ephemeral(repost)
     assert repost["id"] != card["id"]
     assert video_id(repost) == video
     assert status(repost) == "✅ Done"
-    assert [a["filename"] for a in repost["attachments"]] == [f"{video}.mp4"]
-    assert custom_ids(repost) == result_ids(video)
+    key = video_key(card)
+    assert [a["filename"] for a in repost["attachments"]] == [f"video-{key}.mp4"]
+    assert custom_ids(repost) == result_ids(key)
     assert len(public(h)) == 2
 
     # The fresh buttons work like the card's own.
-    click = await h.click(repost, f"videobot:v1:thumbnail:{video}", user=bob)
+    click = await h.click(repost, button_id("thumbnail", key), user=bob)
     reply = await ephemeral_answer(h, click)
-    assert [a["filename"] for a in reply["attachments"]] == [f"{video}-thumbnail.webp"]
+    assert [a["filename"] for a in reply["attachments"]] == [f"video-{key}-thumbnail.webp"]
 
     # An id the caller cannot see gets the one "not found" answer.
     missing = await h.slash("videos show", {"video": "video_nope"}, user=bob)
@@ -212,14 +216,16 @@ async def test_download_spritesheet(start_bot: StartBot) -> None:
     h = env.harness
     alice = h.world.alice
     rec = await h.slash("video", {"prompt": "a kite over dunes"}, user=alice)
-    video = video_id(await h.original(rec, has_mp4))
+    card = await h.original(rec, has_mp4)
+    video = video_id(card)
     await row_when(env.bot.videos, video, delivered)
 
+    # The provider's own id names the video as well as the bot's reference does.
     options = {"video": video, "variant": "spritesheet"}
     got = await h.slash("videos download", options, user=h.world.bob)
     reply = await ephemeral_answer(h, got)
     [attachment] = reply["attachments"]
-    assert attachment["filename"] == f"{video}-spritesheet.webp"
+    assert attachment["filename"] == f"video-{video_key(card)}-spritesheet.webp"
     data = h.fake.uploads[int(attachment["id"])]
     assert (data[:4], data[8:12]) == (b"RIFF", b"WEBP")
     assert len(public(h)) == 1

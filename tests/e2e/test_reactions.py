@@ -13,6 +13,7 @@ from .harness import Harness
 from .views import (
     JSON,
     assert_deleted,
+    button_id,
     custom_ids,
     delivered,
     embed,
@@ -25,6 +26,8 @@ from .views import (
     settle_listeners,
     status,
     video_id,
+    video_key,
+    video_ref,
 )
 
 EXTEND = "⏩"
@@ -66,7 +69,7 @@ async def test_extend_emoji_extends_as_the_reacting_members_job(start_bot: Start
     assert reply["content"] == f"<@{bob['id']}> extends this video."
     assert has_card(reply)
     assert field(reply, "By") == f"<@{bob['id']}>"
-    assert parent in (field(reply, "Extension of") or "")
+    assert video_ref(card) in (field(reply, "Extension of") or "")
     assert embed(reply)["description"] == DEFAULT_PROMPT
     child = video_id(reply)
     # Its card is the reply: the row says so once Discord has answered the post.
@@ -86,9 +89,9 @@ async def test_extend_emoji_extends_as_the_reacting_members_job(start_bot: Start
     assert done
     final = h.fake.messages[int(reply["id"])]
     assert status(final) == "✅ Done"
-    assert custom_ids(final) == result_ids(child)
+    assert custom_ids(final) == result_ids(video_key(reply))
     # The parent's card is left as it was.
-    assert custom_ids(h.fake.messages[int(card["id"])]) == result_ids(parent)
+    assert custom_ids(h.fake.messages[int(card["id"])]) == result_ids(video_key(card))
 
 
 async def test_a_replayed_reaction_starts_one_job(start_bot: StartBot) -> None:
@@ -130,7 +133,7 @@ async def failed_card(env: BotEnv) -> JSON:
     card = await h.original(rec, lambda m: has_card(m) and status(m) == "❌ Failed")
     await row_when(env.bot.videos, video_id(card), delivered)
     card = h.fake.messages[int(card["id"])]
-    assert custom_ids(card) == [f"videobot:v1:delete:{video_id(card)}"]
+    assert custom_ids(card) == [button_id("delete", video_key(card))]
     env.set_faults(rate_moderation_failure=0.0)
     return card
 
@@ -174,7 +177,7 @@ async def test_delete_emoji_by_someone_else_is_ignored(start_bot: StartBot) -> N
     assert env.sim.calls[Operation.DELETE] == 0
     message = h.fake.messages[int(card["id"])]
     assert status(message) == "✅ Done"
-    assert custom_ids(message) == result_ids(video)
+    assert custom_ids(message) == result_ids(video_key(card))
 
 
 async def test_owners_delete_emoji_deletes(start_bot: StartBot) -> None:

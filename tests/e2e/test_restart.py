@@ -18,6 +18,7 @@ from .views import (
     status,
     uploads,
     video_id,
+    video_key,
 )
 
 
@@ -36,7 +37,7 @@ async def test_restart_mid_job_delivers_once_on_the_same_card(start_bot: StartBo
     await h2.wait_for(lambda: has_mp4(h2.fake.messages[int(card["id"])]), within=15)
     message = h2.fake.messages[int(card["id"])]
     assert status(message) == "✅ Done"
-    assert attachment_names(message) == [f"{job}.mp4"]
+    assert attachment_names(message) == [f"video-{video_key(card)}.mp4"]
     # The new process has no token: it edits the same card through the channel route.
     [upload] = uploads(h2.fake)
     assert upload.route == CHANNEL_EDIT
@@ -94,6 +95,6 @@ async def test_restart_with_a_low_upload_limit_still_delivers_the_thumbnail(
     h2 = second.harness
     await h2.wait_for(lambda: h2.fake.messages[int(card["id"])]["attachments"], within=10)
     message = h2.fake.messages[int(card["id"])]
-    assert attachment_names(message) == [f"{job}.webp"]
+    assert attachment_names(message) == [f"video-{video_key(card)}-thumbnail.webp"]
     assert "thumbnail" in (field(message, "Note") or "")
     await row_when(second.bot.videos, job, delivered)

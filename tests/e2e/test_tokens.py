@@ -17,6 +17,7 @@ from .views import (
     status,
     uploads,
     video_id,
+    video_key,
 )
 
 
@@ -35,7 +36,7 @@ async def test_expired_token_result_lands_on_the_same_card(start_bot: StartBot) 
     assert done
     message = h.fake.messages[int(card["id"])]
     assert status(message) == "✅ Done"
-    assert attachment_names(message) == [f"{video_id(card)}.mp4"]
+    assert attachment_names(message) == [f"video-{video_key(card)}.mp4"]
     # The webhook said the token was dead; the channel route carried the result.
     hook = [r for r in edits_of(h.fake, card["id"]) if r.route == HOOK_ORIGINAL]
     assert [r.error_code for r in hook if r.status >= 400] == [50027]
@@ -83,7 +84,7 @@ async def test_deleted_card_result_goes_to_a_new_message_for_the_owner(
     assert message["id"] != card["id"]
     assert mentions(message, h.world.alice)
     assert status(message) == "✅ Done"
-    assert attachment_names(message) == [f"{video_id(card)}.mp4"]
+    assert attachment_names(message) == [f"video-{video_key(card)}.mp4"]
     assert len(uploads(h.fake)) == 1
     row = await row_when(env.bot.videos, video_id(card), delivered)
     assert row.status_message_id == int(message["id"])

@@ -25,6 +25,7 @@ from .views import (
     status,
     uploads,
     video_id,
+    video_key,
 )
 
 # The fake records a request once its body is read; allow for that much jitter between two.
@@ -47,7 +48,7 @@ async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
 
     done = await h.original(rec, has_mp4, within=15)
     assert status(done) == "✅ Done"
-    assert attachment_names(done) == [f"{video_id(done)}.mp4"]
+    assert attachment_names(done) == [f"video-{video_key(done)}.mp4"]
     assert env.sim.calls[Operation.CREATE] == 1
 
     edits = edits_of(h.fake, card["id"])
@@ -73,7 +74,7 @@ async def test_oversized_video_gets_its_thumbnail(start_bot: StartBot) -> None:
     h = env.harness
     rec = await h.slash("video", {"prompt": "a very long take"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
-    assert attachment_names(done) == [f"{video_id(done)}.webp"]
+    assert attachment_names(done) == [f"video-{video_key(done)}-thumbnail.webp"]
     note = field(done, "Note") or ""
     assert "12 MiB" in note, note
     assert "10 MiB upload limit" in note, note
@@ -87,7 +88,7 @@ async def test_lower_upload_limit_gets_the_thumbnail(start_bot: StartBot) -> Non
     h.fake.set_attachment_limit(50_000)
     rec = await h.slash("video", {"prompt": "a small server"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
-    assert attachment_names(done) == [f"{video_id(done)}.webp"]
+    assert attachment_names(done) == [f"video-{video_key(done)}-thumbnail.webp"]
     note = field(done, "Note") or ""
     assert "99.1 KiB" in note, note
     assert "48.8 KiB upload limit" in note, note

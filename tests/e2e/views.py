@@ -45,8 +45,17 @@ def field(message: JSON, name: str) -> str | None:
 
 
 def video_id(message: JSON) -> str:
-    """The job's API id, which the card shows in its footer."""
-    return str(embed(message)["footer"]["text"])
+    """The job's API id, which the card's footer shows after the bot's `#key`."""
+    return str(embed(message)["footer"]["text"]).split(" · ", 1)[1]
+
+
+def video_ref(message: JSON) -> str:
+    """The bot's `#key` of the card's job, as its footer shows it."""
+    return str(embed(message)["footer"]["text"]).split(" · ", 1)[0]
+
+
+def video_key(message: JSON) -> int:
+    return int(video_ref(message).removeprefix("#"))
 
 
 def attachment_names(message: JSON) -> list[str]:
@@ -135,9 +144,14 @@ def custom_ids(message: JSON) -> list[str]:
     return [c["custom_id"] for c in components if "custom_id" in c]
 
 
-def result_ids(video: str) -> list[str]:
+def button_id(action: str, key: int) -> str:
+    """A result button's custom id: the action and the bot's own key of the video."""
+    return f"videobot:v2:{action}:{key}"
+
+
+def result_ids(key: int) -> list[str]:
     """The buttons a completed job's card carries."""
-    return [f"videobot:v1:{action}:{video}" for action in RESULT_ACTIONS]
+    return [button_id(action, key) for action in RESULT_ACTIONS]
 
 
 def modal_inputs(modal: JSON | None) -> dict[str, str]:
@@ -187,6 +201,9 @@ async def insert_video(
         channel_id=channel_id,
         kind="create",
         prompt=prompt,
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
     )
     if row.finished:
         # Delivered, so that a restart's tracker leaves it alone.

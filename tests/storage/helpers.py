@@ -58,6 +58,9 @@ async def add_video(
         channel_id=CHANNEL,
         kind=kind,
         prompt=prompt,
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
         parent_id=parent_id,
         cost=0.8,
     )

@@ -16,8 +16,10 @@ async def test_insert_and_visible_to_the_owner_only(characters: CharacterReposit
     row = await characters.insert(
         "char_1", owner_id=OWNER, guild_id=GUILD, name="Captain Whiskers", created_at=CREATED_AT
     )
-    assert row == CharacterRow("char_1", OWNER, GUILD, "Captain Whiskers", CREATED_AT)
+    assert row == CharacterRow(1, "char_1", OWNER, GUILD, "Captain Whiskers", CREATED_AT)
     assert await characters.visible("char_1", OWNER) == row
+    assert await characters.visible("#1", OWNER) == row
+    assert await characters.visible("#1", MEMBER) is None
     assert await characters.visible("char_1", MEMBER) is None
     assert await characters.visible("char_unknown", OWNER) is None
 

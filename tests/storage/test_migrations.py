@@ -6,19 +6,24 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Database, DatabaseTooNewError, MigrationError, VideoRepository
-from bot.storage.migrate import load_migrations, package_migrations
+from bot.storage.migrate import load_migrations
 
 from .helpers import OWNER, add_video
 
 
-@pytest.fixture
-def migrations(tmp_path: Path) -> Path:
-    """A migrations directory holding a copy of the package's first migration."""
+def copy_migrations(tmp_path: Path, upto: int) -> Path:
+    """A migrations directory holding a copy of the package's first `upto` migrations."""
     directory = tmp_path / "migrations"
     directory.mkdir()
-    initial = package_migrations().joinpath("0001_initial.sql").read_text(encoding="utf-8")
-    (directory / "0001_initial.sql").write_text(initial, encoding="utf-8")
+    for migration in load_migrations()[:upto]:
+        (directory / migration.name).write_text(migration.sql, encoding="utf-8")
     return directory
+
+
+@pytest.fixture
+def migrations(tmp_path: Path) -> Path:
+    """A copy of the package's first migration, to which a test adds a second."""
+    return copy_migrations(tmp_path, 1)
 
 
 def user_version(path: Path) -> int:
@@ -42,15 +47,17 @@ async def test_a_new_database_gets_every_migration(db: Database, db_path: Path) 
 
 
 async def test_an_older_database_is_migrated_without_losing_rows(
-    db_path: Path, migrations: Path
+    db_path: Path, tmp_path: Path
 ) -> None:
+    migrations = copy_migrations(tmp_path, len(load_migrations()))
     async with await Database.open(db_path, migrations=migrations) as db:
         videos = VideoRepository(db)
         parent = await add_video(videos, "video_1")
         child = await add_video(videos, "video_2", kind="remix", parent_id="video_1")
-    assert user_version(db_path) == 1
+    known = len(load_migrations())
+    assert user_version(db_path) == known
 
-    (migrations / "0002_video_notes.sql").write_text(
+    (migrations / f"{known + 1:04d}_video_notes.sql").write_text(
         "ALTER TABLE videos ADD COLUMN note TEXT;\nCREATE INDEX videos_model ON videos (model);\n",
         encoding="utf-8",
     )
@@ -59,7 +66,7 @@ async def test_an_older_database_is_migrated_without_losing_rows(
         assert await videos.get("video_1") == parent
         assert await videos.get("video_2") == child
         assert await db.fetch_all("SELECT note FROM videos WHERE note IS NOT NULL") == []
-    assert user_version(db_path) == 2
+    assert user_version(db_path) == known + 1
 
     # Opening again applies nothing twice.
     async with await Database.open(db_path, migrations=migrations) as db:
@@ -113,3 +120,24 @@ def test_other_files_next_to_migrations_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "0001_a.sql").write_text("SELECT 1;", encoding="utf-8")
     (tmp_path / "README.md").write_text("notes", encoding="utf-8")
     assert [migration.name for migration in load_migrations(tmp_path)] == ["0001_a.sql"]
+
+
+async def test_rows_from_before_keys_get_keys_and_new_rows_follow_them(
+    db_path: Path, tmp_path: Path
+) -> None:
+    migrations = copy_migrations(tmp_path, 3)
+    async with await Database.open(db_path, migrations=migrations) as db:
+        for number, video_id in enumerate(("video_a", "video_b")):
+            await db.execute(
+                "INSERT INTO videos (id, owner_id, channel_id, kind, prompt, model, size, seconds,"
+                " status, created_at, updated_at) VALUES (?, ?, 1, 'create', 'a cat', 'sora-2',"
+                " '720x1280', '4', 'completed', ?, 0)",
+                (video_id, OWNER, 1_700_000_000 + number),
+            )
+    async with await Database.open(db_path) as db:
+        videos = VideoRepository(db)
+        old = [await videos.get(video_id) for video_id in ("video_a", "video_b")]
+        assert [row.key for row in old if row is not None] == [1, 2]
+        new = await add_video(videos, "video_c")
+        assert new.key == 3
+        assert await videos.visible("#2", OWNER, None) == old[1]

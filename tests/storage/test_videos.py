@@ -23,10 +23,14 @@ async def test_insert_stores_the_job_as_given(videos: VideoRepository, clock: Cl
         channel_id=CHANNEL,
         kind="remix",
         prompt="the same cat, at night",
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
         parent_id="video_1",
         cost=1.2,
     )
     assert inserted == VideoRow(
+        key=2,
         id="video_2",
         owner_id=OWNER,
         guild_id=None,

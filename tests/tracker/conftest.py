@@ -17,6 +17,9 @@ from bot.tracker import Cadence, JobEvent, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.retry import Backoff
 
+# What `api.create(prompt)` asks for: the default profile's first choices.
+ASKED = {"model": "sora-2", "size": "720x1280", "seconds": "4"}
+
 
 async def _no_sleep(_: float) -> None:
     return None
@@ -44,7 +47,13 @@ class Env:
     async def create(self, tracker: Tracker | None = None, prompt: str = "a cat") -> str:
         video = await self.api.create(prompt)
         await self.videos.insert(
-            video, owner_id=1, guild_id=10, channel_id=100, kind="create", prompt=prompt
+            video,
+            owner_id=1,
+            guild_id=10,
+            channel_id=100,
+            kind="create",
+            prompt=prompt,
+            **ASKED,
         )
         if tracker is not None:
             await tracker.track(video.id)

@@ -9,6 +9,7 @@ from bot.tracker import Cadence
 
 CADENCE = Cadence(base=5, floor=1, ceiling=30)
 JOB = VideoRow(
+    key=1,
     id="video_1",
     owner_id=1,
     guild_id=2,

@@ -1,0 +1,105 @@
+"""A finished video's files: downloaded from the provider, or made from its MP4 when it won't say.
+
+Many servers ignore `variant` (they send the MP4 for a thumbnail) or lack it. The user asked for
+a picture and gets one either way: the thumbnail or spritesheet is made from the MP4 (PyAV
+frames, Pillow WebP, in a worker thread), and nothing is said about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from bot.frames import write_spritesheet, write_thumbnail
+from bot.videoapi.client import DownloadResult, VideoClient
+from bot.videoapi.errors import APIStatusError, RateLimitError, UnsupportedOperationError
+from bot.videoapi.models import ContentVariant
+
+log = logging.getLogger(__name__)
+
+SUFFIXES: Final[dict[ContentVariant, str]] = {
+    "video": "mp4",
+    "thumbnail": "webp",
+    "spritesheet": "webp",
+}
+_MAKERS: Final[dict[ContentVariant, Callable[[Path, Path], None]]] = {
+    "thumbnail": write_thumbnail,
+    "spritesheet": write_spritesheet,
+}
+# ISO BMFF (MP4, MOV) has `ftyp` at byte 4; Matroska and WebM start with EBML's magic.
+_VIDEO_MAGIC: Final = (b"\x1a\x45\xdf\xa3",)
+
+
+def file_name(key: int, variant: ContentVariant) -> str:
+    """A file name of the bot's own: a provider's id may hold `/` and `=`."""
+    stem = f"video-{key}" if variant == "video" else f"video-{key}-{variant}"
+    return f"{stem}.{SUFFIXES[variant]}"
+
+
+def is_video(result: DownloadResult) -> bool:
+    """Whether a download is a video, by its type or, when the type is vague, by its bytes."""
+    kind = (result.content_type or "").split(";")[0].strip().lower()
+    if kind.startswith("image/"):
+        return False
+    if kind.startswith("video/"):
+        return True
+    with result.path.open("rb") as file:
+        head = file.read(12)
+    return head[4:8] == b"ftyp" or head.startswith(_VIDEO_MAGIC)
+
+
+class Assets:
+    """Fetches files for one provider, and remembers which variants it does not really serve."""
+
+    def __init__(self, api: VideoClient) -> None:
+        self._api = api
+        self._made_here: set[ContentVariant] = set()
+
+    async def fetch(
+        self,
+        video_id: str,
+        variant: ContentVariant,
+        dest: Path,
+        *,
+        source: Path | None = None,
+    ) -> Path:
+        """`variant` of the video at `dest`. `source` is its MP4 if already downloaded.
+
+        Raises NotFoundError once the provider no longer has the video at all.
+        """
+        if variant == "video":
+            await self._api.download(video_id, dest)
+            return dest
+        if variant not in self._made_here and source is None:
+            served = await self._download_variant(video_id, variant, dest)
+            if served is not None and not is_video(served):
+                return dest
+            if served is not None:
+                # What came back is the MP4 itself: keep it as the source.
+                log.info("the provider ignores variant=%s; making it from the MP4", variant)
+                self._made_here.add(variant)
+                source = dest.with_name(f"{dest.stem}-source.mp4")
+                os.replace(dest, source)
+        if source is None:
+            source = dest.with_name(f"{dest.stem}-source.mp4")
+            await self._api.download(video_id, source)
+        await asyncio.to_thread(_MAKERS[variant], source, dest)
+        return dest
+
+    async def _download_variant(
+        self, video_id: str, variant: ContentVariant, dest: Path
+    ) -> DownloadResult | None:
+        """The provider's own file, or None where it refuses or lacks it (the MP4 may remain)."""
+        try:
+            return await self._api.download(video_id, dest, variant=variant)
+        except RateLimitError:
+            raise
+        except (APIStatusError, UnsupportedOperationError) as exc:
+            if exc.status is not None and exc.status >= 500:
+                raise
+            log.info("the provider gave no %s (%s); making it from the MP4", variant, exc)
+            return None
