@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.backend import open_api
 from bot.config import Settings, SettingsError, load_settings
 from bot.simulator import SimulatorConfig, run
+from bot.simulator.dialects import DIALECTS
 from bot.videoapi.probe import probe
 
 log = logging.getLogger("videobot")
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
     )
+    simulator.add_argument(
+        "--dialect", choices=list(DIALECTS), default="openai", help="imitate this real server"
+    )
     commands.add_parser("check", help="validate settings and probe which operations the API has")
     return parser
 
@@ -82,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 job_seconds=args.job_seconds or settings.simulator_job_seconds,
                 api_key=args.api_key,
                 big_assets=args.big_assets,
+                dialect=args.dialect,
             )
             run(args.host, args.port, config)
             return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.simulator.config import SimulatorConfig
+from bot.simulator.dialect_edge import dialect_edge
 from bot.simulator.handlers import Handlers
 from bot.simulator.media import MediaCache, shared_cache
 from bot.simulator.middleware import add_request_id, gateway
@@ -22,7 +23,10 @@ def make_app(
 ) -> web.Application:
     state = SimulatorState(config or SimulatorConfig())
     handlers = Handlers(state, media or shared_cache())
-    app = web.Application(middlewares=[gateway(state)], client_max_size=MAX_UPLOAD_BYTES)
+    # The dialect sits inside the gateway: a missing route still counts as a call and needs a key.
+    app = web.Application(
+        middlewares=[gateway(state), dialect_edge(state)], client_max_size=MAX_UPLOAD_BYTES
+    )
     app[STATE_KEY] = state
     app.on_response_prepare.append(add_request_id)
     videos = f"{API_PREFIX}/videos"

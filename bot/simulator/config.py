@@ -8,6 +8,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.simulator.clock import Clock
+from bot.simulator.dialects import DialectName
 from bot.videoapi.models import Operation
 from bot.videoapi.profile import ProviderProfile
 
@@ -39,6 +40,8 @@ class SimulatorConfig(BaseModel):
     poll_after_ms: int | None = Field(default=None, ge=0)
     # Routes answered as a gateway without them would: 404 with a plain-text body.
     disabled_operations: frozenset[Operation] = frozenset()
+    # Which server to imitate: the contract itself, or a real server's deviations from it.
+    dialect: DialectName = "openai"
     seed: int = 0
     clock: Clock = time.time
 

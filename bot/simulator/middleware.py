@@ -10,6 +10,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.simulator.dialects import DIALECTS
 from bot.simulator.errors import ApiError
 from bot.simulator.responses import error_response
 from bot.simulator.state import SimulatorState
@@ -29,6 +30,7 @@ def operation_of(request: web.Request) -> Operation | None:
 
 def gateway(state: SimulatorState) -> Middleware:
     config = state.config
+    dialect = DIALECTS[config.dialect]
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -45,9 +47,9 @@ def gateway(state: SimulatorState) -> Middleware:
             _inject_fault(state)
             return await handler(request)
         except ApiError as error:
-            return error_response(error)
+            return error_response(error, dialect)
         except InvalidParameterError as error:
-            return error_response(ApiError.from_invalid(error))
+            return error_response(ApiError.from_invalid(error), dialect)
 
     return middleware
 

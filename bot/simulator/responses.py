@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from bot.simulator.dialects import Dialect
 from bot.simulator.errors import ApiError
 
 
@@ -24,5 +25,5 @@ def json_response(
     )
 
 
-def error_response(error: ApiError) -> web.Response:
-    return json_response(error.body(), status=error.status, headers=error.headers)
+def error_response(error: ApiError, dialect: Dialect) -> web.Response:
+    return json_response(dialect.error_body(error), status=error.status, headers=error.headers)

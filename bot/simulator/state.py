@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.simulator.config import SimulatorConfig
+from bot.simulator.dialects import DIALECTS
 from bot.simulator.errors import ApiError, invalid, not_found
 from bot.videoapi.models import (
     Character,
@@ -97,6 +98,7 @@ class SimulatorState:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        self.new_video_id = DIALECTS[config.dialect].new_video_id
         self.rng = random.Random(config.seed)
         # Its own generator, so per-request fault draws never shift the durations, nor they the
         # faults: durations depend only on the seed and the order in which jobs are created.
@@ -129,7 +131,7 @@ class SimulatorState:
         duration = self.job_duration()
         blocked = self.chance(self.config.rate_moderation_failure)
         job = Job(
-            id=f"video_{uuid.uuid4().hex}",
+            id=self.new_video_id(),
             seq=next(self._seq),
             model=model,
             size=size,
