@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The LiteLLM proxy, a gateway we did not write, in its own environment: its pins clash with ours.
+# Never 1.107.0, a compromised release.
+LITELLM := .litellm
+LITELLM_VERSION := 1.106.12
+LITELLM_STAMP := $(LITELLM)/.installed-$(LITELLM_VERSION)
 
 .PHONY: run test lint types pytest simulator bench clean
 
@@ -15,6 +20,13 @@ $(PY_STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LITELLM_STAMP):
+	rm -rf $(LITELLM)
+	$(PYTHON) -m venv $(LITELLM)
+	$(LITELLM)/bin/python -m pip install --quiet --upgrade pip
+	$(LITELLM)/bin/python -m pip install --quiet 'litellm[proxy]==$(LITELLM_VERSION)'
 	touch $@
 
 run: $(PY_STAMP)
@@ -31,7 +43,7 @@ lint: $(PY_STAMP)
 types: $(PY_STAMP)
 	$(BIN)/mypy
 
-pytest: $(PY_STAMP) $(NODE_STAMP)
+pytest: $(PY_STAMP) $(NODE_STAMP) $(LITELLM_STAMP)
 	$(BIN)/python -m pytest
 
 test: lint types pytest
@@ -41,4 +53,4 @@ bench: $(PY_STAMP)
 	$(BIN)/python bench/interactions.py
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LITELLM) node_modules .mypy_cache .pytest_cache .ruff_cache

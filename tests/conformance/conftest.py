@@ -8,11 +8,7 @@ mode, which validates the request just the same and answers from the spec's sche
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.procs import free_port, start_simulator, stop, wait_for_port
 from tests.specs import OPENAI_VIDEOS_SPEC
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,37 +25,11 @@ PRISM = REPO / "node_modules" / ".bin" / "prism"
 START_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{name} did not listen on {port} within {START_TIMEOUT:.0f} s")
-
-
 def _prism(mode: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [str(PRISM), *mode, "--errors", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(  # noqa: S603 - the locally installed Prism
         command, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-
-
-def _stop(*processes: subprocess.Popen[bytes]) -> None:
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -71,33 +42,27 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def prism_url(logs: Path) -> Iterator[str]:
     """Prism proxying to a simulator run as `videobot simulator`."""
-    sim_port, prism_port = _free_port(), _free_port()
-    env = {**os.environ, "SIMULATOR_JOB_SECONDS": "0.6", "OPENAI_API_KEY": ""}
-    simulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot", "simulator", "--port", str(sim_port)],
-        stdout=(logs / "simulator.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    sim_port, prism_port = free_port(), free_port()
+    simulator = start_simulator(sim_port, logs / "simulator.log", job_seconds=0.6)
     upstream = f"http://127.0.0.1:{sim_port}/v1"
     prism = _prism(["proxy", str(OPENAI_VIDEOS_SPEC), upstream], prism_port, logs / "proxy.log")
     try:
-        _wait_for_port(sim_port, simulator, "the simulator")
-        _wait_for_port(prism_port, prism, "Prism")
+        wait_for_port(sim_port, simulator, "the simulator", START_TIMEOUT, logs / "simulator.log")
+        wait_for_port(prism_port, prism, "Prism", START_TIMEOUT, logs / "proxy.log")
         yield f"http://127.0.0.1:{prism_port}"
     finally:
-        _stop(prism, simulator)
+        stop(prism, simulator)
 
 
 @pytest.fixture(scope="session")
 def prism_mock_url(logs: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     prism = _prism(["mock", str(OPENAI_VIDEOS_SPEC)], port, logs / "mock.log")
     try:
-        _wait_for_port(port, prism, "Prism")
+        wait_for_port(port, prism, "Prism", START_TIMEOUT, logs / "mock.log")
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(prism)
+        stop(prism)
 
 
 @dataclass
