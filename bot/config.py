@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.videoapi.profile import ProviderProfile
+from bot.videoapi.presets import PRESETS, PresetName
+from bot.videoapi.profile import BodyEncoding, ProviderProfile
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     extend_emoji: str = "⏩"
     extend_default_prompt: str = "Continue the scene naturally."
 
+    # Which server OPENAI_BASE_URL is: picks the profile's defaults (bot/videoapi/presets.py).
+    provider: PresetName = "openai"
+    provider_body: BodyEncoding | None = None
     provider_models: CommaList = None
     provider_sizes: CommaList = None
     provider_seconds: CommaList = None
@@ -92,6 +96,7 @@ class Settings(BaseSettings):
         return self.openai_api_key is None
 
     def profile(self) -> ProviderProfile:
+        """The preset's profile, with whatever the PROVIDER_* settings override."""
         overrides: dict[str, object] = {
             name: value
             for name, value in (
@@ -99,6 +104,7 @@ class Settings(BaseSettings):
                 ("sizes", self.provider_sizes),
                 ("seconds", self.provider_seconds),
                 ("extend_seconds", self.provider_extend_seconds),
+                ("body", self.provider_body),
             )
             if value is not None
         }
@@ -107,7 +113,8 @@ class Settings(BaseSettings):
             overrides["price_per_second"] = per_model
             if default is not None:
                 overrides["default_price_per_second"] = default
-        return ProviderProfile.model_validate(overrides)
+        base = PRESETS[self.provider].model_dump()
+        return ProviderProfile.model_validate(base | overrides)
 
     def require_discord_token(self) -> SecretStr:
         if self.discord_token is None or not self.discord_token.get_secret_value().strip():

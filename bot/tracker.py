@@ -308,9 +308,14 @@ class Tracker:
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float
     ) -> VideoAPIError | None:
-        """Retrieve each job; the provider's own trouble is returned, to back off after."""
+        """Retrieve each job; the provider's own trouble is returned, to back off after.
+
+        Trouble that only some jobs meet while others were answered is theirs, not the
+        provider's (LiteLLM answers 500 for an id it cannot route): they retry on their own.
+        """
         results = await asyncio.gather(*(self._retrieve_one(job.row.id) for job in jobs))
         trouble: VideoAPIError | None = None
+        troubled: list[_Tracked] = []
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, Video):
                 # Matched to the id asked for: LiteLLM re-encodes the id it answers with.
@@ -321,9 +326,14 @@ class Tracker:
                 )
             elif isinstance(result, PROVIDER_TROUBLE):
                 trouble = result
+                troubled.append(job)
             else:
                 self._retry_later(job, now, result)
-        return trouble
+        if trouble is None or not answers.videos:
+            return trouble
+        for job in troubled:
+            self._retry_later(job, now, trouble)
+        return None
 
     async def _retrieve_one(self, video_id: str) -> Video | Exception:
         async with self._retrieve_slots:

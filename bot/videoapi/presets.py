@@ -1,0 +1,63 @@
+"""What each server that speaks the contract is known to take and to lack (`PROVIDER=`).
+
+Each preset is the profile a new deployment of that server starts from; every list can still be
+overridden in the settings. What a preset says is missing is refused at once and left off cards;
+`videobot check` compares it with what the server really answers. Sources: the servers' public
+code (named per entry) and, for LiteLLM, the real proxy run by `make test`.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from bot.videoapi.models import Operation
+from bot.videoapi.profile import ProviderProfile
+
+PresetName = Literal["openai", "generic", "litellm", "vllm-omni", "sglang", "aquiles"]
+
+# Self-hosted open-model servers serve create, list, retrieve, delete and content only.
+_GENERATION_ONLY: Final = frozenset(
+    {
+        Operation.EDIT,
+        Operation.EXTEND,
+        Operation.REMIX,
+        Operation.CREATE_CHARACTER,
+        Operation.GET_CHARACTER,
+    }
+)
+
+PRESETS: Final[dict[PresetName, ProviderProfile]] = {
+    # The contract as OpenAI wrote it.
+    "openai": ProviderProfile(),
+    # Any other server: the contract's lists; what it lacks is learned from its answers.
+    "generic": ProviderProfile(),
+    # litellm/proxy/video_endpoints/endpoints.py (1.106.12): no DELETE route (405); GET /videos
+    # answers 400 without a provider, and ignores `limit` when it works, so jobs are retrieved.
+    "litellm": ProviderProfile(body="json", missing=frozenset({Operation.DELETE, Operation.LIST})),
+    # vllm_omni/entrypoints/openai/api_server.py: create reads Form fields only, and a JSON
+    # body gets a 400 (not a 415), so `auto` could not find out by itself.
+    "vllm-omni": ProviderProfile(body="multipart", missing=_GENERATION_ONLY),
+    # python/sglang/multimodal_gen/runtime/entrypoints/openai/video_api.py: JSON or multipart.
+    "sglang": ProviderProfile(missing=_GENERATION_ONLY),
+    # aquilesimage/main.py and models/models.py: JSON with string seconds, four sizes, its own
+    # model names (the one it was started with must come first: PROVIDER_MODELS).
+    "aquiles": ProviderProfile(
+        models=(
+            "wan2.2",
+            "wan2.2-turbo",
+            "wan2.1",
+            "wan2.1-turbo",
+            "hunyuanVideo-1.5-720p",
+            "hunyuanVideo-1.5-480p",
+            "ltx-2",
+            "ltx-2.3",
+        ),
+        price_per_second={},
+        body="json",
+        missing=_GENERATION_ONLY,
+    ),
+}
+
+
+def preset(name: PresetName) -> ProviderProfile:
+    return PRESETS[name]
