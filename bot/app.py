@@ -75,7 +75,9 @@ class VideoBot(commands.Bot):
             deadline=settings.job_deadline_minutes * 60,
         )
         self.assets = Assets(api)
-        self.delivery = Delivery(self, self.videos, self.assets, edit_interval=edit_interval)
+        self.delivery = Delivery(
+            self, self.videos, self.assets, api.capabilities, edit_interval=edit_interval
+        )
         self.jobs = Jobs(self)
 
     async def setup_hook(self) -> None:

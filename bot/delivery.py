@@ -27,6 +27,7 @@ from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent
 from bot.ui.buttons import result_view
 from bot.ui.card import Lineage, shown_state, status_card
+from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class Delivery:
         client: discord.Client,
         videos: VideoRepository,
         assets: Assets,
+        capabilities: Capabilities,
         *,
         edit_interval: float = 5.0,
         retry_delay: float = 30.0,
@@ -106,6 +108,7 @@ class Delivery:
         self._client = client
         self._videos = videos
         self._assets = assets
+        self._capabilities = capabilities
         self._edit_interval = edit_interval
         self._retry_delay = retry_delay
         self._clock = clock
@@ -175,7 +178,7 @@ class Delivery:
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             limit = self._upload_limit(row, card)
             files, note = await self._result_files(row, Path(folder), limit)
-            view = result_view(row)
+            view = result_view(row, self._capabilities.unsupported)
             try:
                 embed = await self._embed(card, row, note)
                 await self._show(card, embed=embed, files=files, view=view)

@@ -264,8 +264,9 @@ class Jobs:
         """Delete upstream, hide the row, and turn the card into a tombstone without buttons."""
         if not row.finished:
             raise VideoNotReady("That video is still being made; delete it once it is done.")
-        # Gone already, or a provider that cannot delete: either way it is removed here.
-        with contextlib.suppress(NotFoundError, UnsupportedOperationError):
+        # Gone already is as good as deleted. A provider that cannot delete says so to the
+        # user (UnsupportedOperationError): hiding a video it still serves would mislead.
+        with contextlib.suppress(NotFoundError):
             await self._bot.api.delete(row.id)
         if not await self._bot.videos.mark_deleted(row.id):
             return

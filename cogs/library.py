@@ -134,7 +134,7 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
             limit = interaction.filesize_limit
             files, note = await self.bot.delivery.result_files(row, Path(folder), limit)
             kwargs: dict[str, Any] = {"embed": status_card(row, note=note), "attachments": files}
-            view = result_view(row)
+            view = result_view(row, self.bot.api.unsupported)
             if view is not None:
                 kwargs["view"] = view
             await interaction.edit_original_response(**kwargs)

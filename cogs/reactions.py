@@ -75,18 +75,26 @@ class Reactions(commands.Cog):
                 request, ReplyPoster(channel, payload.message_id, payload.user_id)
             )
         except (UserError, VideoAPIError) as exc:
-            await channel.send(
-                f"<@{payload.user_id}> {describe(exc)}",
-                delete_after=NOTICE_SECONDS,
-                allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
-            )
+            await self._tell(payload, exc)
 
     async def _delete(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
         if not row.finished or not may_delete(
             row, payload.user_id, payload.guild_id, self._permissions(payload)
         ):
             return
-        await self.bot.jobs.delete(row, payload.user_id)
+        try:
+            await self.bot.jobs.delete(row, payload.user_id)
+        except (UserError, VideoAPIError) as exc:
+            await self._tell(payload, exc)
+
+    async def _tell(self, payload: discord.RawReactionActionEvent, exc: Exception) -> None:
+        """A reaction has no interaction to answer: a short notice in the channel, then gone."""
+        channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
+        await channel.send(
+            f"<@{payload.user_id}> {describe(exc)}",
+            delete_after=NOTICE_SECONDS,
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
+        )
 
     def _permissions(self, payload: discord.RawReactionActionEvent) -> discord.Permissions:
         guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None

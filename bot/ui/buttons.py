@@ -20,7 +20,7 @@ from bot.jobs import OPERATIONS, DerivedKind, InteractionPoster, may_delete
 from bot.storage import VideoRow
 from bot.storage.videos import REF_PREFIX
 from bot.tree import report_error
-from bot.videoapi.models import ContentVariant
+from bot.videoapi.models import ContentVariant, Operation
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -80,15 +80,32 @@ class VideoAction(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPL
             await report_error(interaction, exc)
 
 
-def result_view(row: VideoRow) -> discord.ui.View | None:
-    """The buttons a card shows for its job's state: none while it runs or once deleted."""
+# What each button needs of the provider: a button for a missing operation is left off.
+NEEDS: Final[dict[str, Operation]] = {
+    "remix": Operation.REMIX,
+    "extend": Operation.EXTEND,
+    "edit": Operation.EDIT,
+    "thumbnail": Operation.DOWNLOAD,
+    "spritesheet": Operation.DOWNLOAD,
+    "delete": Operation.DELETE,
+}
+
+
+def result_view(row: VideoRow, unsupported: frozenset[Operation]) -> discord.ui.View | None:
+    """The buttons a card shows for its job's state and what the provider serves.
+
+    None while it runs, once deleted, or when the provider serves none of them.
+    """
     if row.deleted_at is not None or not row.finished:
         return None
     actions: tuple[str, ...] = ("remix", "extend", "edit", "thumbnail", "spritesheet", "delete")
     if row.status == "failed":
         actions = ("delete",)
+    shown = [action for action in actions if NEEDS[action] not in unsupported]
+    if not shown:
+        return None
     view = discord.ui.View(timeout=None)
-    for action in actions:
+    for action in shown:
         view.add_item(VideoAction.of(action, row))
     return view
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.app import VideoBot
 from bot.config import Settings
@@ -25,14 +27,29 @@ StartHarness = Callable[[Any], Awaitable[Harness]]
 EDIT_INTERVAL = 0.3
 
 
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """Every request the bot sends to the video API, as "METHOD /path"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return await super().handle_async_request(request)
+
+
 @dataclass
 class BotEnv:
     harness: Harness
     bot: VideoBot
-    sim: SimulatorState
+    # None when the bot talks to a server of another process (a gateway in front of one).
+    sim: SimulatorState | None
     db_path: Path
+    api_requests: list[str] = field(default_factory=list)
 
     def set_faults(self, **faults: Any) -> None:
+        assert self.sim is not None
         self.sim.config = self.sim.config.model_copy(update=faults)
 
 
@@ -55,27 +72,35 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             sim_app: Any = None,
             settings: dict[str, Any] | None = None,
             edit_interval: float = EDIT_INTERVAL,
+            api_url: str | None = None,
+            api_key: str | None = None,
             **sim: Any,
         ) -> BotEnv:
-            if sim_app is None:
-                sim.setdefault("job_seconds", 1.0)
-                sim_app = make_app(SimulatorConfig(**sim))
-            base_url = await stack.enter_async_context(serve_app(sim_app))
-            api = await stack.enter_async_context(VideoClient(base_url, None))
-            db_path = tmp_path / "videobot.sqlite3"
-            db = await stack.enter_async_context(await Database.open(db_path))
             config = Settings(
                 _env_file=None,  # type: ignore[call-arg]
                 discord_token="fake",
                 poll_interval=0.2,
                 **(settings or {}),
             )
+            if api_url is None:
+                if sim_app is None:
+                    sim.setdefault("job_seconds", 1.0)
+                    sim_app = make_app(SimulatorConfig(**sim))
+                api_url = await stack.enter_async_context(serve_app(sim_app))
+            counting = CountingTransport()
+            key = SecretStr(api_key) if api_key is not None else None
+            api = await stack.enter_async_context(
+                VideoClient(api_url, key, profile=config.profile(), transport=counting)
+            )
+            db_path = tmp_path / "videobot.sqlite3"
+            db = await stack.enter_async_context(await Database.open(db_path))
             bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
             # Tests start the next cycle at once instead of waiting out the cadence.
             bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)
             harness = await start_harness(bot)
             # Unwound first: the bot and its in-flight commands stop before the DB and API close.
             stack.push_async_callback(harness.close)
-            return BotEnv(harness, bot, sim_app[STATE_KEY], db_path)
+            state = sim_app[STATE_KEY] if sim_app is not None else None
+            return BotEnv(harness, bot, state, db_path, counting.sent)
 
         yield start

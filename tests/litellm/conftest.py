@@ -179,3 +179,9 @@ def pinned(gateways: Gateways, outbound: Outbound) -> Iterator[httpx.Client]:
 def simulator(gateways: Gateways) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=gateways.simulator, timeout=30) as client:
         yield client
+
+
+# The bot's end-to-end fixtures (a fake Discord and the bot on it), for the bot through LiteLLM.
+from tests.e2e.conftest import fake_discord, start_bot, start_harness, world  # noqa: E402
+
+__all__ = ["Gateways", "Outbound", "fake_discord", "start_bot", "start_harness", "world"]
