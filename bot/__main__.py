@@ -1,4 +1,4 @@
-"""`videobot run | simulator | check`: the program's entry points."""
+"""`videobot run | simulator | check | invite`: the program's entry points."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
     )
     commands.add_parser("check", help="validate settings and probe which operations the API has")
+    commands.add_parser("invite", help="print the link that adds the bot to a server")
     return parser
 
 
@@ -84,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 big_assets=args.big_assets,
             )
             run(args.host, args.port, config)
+            return 0
+        if args.command == "invite":
+            from bot.invite import invite_text
+
+            print(invite_text(settings))
             return 0
         return asyncio.run(_check(settings))
     except SettingsError as exc:
