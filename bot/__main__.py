@@ -43,6 +43,14 @@ async def _check(settings: Settings) -> int:
     return 1 if failed else 0
 
 
+async def _check_all(settings: Settings) -> int:
+    from bot.discord_check import check_discord  # discord.py loads only where it is used
+
+    provider = await _check(settings)
+    print()
+    return max(provider, await check_discord(settings))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videobot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
     )
-    commands.add_parser("check", help="validate settings and probe which operations the API has")
+    commands.add_parser(
+        "check", help="validate settings, probe the API, and check the bot's Discord side"
+    )
     commands.add_parser("invite", help="print the link that adds the bot to a server")
     return parser
 
@@ -91,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(invite_text(settings))
             return 0
-        return asyncio.run(_check(settings))
+        return asyncio.run(_check_all(settings))
     except SettingsError as exc:
         print(f"videobot: {exc}", file=sys.stderr)
         return 2
