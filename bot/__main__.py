@@ -1,4 +1,4 @@
-"""`videobot run | simulator | check`: the program's entry points."""
+"""`videobot run | simulator | check | invite`: the program's entry points."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ async def _check(settings: Settings) -> int:
     return 1 if failed else 0
 
 
+async def _check_all(settings: Settings) -> int:
+    from bot.discord_check import check_discord  # discord.py loads only where it is used
+
+    provider = await _check(settings)
+    print()
+    return max(provider, await check_discord(settings))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videobot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--dialect", choices=list(DIALECTS), default="openai", help="imitate this real server"
     )
-    commands.add_parser("check", help="validate settings and probe which operations the API has")
+    commands.add_parser(
+        "check", help="validate settings, probe the API, and check the bot's Discord side"
+    )
+    commands.add_parser("invite", help="print the link that adds the bot to a server")
     return parser
 
 
@@ -90,7 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             run(args.host, args.port, config)
             return 0
-        return asyncio.run(_check(settings))
+        if args.command == "invite":
+            from bot.invite import invite_text
+
+            print(invite_text(settings))
+            return 0
+        return asyncio.run(_check_all(settings))
     except SettingsError as exc:
         print(f"videobot: {exc}", file=sys.stderr)
         return 2

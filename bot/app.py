@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import discord
@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.assets import Assets
 from bot.backend import open_api
+from bot.command_sync import code_payloads, compare
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.jobs import Jobs
@@ -31,6 +32,7 @@ EXTENSIONS: Final[tuple[str, ...]] = (
     "cogs.reactions",
     "cogs.contest",
     "cogs.admin",
+    "cogs.help",
 )
 
 
@@ -80,10 +82,13 @@ class VideoBot(commands.Bot):
         )
         self.jobs = Jobs(self)
 
-    async def setup_hook(self) -> None:
+    async def load_extensions(self) -> None:
         self.add_dynamic_items(VideoAction)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+
+    async def setup_hook(self) -> None:
+        await self.load_extensions()
         # Subscribe before start so the replay of undelivered results reaches delivery.
         self.delivery.start(self.tracker.subscribe())
         await self.tracker.start()
@@ -92,12 +97,54 @@ class VideoBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to the development guild", len(synced))
+        else:
+            await self._sync_first_start()
+
+    async def _sync_first_start(self) -> None:
+        """Sync globally when nothing is registered yet; after that syncing is the owner's."""
+        assert self.application_id is not None  # known once logged in
+        try:
+            registered = await self.http.get_global_commands(self.application_id)
+            if not registered:
+                synced = await self.tree.sync()
+                log.info(
+                    "first start: synced %d slash commands globally; global commands can take "
+                    "up to an hour to appear in servers",
+                    len(synced),
+                )
+                return
+        except discord.HTTPException:
+            log.warning("could not read or sync the slash commands", exc_info=True)
+            return
+        diff = compare(code_payloads(self.tree), registered)
+        if diff:
+            log.warning(
+                "the slash commands registered with Discord differ from the code (%s): "
+                "mention the bot with `sync` (@%s sync) to update them",
+                diff,
+                self.user.name if self.user else "videobot",
+            )
 
     async def close(self) -> None:
         # Stop taking new work first; every row write is its own transaction, so none is half done.
         await self.tracker.stop()
         await self.delivery.stop()
         await super().close()
+
+
+async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
+    """The global slash commands as this code defines them, built without logging in and
+    without the real database (a contest cog on it could act on due contests)."""
+    async with (
+        await Database.open(":memory:") as db,
+        VideoClient(settings.openai_base_url, None, profile=settings.profile()) as api,
+    ):
+        bot = VideoBot(settings=settings, db=db, api=api)
+        try:
+            await bot.load_extensions()
+            return [dict(payload) for payload in code_payloads(bot.tree)]
+        finally:
+            await bot.close()
 
 
 async def run_bot(settings: Settings) -> None:

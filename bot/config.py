@@ -28,11 +28,18 @@ def _split(value: object) -> object:
 
 
 class Settings(BaseSettings):
+    # An empty value (`DEV_GUILD_ID=` in a copy of .env.example) means "not set".
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr | None = None
+    # Only for applications whose bot id differs from the application id (made before 2019).
+    discord_application_id: int | None = Field(default=None, gt=0)
     openai_api_key: SecretStr | None = None
     openai_base_url: str = OPENAI_DEFAULT_BASE_URL
     database_path: Path = Path("data/videobot.sqlite3")

@@ -22,6 +22,7 @@ from typing import Any
 import discord
 
 from bot.assets import Assets, file_name
+from bot.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent
@@ -182,6 +183,13 @@ class Delivery:
             try:
                 embed = await self._embed(card, row, note)
                 await self._show(card, embed=embed, files=files, view=view)
+            except discord.Forbidden as exc:
+                if not files or exc.code != MISSING_PERMISSIONS:
+                    raise
+                # Discord refused the file, not the card: the card alone, saying why.
+                note = cannot(f"<#{row.channel_id}>", [BY_FLAG["attach_files"]])
+                embed = await self._embed(card, row, f"{note} Then `/videos show` posts the video.")
+                await self._show(card, embed=embed, files=[], view=view)
             except discord.HTTPException as exc:
                 if not _too_large(exc) or not files or files[0].filename.endswith(".webp"):
                     raise

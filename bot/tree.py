@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
+from bot.permissions import MISSING_ACCESS, MISSING_PERMISSIONS, NEEDED, cannot, missing
 from bot.videoapi.errors import (
     APIConnectionError,
     InternalServerError,
@@ -51,6 +52,21 @@ def describe(error: BaseException) -> str | None:
     return None
 
 
+def refused_text(interaction: discord.Interaction[Any], error: discord.Forbidden) -> str | None:
+    """Discord refused the bot a permission: which ones it lacks in this channel, plainly."""
+    if error.code not in (MISSING_ACCESS, MISSING_PERMISSIONS):
+        return None
+    where = f"<#{interaction.channel_id}>" if interaction.channel_id else "this channel"
+    lacking = missing(interaction.app_permissions)
+    if lacking:
+        return cannot(where, lacking)
+    labels = ", ".join(n.label for n in NEEDED)
+    return (
+        f"Discord refused me a permission for that from {where}. "
+        f"I need {labels} in every channel I work in."
+    )
+
+
 async def reply(interaction: discord.Interaction[Any], text: str) -> None:
     """Answer ephemerally, whether or not the interaction was answered already."""
     if interaction.response.is_done():
@@ -62,6 +78,8 @@ async def reply(interaction: discord.Interaction[Any], text: str) -> None:
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Tell the user what went wrong: specific when they can act on it, an id when it is a bug."""
     text = describe(error)
+    if text is None and isinstance(error, discord.Forbidden):
+        text = refused_text(interaction, error)
     if text is None:
         error_id = secrets.token_hex(4)
         command = interaction.command.qualified_name if interaction.command else "a component"

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.requires import requires
 from bot.storage import CharacterRepository, CharacterRow
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import Operation, Upload
@@ -48,7 +49,11 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         self.bot = bot
         self.characters = CharacterRepository(bot.db)
 
-    @app_commands.command(name="create", description="Make a character from a short clip")
+    @app_commands.command(
+        name="create",
+        description="Make a character from a short clip",
+        extras=requires(Operation.CREATE_CHARACTER),
+    )
     @app_commands.describe(name="1 to 80 characters", video="An MP4, MOV or WebM clip")
     async def create(self, interaction: Interaction, name: str, video: discord.Attachment) -> None:
         chosen = check_character_name(name)
@@ -71,7 +76,11 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         )
         await interaction.followup.send(embed=character_embed(row), ephemeral=True)
 
-    @app_commands.command(name="show", description="Show one of your characters")
+    @app_commands.command(
+        name="show",
+        description="Show one of your characters",
+        extras=requires(Operation.GET_CHARACTER),
+    )
     async def show(self, interaction: Interaction, character: str) -> None:
         row = await self.characters.visible(character.strip(), interaction.user.id)
         if row is None:

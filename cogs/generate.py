@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.images import check_attachment, fit_reference
 from bot.jobs import OPERATIONS, DerivedKind, InteractionPoster, JobRequest, video_choices
+from bot.requires import requires
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import check_prompt
 
@@ -31,7 +32,11 @@ class Generate(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="video", description="Generate a video from a prompt")
+    @app_commands.command(
+        name="video",
+        description="Generate a video from a prompt",
+        extras=requires(Operation.CREATE),
+    )
     @app_commands.describe(
         prompt="What the video shows",
         model="Which model makes it",
@@ -86,19 +91,31 @@ class Generate(commands.Cog):
         )
         await self.bot.jobs.start(request, InteractionPoster(interaction))
 
-    @app_commands.command(name="remix", description="Remix a finished video with a new prompt")
+    @app_commands.command(
+        name="remix",
+        description="Remix a finished video with a new prompt",
+        extras=requires(Operation.REMIX),
+    )
     @app_commands.describe(video="The video to remix", prompt="What to change")
     async def remix(self, interaction: Interaction, video: str, prompt: str) -> None:
         await self._derive(interaction, "remix", video, prompt)
 
-    @app_commands.command(name="extend", description="Continue a finished video")
+    @app_commands.command(
+        name="extend",
+        description="Continue a finished video",
+        extras=requires(Operation.EXTEND),
+    )
     @app_commands.describe(
         video="The video to extend", prompt="What happens next", seconds="How much longer"
     )
     async def extend(self, interaction: Interaction, video: str, prompt: str, seconds: str) -> None:
         await self._derive(interaction, "extend", video, prompt, seconds)
 
-    @app_commands.command(name="edit", description="Edit a finished video with a prompt")
+    @app_commands.command(
+        name="edit",
+        description="Edit a finished video with a prompt",
+        extras=requires(Operation.EDIT),
+    )
     @app_commands.describe(video="The video to edit", prompt="What to change")
     async def edit(self, interaction: Interaction, video: str, prompt: str) -> None:
         await self._derive(interaction, "edit", video, prompt)

@@ -13,11 +13,12 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.jobs import video_choices
+from bot.requires import requires
 from bot.storage import VideoRow
 from bot.tree import report_error
 from bot.ui.buttons import ask_delete, result_view, send_asset
 from bot.ui.card import STATUS_TEXT, status_card
-from bot.videoapi.models import VideoStatus
+from bot.videoapi.models import Operation, VideoStatus
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -126,7 +127,11 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
         )
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    @app_commands.command(name="show", description="Post a video's card again, with fresh buttons")
+    @app_commands.command(
+        name="show",
+        description="Post a video's card again, with fresh buttons",
+        extras=requires(Operation.DOWNLOAD),
+    )
     async def show(self, interaction: Interaction, video: str) -> None:
         row = await self.bot.jobs.visible(video, interaction.user.id, interaction.guild_id)
         await interaction.response.defer(thinking=True)
@@ -144,7 +149,9 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
         await ask_delete(interaction, video)
 
     @app_commands.command(
-        name="download", description="Get a video's file, thumbnail or spritesheet"
+        name="download",
+        description="Get a video's file, thumbnail or spritesheet",
+        extras=requires(Operation.DOWNLOAD),
     )
     async def download(
         self,

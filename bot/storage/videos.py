@@ -349,3 +349,11 @@ def _filter_params(
 ) -> tuple[object, ...]:
     pattern = None if text is None else _like_substring(text)
     return (user_id, guild_id, owner_id, owner_id, status, status, pattern, pattern)
+
+
+_USED_CHANNELS = "SELECT DISTINCT guild_id, channel_id FROM videos WHERE guild_id IS NOT NULL"
+
+
+async def used_channels(db: Database) -> list[tuple[int, int]]:
+    """(guild id, channel id) of every server channel someone asked for a video in."""
+    return [(int(row[0]), int(row[1])) for row in await db.fetch_all(_USED_CHANNELS)]

@@ -27,6 +27,16 @@ def test_run_without_a_token_names_it(capsys: pytest.CaptureFixture[str]) -> Non
     assert "DISCORD_TOKEN" in err[0]
 
 
+def test_a_copy_of_the_example_env_needs_only_the_token(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    text = example.read_text().replace("DISCORD_TOKEN=\n", "DISCORD_TOKEN=abc\n")
+    (tmp_path / ".env").write_text(text)
+    settings = load_settings()
+    assert settings.require_discord_token().get_secret_value() == "abc"
+    assert settings.dev_guild_id is None
+    assert settings.uses_simulator
+
+
 def test_a_malformed_setting_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

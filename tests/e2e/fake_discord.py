@@ -14,7 +14,9 @@ Behaviour copied from Discord because bots depend on it:
 - ephemeral messages are invisible to channel routes;
 - an interaction token dies after 15 minutes (or on :meth:`FakeDiscord.expire_interaction`):
   its webhook routes answer 401 code 50027, its callback 404 code 10062;
-- an injected 429 carries a ``Via`` header, without which discord.py treats it as a Cloudflare ban.
+- an injected 429 carries a ``Via`` header, without which discord.py treats it as a Cloudflare ban;
+- files need Attach Files: on channel routes (posts and edits), and on an interaction's callback
+  and webhook routes too, where Discord checks the bot's permissions in the interaction's channel.
 
 Unknown routes answer Discord's 404 and are kept in :attr:`FakeDiscord.unknown_requests`; a bug in
 the fake itself answers 400 (never 5xx, which discord.py retries for seconds) and is kept in
@@ -24,6 +26,7 @@ the fake itself answers 400 (never 5xx, which discord.py retries for seconds) an
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -251,8 +254,10 @@ class FakeDiscord:
 
     def __init__(self, *, bot_name: str = "VideoBot") -> None:
         self._ids = itertools.count()
-        self.token = "fake-bot-token." + secrets.token_urlsafe(24)
         self.application_id = self.new_id()
+        # Shaped like a real one: the first part is the bot's id in base64, without padding.
+        first = base64.b64encode(str(self.application_id).encode()).decode().rstrip("=")
+        self.token = f"{first}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
         self.bot_user: JSON = self.make_user(bot_name, bot=True, user_id=self.application_id)
         owner = self.make_user("app-owner")
         self.application: JSON = {
@@ -342,6 +347,9 @@ class FakeDiscord:
             ("GET", "/users/{user_id}", self._get_user),
             ("GET", "/oauth2/applications/@me", self._get_application),
             ("GET", "/applications/@me", self._get_application),
+            ("GET", "/users/@me/guilds", self._my_guilds),
+            ("GET", "/guilds/{guild_id}", self._get_guild),
+            ("GET", "/guilds/{guild_id}/channels", self._guild_channels),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member),
             ("POST", "/interactions/{interaction_id}/{interaction_token}/callback", self._callback),
             ("POST", hook, self._followup),
@@ -513,6 +521,10 @@ class FakeDiscord:
         self.channels[int(channel["id"])] = channel
         self.channel_order[int(channel["id"])] = []
         return channel
+
+    def add_thread(self, parent_id: int, name: str) -> JSON:
+        """A public thread the bot made in a channel, as contests do."""
+        return self._thread(self.channels[parent_id], {"name": name}, self.new_id(), 11)
 
     def member(self, guild_id: int, user_id: int) -> JSON | None:
         guild = self.guilds.get(guild_id)
@@ -1024,6 +1036,42 @@ class FakeDiscord:
             raise DiscordError(404, 10013, "Unknown User")
         return user
 
+    def _my_guild(self, call: Call) -> JSON:
+        guild = self.guilds.get(int(call.params["guild_id"]))
+        if guild is None or self.member(int(guild["id"]), int(self.bot_user["id"])) is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        return guild
+
+    async def _my_guilds(self, call: Call) -> list[JSON]:
+        me = int(self.bot_user["id"])
+        after = int(call.query.get("after", 0))
+        limit = int(call.query.get("limit", 200))
+        mine = [g for gid, g in sorted(self.guilds.items()) if gid > after and self.member(gid, me)]
+        return [
+            {
+                "id": g["id"],
+                "name": g["name"],
+                "icon": None,
+                "banner": None,
+                "owner": int(g["owner_id"]) == me,
+                "permissions": str(self.permissions(int(g["id"]), me)),
+                "features": g["features"],
+                "approximate_member_count": g["member_count"],
+                "approximate_presence_count": 0,
+            }
+            for g in mine[:limit]
+        ]
+
+    async def _get_guild(self, call: Call) -> JSON:
+        guild = self._my_guild(call)
+        # GET /guilds/{id} carries roles but no channels, members or other gateway-only fields.
+        gateway_only = ("channels", "members", "threads", "voice_states", "presences", "joined_at")
+        return {k: v for k, v in guild.items() if k not in gateway_only}
+
+    async def _guild_channels(self, call: Call) -> list[JSON]:
+        guild = self._my_guild(call)
+        return [c for c in guild["channels"] if c["type"] not in THREAD_TYPES]
+
     async def _get_member(self, call: Call) -> JSON:
         info = call.params
         member = self.member(int(info["guild_id"]), int(info["user_id"]))
@@ -1049,6 +1097,7 @@ class FakeDiscord:
                 "type", "INTERACTION_CALLBACK_TYPE_INVALID", f"Callback type {kind} is invalid here"
             )
         files = self._files(call)
+        self._app_may_attach(record, files)
         message: JSON | None = None
         bot = self.bot_user
         if kind == 4:
@@ -1118,6 +1167,7 @@ class FakeDiscord:
             raise DiscordError(404, 10015, "Unknown Webhook")
         body: JSON = call.body
         files = self._files(call)
+        self._app_may_attach(record, files)
         original = self.messages.get(record.original_id or 0)
         if original is not None and original["flags"] & LOADING:
             # The first followup after a deferral fills the "thinking" message in (same flags).
@@ -1137,7 +1187,19 @@ class FakeDiscord:
     async def _edit_hook_message(self, call: Call) -> JSON:
         record = self._hook(call)
         message = self._hook_message(call, record)
-        return self._edit(message, call.body, self._files(call))
+        files = self._files(call)
+        self._app_may_attach(record, files)
+        return self._edit(message, call.body, files)
+
+    def _app_may_attach(self, record: FakeInteraction, files: dict[int, Part]) -> None:
+        """An interaction's files need the bot's Attach Files in its channel (app_permissions)."""
+        if not files or record.guild_id is None:
+            return
+        bot_id = int(self.bot_user["id"])
+        if self.member(record.guild_id, bot_id) is None:
+            return  # an app without its bot in the guild may always attach
+        if not self.permissions(record.guild_id, bot_id, record.channel_id) & ATTACH_FILES:
+            raise DiscordError(403, 50013, "Missing Permissions")
 
     async def _delete_hook_message(self, call: Call) -> None:
         record = self._hook(call)
@@ -1191,7 +1253,10 @@ class FakeDiscord:
         message = self._channel_message(call)
         if message["author"]["id"] != self.bot_user["id"]:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-        return self._edit(message, call.body, self._files(call))
+        files = self._files(call)
+        if files:
+            self._channel(call, ATTACH_FILES)
+        return self._edit(message, call.body, files)
 
     async def _delete_message(self, call: Call) -> None:
         message = self._channel_message(call)

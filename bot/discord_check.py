@@ -1,0 +1,167 @@
+"""`videobot check`, the Discord half: logs in over REST only (no gateway) and says what stands
+between the bot and working in its servers, one line per problem with its fix."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import aiohttp
+import discord
+
+from bot.app import commands_in_code
+from bot.command_sync import Payload, compare
+from bot.config import Settings
+from bot.permissions import missing
+from bot.storage import Database
+from bot.storage.videos import used_channels
+
+Problems = list[str]
+
+
+def _problem(problems: Problems, what: str, fix: str) -> None:
+    line = f"  problem: {what}. Fix: {fix}."
+    problems.append(line)
+    print(line)
+
+
+async def check_discord(settings: Settings) -> int:
+    """Print what Discord says about this bot; 1 when there is anything to fix."""
+    print("discord:")
+    problems: Problems = []
+    token = settings.discord_token
+    if token is None or not token.get_secret_value().strip():
+        _problem(
+            problems,
+            "DISCORD_TOKEN is not set",
+            "copy the bot's token from the developer portal (your application, Bot, Reset Token) "
+            "into .env",
+        )
+        return 1
+    # REST only: the client never connects, so its intents only quiet discord.py's warning.
+    client = discord.Client(intents=discord.Intents(guilds=True))
+    try:
+        async with client:
+            await client.login(token.get_secret_value())
+            await _report(client, settings, problems)
+    except discord.LoginFailure:
+        _problem(
+            problems,
+            "Discord refused DISCORD_TOKEN",
+            "reset the token in the developer portal (your application, Bot, Reset Token) and "
+            "put the new one in .env",
+        )
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        _problem(problems, f"cannot reach Discord ({exc})", "check this machine's network")
+    return 1 if problems else 0
+
+
+async def _report(client: discord.Client, settings: Settings, problems: Problems) -> None:
+    app = await client.application_info()
+    print(f"  application: {app.name} (id {app.id}), bot user {client.user}")
+    guilds = [guild async for guild in client.fetch_guilds(limit=None)]
+    names = ", ".join(f"{g.name} ({g.id})" for g in guilds)
+    print(f"  servers: {names or 'none'}")
+    if not guilds:
+        _problem(
+            problems,
+            "the bot is in no server",
+            "open the link `videobot invite` prints and add it to your server",
+        )
+    await _commands(client, settings, app.id, {g.id: g.name for g in guilds}, problems)
+    await _channels(client, settings, guilds, problems)
+
+
+async def _commands(
+    client: discord.Client,
+    settings: Settings,
+    app_id: int,
+    guilds: dict[int, str],
+    problems: Problems,
+) -> None:
+    """Compare the code's commands with those registered where the bot syncs them."""
+    code = await commands_in_code(settings)
+    mention = f"@{client.user.name if client.user else 'videobot'}"
+    registered: Sequence[Payload]
+    dev = settings.dev_guild_id
+    if dev is None:
+        where = "globally"
+        registered = await client.http.get_global_commands(app_id)
+        first = (
+            "start the bot once with `make run` (a first start syncs them globally; they can "
+            "take up to an hour to appear)"
+        )
+        again = f"type `{mention} sync` in a server the bot is in"
+    else:
+        if dev not in guilds:
+            _problem(
+                problems,
+                f"DEV_GUILD_ID {dev} is not a server the bot is in",
+                "add the bot there with the link `videobot invite` prints, or correct DEV_GUILD_ID",
+            )
+            return
+        where = f"to {guilds[dev]} (DEV_GUILD_ID)"
+        registered = await client.http.get_guild_commands(app_id, dev)
+        first = again = f"restart the bot (it syncs DEV_GUILD_ID), or type `{mention} sync {dev}`"
+    if not registered:
+        _problem(problems, f"no slash commands are registered {where}", first)
+        return
+    diff = compare(code, registered)
+    if diff:
+        _problem(problems, f"the commands registered {where} differ from the code ({diff})", again)
+        return
+    print(f"  commands: {len(code)} registered {where}, as in the code")
+
+
+async def _channels(
+    client: discord.Client, settings: Settings, guilds: list[discord.Guild], problems: Problems
+) -> None:
+    """Per server, what the bot lacks in each channel it has been used in."""
+    if not settings.database_path.exists():
+        print(f"  channels: none used yet (no database at {settings.database_path})")
+        return
+    async with await Database.open(settings.database_path) as db:
+        used: defaultdict[int, set[int]] = defaultdict(set)
+        for guild_id, channel_id in await used_channels(db):
+            used[guild_id].add(channel_id)
+    assert client.user is not None  # logged in
+    checked = 0
+    for partial in guilds:
+        if not used.get(partial.id):
+            continue
+        guild = await client.fetch_guild(partial.id)
+        me = await guild.fetch_member(client.user.id)
+        channels = {c.id: c for c in await guild.fetch_channels()}
+        for channel_id in sorted(used[partial.id]):
+            checked += 1
+            channel = channels.get(channel_id) or await _thread_parent(client, channel_id, channels)
+            if channel is None:
+                _problem(
+                    problems,
+                    f"{guild.name}: channel {channel_id}, where the bot was used, is gone",
+                    "nothing if it was deleted; if it is hidden, give the bot View Channels there",
+                )
+                continue
+            lacking = missing(channel.permissions_for(me))
+            if lacking:
+                labels = ", ".join(n.label for n in lacking)
+                _problem(
+                    problems,
+                    f"{guild.name} #{channel.name}: the bot lacks {labels}",
+                    f"in #{channel.name}'s settings (Permissions), allow {labels} for the bot's "
+                    "role, or give them to that role in Server Settings, Roles",
+                )
+    print(f"  channels: {checked} checked where the bot was used")
+
+
+async def _thread_parent(
+    client: discord.Client, channel_id: int, channels: Mapping[int, discord.abc.GuildChannel]
+) -> discord.abc.GuildChannel | None:
+    """A thread is governed by its parent's permissions; None for a channel out of reach."""
+    try:
+        fetched = await client.fetch_channel(channel_id)
+    except (discord.NotFound, discord.Forbidden):
+        return None
+    if isinstance(fetched, discord.Thread) and fetched.parent_id is not None:
+        return channels.get(fetched.parent_id)
+    return None

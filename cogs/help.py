@@ -1,0 +1,81 @@
+"""/help: the commands this provider can serve, the caller's limits, and where to read more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.requires import required
+from bot.videoapi.models import Operation
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+    Interaction = discord.Interaction[VideoBot]
+
+READ_MORE = (
+    'The README of videobot, sections "What users see" and "Put it in your server". '
+    "Server admins: `videobot check` says what the bot lacks here."
+)
+
+
+def available(
+    tree: app_commands.CommandTree[Any], supports: Callable[[Operation], bool | None]
+) -> list[app_commands.Command[Any, ..., Any]]:
+    """Every slash command, but those needing an operation the provider is known to lack
+    (an operation not tried yet counts as available)."""
+    return [
+        command
+        for command in tree.walk_commands()
+        if isinstance(command, app_commands.Command)
+        and ((operation := required(command)) is None or supports(operation) is not False)
+    ]
+
+
+def help_card(
+    shown: list[app_commands.Command[Any, ..., Any]],
+    lacking: frozenset[Operation],
+    running: int,
+    limit: int,
+) -> discord.Embed:
+    lines = [f"`/{command.qualified_name}` {command.description}" for command in shown]
+    embed = discord.Embed(
+        title="What I can do here", description="\n".join(lines), colour=discord.Colour.blurple()
+    )
+    embed.add_field(
+        name="Your limits",
+        value=f"{running} of {limit} videos in progress at once; a slot frees when one finishes.",
+        inline=False,
+    )
+    embed.add_field(name="Read more", value=READ_MORE, inline=False)
+    if lacking:
+        names = ", ".join(sorted(op.value.replace("_", " ") for op in lacking))
+        embed.set_footer(text=f"This provider lacks: {names}. Those commands are left out.")
+    return embed
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="help", description="What I can do with this provider, and your limits"
+    )
+    async def help(self, interaction: Interaction) -> None:
+        running = await self.bot.videos.count_unfinished_for_owner(interaction.user.id)
+        api = self.bot.api
+        embed = help_card(
+            available(self.bot.tree, api.supports),
+            api.unsupported,
+            running,
+            self.bot.settings.max_concurrent_jobs_per_user,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Help(bot))
