@@ -25,8 +25,9 @@ _ROUTE_ANSWERS = frozenset({400, 404, 409, 415, 422})
 def route_missing(operation: Operation, status: int, *, api_error_body: bool) -> bool:
     """Whether an error answer means the provider has no such route.
 
-    On an id route, a 404 carrying OpenAI's error object is the API saying "no such video";
-    anything else (an HTML page, plain text) is a router that never heard of the path.
+    On an id route, a 404 that a handler wrote (OpenAI's error object, or FastAPI's `detail`
+    naming the video) is the API saying "no such video"; anything else (an HTML page, plain
+    text, the router's own `{"detail": "Not Found"}`) is a router that never heard of the path.
     """
     if status in (405, 501):
         return True

@@ -48,6 +48,8 @@ from bot.videoapi.wire import (
     api_error,
     as_multipart,
     connection_error,
+    detail_of,
+    from_a_handler,
     json_or_none,
     multipart_parts,
     read_capped,
@@ -393,12 +395,13 @@ class VideoClient:
         text = self._redact(raw.decode("utf-8", errors="replace"))
         payload = json_or_none(text)
         details = api_error(payload)
+        answered = from_a_handler(payload)
         if request.learns:
-            self._learn(operation, status, api_error_body=details is not None)
-        if route_missing(operation, status, api_error_body=details is not None):
+            self._learn(operation, status, api_error_body=answered)
+        if route_missing(operation, status, api_error_body=answered):
             return UnsupportedOperationError(operation, status=status)
         details = details or {}
-        message = details.get("message") or text.strip()[:ERROR_TEXT_LIMIT]
+        message = details.get("message") or detail_of(payload) or text.strip()[:ERROR_TEXT_LIMIT]
         code = details.get("code")
         return error_class_for(status)(
             str(message or f"HTTP {status} {response.reason_phrase}"),

@@ -93,6 +93,30 @@ def api_error(payload: Any) -> dict[str, Any] | None:
     return None
 
 
+# What FastAPI and Starlette answer for a path no route matches; any other `detail` is a
+# handler's own (SGLang and Aquiles say {"detail": "Video not found"}).
+ROUTER_NOT_FOUND = "Not Found"
+
+
+def detail_of(payload: Any) -> str | None:
+    """FastAPI's error shape, `{"detail": "..."}`: the text, if that is what the body is."""
+    if isinstance(payload, dict) and isinstance(payload.get("detail"), str):
+        detail: str = payload["detail"]
+        return detail
+    return None
+
+
+def from_a_handler(payload: Any) -> bool:
+    """Whether an error body is the API's own answer about what was asked, not a router's.
+
+    OpenAI's error object, or a FastAPI `detail` other than the router's own "Not Found".
+    """
+    if api_error(payload) is not None:
+        return True
+    detail = detail_of(payload)
+    return detail is not None and detail.strip() != ROUTER_NOT_FOUND
+
+
 def response_meta(response: httpx.Response) -> ResponseMeta:
     poll_after = response.headers.get("openai-poll-after-ms", "")
     return ResponseMeta(

@@ -64,9 +64,32 @@ async def test_check_lists_exactly_the_missing_routes(
         monkeypatch.setenv("OPENAI_API_KEY", "sk-partial")
         assert await _check(load_settings()) == 0
     out = capsys.readouterr().out
-    unsupported = {line.split()[0] for line in out.splitlines() if line.endswith("  unsupported")}
-    assert unsupported == {op.value for op in missing}
+    assert unsupported_in(out) == {op.value for op in missing}
     assert "sk-partial" not in out
+
+
+def unsupported_in(out: str) -> set[str]:
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    return {row[0] for row in rows if row[1] == "unsupported"}
+
+
+@pytest.mark.parametrize(("preset", "differs"), [("sglang", False), ("openai", True)])
+async def test_check_compares_the_server_with_its_preset(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], preset: str, differs: bool
+) -> None:
+    async with serve(SimulatorConfig(api_key="sk-x", dialect="sglang")) as base_url:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+        monkeypatch.setenv("PROVIDER", preset)
+        assert await _check(load_settings()) == 0
+    out = capsys.readouterr().out
+    generation_only = {"edit", "extend", "remix", "create_character", "get_character"}
+    assert unsupported_in(out) == generation_only
+    assert f"(preset: {preset})" in out
+    line = f"differs from the {preset} preset: "
+    assert (line in out) == differs
+    if differs:
+        assert "edit, extend, remix, create_character, get_character" in out
 
 
 async def test_check_with_a_wrong_key_fails(
