@@ -16,11 +16,11 @@ import argparse
 import asyncio
 import json
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psutil
+from rss import PeakRss
 
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app
 from bot.simulator.server import serve_app
@@ -30,28 +30,6 @@ from bot.videoapi.client import VideoClient
 from bot.videoapi.models import Operation
 
 MIB = 1024 * 1024
-
-
-class PeakRss:
-    """This process's RSS every 10 ms, from a thread: a busy event loop cannot hide a peak."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._process = psutil.Process()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self._process.memory_info().rss)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 async def main(jobs: int, cycles: int) -> dict[str, object]:

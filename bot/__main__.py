@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
     )
     simulator.add_argument(
+        "--noisy-assets",
+        action="store_true",
+        help="serve MP4s that weigh what real renders do (~30 MiB for 12 s at 1792x1024)",
+    )
+    simulator.add_argument(
         "--dialect", choices=list(DIALECTS), default="openai", help="imitate this real server"
     )
     commands.add_parser(
@@ -108,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 job_seconds=args.job_seconds or settings.simulator_job_seconds,
                 api_key=args.api_key,
                 big_assets=args.big_assets,
+                noisy_assets=args.noisy_assets,
                 dialect=args.dialect,
             )
             run(args.host, args.port, config)

@@ -37,6 +37,9 @@ class SimulatorConfig(BaseModel):
     latency_ms: int = Field(default=0, ge=0)
     # Pads the MP4 past Discord's default 10 MiB upload limit.
     big_assets: bool = False
+    # MP4s that weigh what real renders do (noise frames and an AAC track, ~30 MiB for 12 s at
+    # 1792x1024): past an upload limit for real, so only a re-encode brings them under it.
+    noisy_assets: bool = False
     poll_after_ms: int | None = Field(default=None, ge=0)
     # Routes answered as a gateway without them would: 404 with a plain-text body.
     disabled_operations: frozenset[Operation] = frozenset()

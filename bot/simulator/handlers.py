@@ -124,8 +124,9 @@ class Handlers:
                 param="variant",
             )
         job = self.state.downloadable_job(request.match_info["video_id"])
+        config = self.state.config
         path = await self.media.get(
-            variant, job.size, job.seconds, big=self.state.config.big_assets
+            variant, job.size, job.seconds, big=config.big_assets, noisy=config.noisy_assets
         )
         # Served from the cached file, so even a padded 12 MiB asset never sits whole in memory.
         return web.FileResponse(path, headers={"Content-Type": CONTENT_TYPES[variant]})

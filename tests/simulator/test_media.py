@@ -146,3 +146,23 @@ async def test_cache_renders_each_asset_once(tmp_path: Path) -> None:
     # Nothing else, no half-written leftovers either.
     names = await asyncio.to_thread(lambda: sorted(path.name for path in tmp_path.iterdir()))
     assert names == sorted([first.name, thumbnail.name])
+
+
+async def test_noisy_assets_weigh_what_real_renders_do(start: StartSim, tmp_path: Path) -> None:
+    sim = await start(noisy_assets=True)
+    video = await sim.completed(size="720x1280", seconds="4")
+    path = tmp_path / "noisy.mp4"
+
+    async with sim.client.stream("GET", f"videos/{video['id']}/content") as response:
+        with path.open("wb") as file:
+            async for chunk in response.aiter_bytes():
+                file.write(chunk)
+
+    # The weight of 30 MiB for 12 s at 1792x1024 (bench/reencode.py makes that one), pro rata.
+    expected = 30 * 1024 * 1024 * (720 * 1280 * 4) / (1792 * 1024 * 12)
+    assert path.stat().st_size == pytest.approx(expected, rel=0.15)
+    width, height, duration, frames = video_facts(path)
+    assert (width, height, frames) == (720, 1280, 4 * 24)
+    assert duration == pytest.approx(4.0, abs=0.05)
+    with av.open(str(path)) as container:
+        assert [s.codec_context.name for s in container.streams.audio] == ["aac"]
