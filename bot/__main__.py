@@ -10,8 +10,6 @@ from collections.abc import Sequence
 
 from bot.backend import open_api
 from bot.config import Settings, SettingsError, load_settings
-from bot.simulator import SimulatorConfig, run
-from bot.simulator.dialects import DIALECTS
 from bot.videoapi.probe import probe
 
 log = logging.getLogger("videobot")
@@ -82,9 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve MP4s that weigh what real renders do (~30 MiB for 12 s at 1792x1024)",
     )
-    simulator.add_argument(
-        "--dialect", choices=list(DIALECTS), default="openai", help="imitate this real server"
-    )
+    # Checked in main(): listing the choices here would load the simulator for every command.
+    simulator.add_argument("--dialect", default="openai", help="imitate this real server")
     commands.add_parser(
         "check", help="validate settings, probe the API, and check the bot's Discord side"
     )
@@ -93,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         settings = load_settings()
         _setup_logging(settings.log_level)
@@ -108,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             return 0
         if args.command == "simulator":
+            from bot.simulator import SimulatorConfig, run  # loaded only where it is used
+            from bot.simulator.dialects import DIALECTS
+
+            if args.dialect not in DIALECTS:
+                parser.error(f"--dialect must be one of {', '.join(DIALECTS)}")
             config = SimulatorConfig(
                 profile=settings.profile(),
                 job_seconds=args.job_seconds or settings.simulator_job_seconds,

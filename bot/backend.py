@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
-from bot.simulator import SimulatorConfig, serve
 from bot.videoapi.client import VideoClient
 
 log = logging.getLogger("videobot")
@@ -17,6 +16,10 @@ log = logging.getLogger("videobot")
 async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
     """The configured API, or the built-in simulator on loopback when no key is set."""
     if settings.uses_simulator:
+        # The simulator (an aiohttp app, PyAV for its media) loads only when it is used: with a
+        # real provider it would be ~20 MiB of RSS for nothing.
+        from bot.simulator import SimulatorConfig, serve
+
         config = SimulatorConfig(
             job_seconds=settings.simulator_job_seconds, profile=settings.profile()
         )
