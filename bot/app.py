@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from typing import Any, Final
 
@@ -15,8 +16,9 @@ from bot.assets import Assets
 from bot.backend import open_api
 from bot.command_sync import code_payloads, compare
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery import Delivery, ResultFiles
 from bot.jobs import Jobs
+from bot.reencode import reencode_async
 from bot.storage import Database, VideoRepository
 from bot.tracker import Cadence, Tracker
 from bot.tree import VideoTree
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: Final[tuple[str, ...]] = (
     "cogs.generate",
+    "cogs.results",
     "cogs.library",
     "cogs.character",
     "cogs.reactions",
@@ -76,11 +79,32 @@ class VideoBot(commands.Bot):
             cadence=Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval)),
             deadline=settings.job_deadline_minutes * 60,
         )
-        self.assets = Assets(api)
+        files = ResultFiles(Assets(api), reencode_async)
         self.delivery = Delivery(
-            self, self.videos, self.assets, api.capabilities, edit_interval=edit_interval
+            self,
+            self.videos,
+            files,
+            api.capabilities,
+            edit_interval=edit_interval,
+            retry_base=settings.delivery_retry_seconds,
+            retry_max=settings.delivery_retry_max_seconds,
         )
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(
+            api,
+            self.videos,
+            self.tracker,
+            self.delivery,
+            max_per_user=settings.max_concurrent_jobs_per_user,
+        )
+        self._templates: list[re.Pattern[str]] = []
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        self._templates.extend(item.__discord_ui_compiled_template__ for item in items)
+
+    def handles(self, custom_id: str) -> bool:
+        """Whether a button of some registered kind answers to `custom_id`."""
+        return any(template.fullmatch(custom_id) for template in self._templates)
 
     async def load_extensions(self) -> None:
         self.add_dynamic_items(VideoAction)
@@ -89,6 +113,8 @@ class VideoBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.load_extensions()
+        # Calls that were out when the bot stopped are settled before anything is followed.
+        await self.jobs.recover()
         # Subscribe before start so the replay of undelivered results reaches delivery.
         self.delivery.start(self.tracker.subscribe())
         await self.tracker.start()

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=5.0, gt=0, le=300)
     job_deadline_minutes: float = Field(default=45.0, gt=0)
     max_concurrent_jobs_per_user: int = Field(default=2, ge=1, le=50)
+    # A result Discord or the provider could not take is tried again after this, doubling up
+    # to the maximum, for as long as the provider keeps the files.
+    delivery_retry_seconds: float = Field(default=30.0, gt=0)
+    delivery_retry_max_seconds: float = Field(default=600.0, gt=0)
     extend_emoji: str = "⏩"
     extend_default_prompt: str = "Continue the scene naturally."
 

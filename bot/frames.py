@@ -42,11 +42,16 @@ def _frame_at(container: Any, stream: Any, seconds: float) -> Image.Image | None
     """The first frame at or after `seconds`, seeking to the keyframe before it."""
     if stream.time_base is not None and seconds > 0:
         container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
+    last: Any = None
     for frame in container.decode(stream):
+        last = frame
         if frame.time is None or frame.time + 1e-6 >= seconds:
-            image: Image.Image = frame.to_image()
-            return image
-    return None
+            break
+    if last is None:
+        return None
+    # A video that ends before `seconds` (few frames a second) shows its last frame there.
+    image: Image.Image = last.to_image()
+    return image
 
 
 def frames(path: Path, count: int) -> list[Image.Image]:

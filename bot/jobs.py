@@ -1,4 +1,10 @@
-"""Starting and deleting jobs: one path for slash commands, buttons, modals and reactions."""
+"""Starting and deleting jobs: one path for slash commands, buttons, forms and reactions.
+
+A job's row is written before the billable call goes out (write-ahead) and completed with the
+provider's answer. When that answer is lost (a 5xx, a timeout, a crash), the provider's newest
+videos are searched for the job before anyone is told anything; only when it is not there does
+the card offer a Retry button, which starts a new (billable) job.
+"""
 
 from __future__ import annotations
 
@@ -10,86 +16,44 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Final, Literal
 
 import discord
-from discord import app_commands
 
-from bot.assets import file_name
+from bot.delivery import CardPoster, Delivery
 from bot.errors import TooManyJobs, UserError, VideoNotFound, VideoNotReady
-from bot.storage import VideoKind, VideoRow
-from bot.ui.card import Lineage, deleted_card, status_card
-from bot.videoapi.errors import NotFoundError, UnsupportedOperationError, VideoAPIError
-from bot.videoapi.models import ContentVariant, Operation, Video, VideoStatus
+from bot.reconcile import find_created
+from bot.storage import VideoKind, VideoRepository, VideoRow
+from bot.storage.videos import NOT_CONFIRMED
+from bot.tracker import Tracker
+from bot.ui.card import Lineage
+from bot.videoapi.client import VideoClient
+from bot.videoapi.errors import (
+    APIConnectionError,
+    InternalServerError,
+    NotFoundError,
+    UnsupportedOperationError,
+    VideoAPIError,
+)
+from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import check_prompt
-
-if TYPE_CHECKING:
-    from bot.app import VideoBot
 
 log = logging.getLogger(__name__)
 
-
-class CardPoster(Protocol):
-    """Where a new job's card appears: an interaction's response, or a reply in a channel."""
-
-    interaction: discord.Interaction[Any] | None
-
-    async def begin(self) -> None: ...
-    async def abort(self) -> None: ...
-    async def show(self, embed: discord.Embed) -> discord.Message: ...
-
-
-class InteractionPoster:
-    def __init__(self, interaction: discord.Interaction[Any]) -> None:
-        self.interaction: discord.Interaction[Any] | None = interaction
-        self._interaction = interaction
-
-    async def begin(self) -> None:
-        # Answer at once; the provider may take a while to accept the job.
-        await self._interaction.response.defer(thinking=True)
-
-    async def abort(self) -> None:
-        await self._interaction.delete_original_response()
-
-    async def show(self, embed: discord.Embed) -> discord.Message:
-        return await self._interaction.edit_original_response(embed=embed)
-
-
-class ReplyPoster:
-    """A card posted as a reply to a message (a reaction has no interaction to answer)."""
-
-    interaction: discord.Interaction[Any] | None = None
-
-    def __init__(self, channel: discord.PartialMessageable, reply_to: int, user_id: int) -> None:
-        self._channel = channel
-        self._reply_to = reply_to
-        self._user_id = user_id
-
-    async def begin(self) -> None:
-        return None
-
-    async def abort(self) -> None:
-        return None
-
-    async def show(self, embed: discord.Embed) -> discord.Message:
-        reference = self._channel.get_partial_message(self._reply_to).to_reference(
-            fail_if_not_exists=False
-        )
-        return await self._channel.send(
-            content=f"<@{self._user_id}> extends this video.",
-            embed=embed,
-            reference=reference,
-            allowed_mentions=discord.AllowedMentions(users=[discord.Object(self._user_id)]),
-        )
-
-
 DerivedKind = Literal["remix", "extend", "edit"]
-OPERATIONS: dict[DerivedKind, Operation] = {
+OPERATIONS: Final[dict[DerivedKind, Operation]] = {
     "remix": Operation.REMIX,
     "extend": Operation.EXTEND,
     "edit": Operation.EDIT,
 }
+# The call went out and no answer came back: the provider may or may not have made the job.
+LOST_ANSWERS: Final = (InternalServerError, APIConnectionError)
+NOT_CONFIRMED_TEXT: Final = (
+    "The provider did not answer when asked to make this video, and it is not among its videos."
+)
+
+# Reads the reference image, fitted to the video's size, when the call goes out.
+ImageLoader = Callable[[str], Awaitable[Upload]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +70,7 @@ class JobRequest:
     model: str
     size: str
     seconds: str
-
-
-LABEL_MAX = 100
+    with_image: bool = False
 
 
 def _too_many(running: int, limit: int) -> TooManyJobs:
@@ -116,29 +78,6 @@ def _too_many(running: int, limit: int) -> TooManyJobs:
         f"You already have {running} videos in progress (the limit is {limit}). "
         "A slot frees as soon as one of them finishes."
     )
-
-
-def choice_label(row: VideoRow) -> str:
-    """An autocomplete label: the prompt's start, then status and length."""
-    suffix = f" · {row.status.replace('_', ' ')} · {row.seconds}s"
-    room = LABEL_MAX - len(suffix)
-    prompt = " ".join(row.prompt.split())
-    excerpt = prompt if len(prompt) <= room else prompt[: room - 1] + "…"
-    return excerpt + suffix
-
-
-async def video_choices(
-    bot: VideoBot,
-    interaction: discord.Interaction[Any],
-    current: str,
-    *,
-    status: VideoStatus | None,
-) -> list[app_commands.Choice[str]]:
-    """The videos the caller may see here, for a `video` option."""
-    rows = await bot.videos.list_visible(
-        interaction.user.id, interaction.guild_id, status=status, text=current.strip() or None
-    )
-    return [app_commands.Choice(name=choice_label(row), value=row.ref) for row in rows]
 
 
 def may_delete(
@@ -151,18 +90,33 @@ def may_delete(
 
 
 class Jobs:
-    def __init__(self, bot: VideoBot) -> None:
-        self._bot = bot
-        # Counting a user's jobs and starting one must not interleave, or two clicks beat the limit.
+    def __init__(
+        self,
+        api: VideoClient,
+        videos: VideoRepository,
+        tracker: Tracker,
+        delivery: Delivery,
+        *,
+        max_per_user: int,
+        reconcile_wait: float = 2.0,
+    ) -> None:
+        self._api = api
+        self._videos = videos
+        self._tracker = tracker
+        self._delivery = delivery
+        self._max_per_user = max_per_user
+        self._reconcile_wait = reconcile_wait
+        # Counting a user's jobs and writing a new one must not interleave, or two clicks beat
+        # the limit; once written, the row itself holds the slot.
         self._slots: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def require(self, operation: Operation) -> None:
-        if self._bot.api.supports(operation) is False:
+        if self._api.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
     async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
         """The video named by `ref` (`#key` or a provider's id) if the caller may see it here."""
-        row = await self._bot.videos.visible(ref.strip(), user_id, guild_id)
+        row = await self._videos.visible(ref.strip(), user_id, guild_id)
         if row is None:
             raise VideoNotFound()
         return row
@@ -179,6 +133,60 @@ class Jobs:
         self.require(operation)
         return row
 
+    def downloadable(self, row: VideoRow) -> VideoRow:
+        """`row`, if it has files to download (checked before anything is asked of anyone)."""
+        if row.status != "completed":
+            raise VideoNotReady("That video has no files: it is not finished.")
+        if row.expires_at is not None and row.expires_at < time.time():
+            raise UserError("The provider's files for this video have expired.")
+        self.require(Operation.DOWNLOAD)
+        return row
+
+    def created(
+        self,
+        prompt: str,
+        *,
+        model: str | None,
+        size: str | None,
+        seconds: str | None,
+        owner_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        image: ImageLoader | None = None,
+    ) -> JobRequest:
+        """A new video from a prompt (and a reference image), validated and priced."""
+        profile = self._api.profile
+        text = check_prompt(prompt)
+        chosen_model = profile.check_model(model)
+        chosen_size = profile.check_size(chosen_model, size)
+        chosen_seconds = profile.check_seconds(chosen_model, seconds)
+        self.require(Operation.CREATE)
+
+        async def call() -> Video:
+            reference = await image(chosen_size) if image is not None else None
+            return await self._api.create(
+                text,
+                model=chosen_model,
+                size=chosen_size,
+                seconds=chosen_seconds,
+                input_reference=reference,
+            )
+
+        return JobRequest(
+            owner_id,
+            guild_id,
+            channel_id,
+            "create",
+            text,
+            None,
+            profile.cost(chosen_model, chosen_seconds),
+            call,
+            model=chosen_model,
+            size=chosen_size,
+            seconds=chosen_seconds,
+            with_image=image is not None,
+        )
+
     def derived(
         self,
         kind: DerivedKind,
@@ -191,7 +199,7 @@ class Jobs:
         seconds: str | None = None,
     ) -> JobRequest:
         """A remix, extension or edit of `parent`, validated and priced, ready to start."""
-        api = self._bot.api
+        api = self._api
         text = check_prompt(prompt)
         call: Callable[[], Awaitable[Video]]
         total = parent.seconds
@@ -220,28 +228,20 @@ class Jobs:
         )
 
     async def start(self, request: JobRequest, poster: CardPoster) -> VideoRow:
-        bot = self._bot
-        limit = bot.settings.max_concurrent_jobs_per_user
+        owner, limit = request.owner_id, self._max_per_user
         # The tracker's count answers at once and privately in the usual case...
-        if bot.tracker.unfinished_for(request.owner_id) >= limit:
-            raise _too_many(bot.tracker.unfinished_for(request.owner_id), limit)
+        if self._tracker.unfinished_for(owner) >= limit:
+            raise _too_many(self._tracker.unfinished_for(owner), limit)
         # ...then answer: under a burst the database's count waits its turn for the connection,
         # and it is the one that decides (jobs just started are not tracked yet).
         await poster.begin()
-        async with self._slots[request.owner_id]:
-            running = await bot.videos.count_unfinished_for_owner(request.owner_id)
+        async with self._slots[owner]:
+            running = await self._videos.count_unfinished_for_owner(owner)
             if running >= limit:
                 await poster.abort()
                 raise _too_many(running, limit)
-            try:
-                video = await request.call()
-            except (VideoAPIError, UserError):
-                await poster.abort()
-                raise
-            parent = request.parent
-            row = await bot.videos.insert(
-                video,
-                owner_id=request.owner_id,
+            row = await self._videos.begin_submit(
+                owner_id=owner,
                 guild_id=request.guild_id,
                 channel_id=request.channel_id,
                 kind=request.kind,
@@ -249,47 +249,104 @@ class Jobs:
                 model=request.model,
                 size=request.size,
                 seconds=request.seconds,
-                parent_id=parent.id if parent else None,
+                parent_id=request.parent.id if request.parent else None,
                 cost=request.cost,
+                with_image=request.with_image,
             )
-        lineage = Lineage.of(parent) if parent else None
-        message = await poster.show(status_card(row, lineage))
-        await bot.videos.set_status_message(row.id, message.channel.id, message.id)
-        row = await bot.videos.get(row.id) or row
-        bot.delivery.posted(row, poster.interaction)
-        await bot.tracker.track(row.id)
-        return row
+        try:
+            video: Video | None = await request.call()
+        except LOST_ANSWERS as exc:
+            log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
+            video = await self._find_after_a_moment(row)
+        except (VideoAPIError, UserError):
+            # Refused: nothing was made, so nothing is kept.
+            await self._videos.abandon(row.key)
+            await poster.abort()
+            raise
+        lineage = Lineage.of(request.parent) if request.parent else None
+        if video is None:
+            failed = await self._videos.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            return await self._delivery.post_first(failed or row, poster, lineage)
+        confirmed = await self._videos.confirm(row.key, video) or row
+        # Followed before its card is posted: a card Discord refuses loses nothing.
+        await self._tracker.track(confirmed.id)
+        return await self._delivery.post_first(confirmed, poster, lineage)
+
+    async def retry(
+        self, row: VideoRow, user_id: int, channel_id: int, poster: CardPoster
+    ) -> VideoRow:
+        """Start again a job whose first call got no answer and which the provider lacks."""
+        if row.owner_id != user_id:
+            raise UserError("Only whoever asked for this video can retry it.")
+        if row.error_code != NOT_CONFIRMED:
+            raise UserError("That video was retried already, or never needed it.")
+        if row.with_image:
+            raise UserError("It was made from an image, which I don't keep: run /video again.")
+        request = await self._request_for(row, channel_id)
+        if not await self._videos.claim_retry(row.key):
+            raise UserError("That video was retried already.")
+        try:
+            return await self.start(request, poster)
+        except BaseException:
+            await self._videos.release_retry(row.key)
+            raise
+
+    async def recover(self) -> None:
+        """On start: every job whose billable call was out when the bot stopped is found at
+        the provider and followed, or ends failed with a Retry button for its owner."""
+        for row in await self._videos.submitting():
+            video = await find_created(self._api, row, self._videos.known_ids)
+            if video is not None:
+                log.info("found %s at the provider after a restart", row.ref)
+                await self._videos.confirm(row.key, video)
+            else:
+                await self._videos.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
 
     async def delete(self, row: VideoRow, actor_id: int) -> None:
         """Delete upstream, hide the row, and turn the card into a tombstone without buttons."""
         if not row.finished:
             raise VideoNotReady("That video is still being made; delete it once it is done.")
-        # Gone already is as good as deleted. A provider that cannot delete says so to the
-        # user (UnsupportedOperationError): hiding a video it still serves would mislead.
-        with contextlib.suppress(NotFoundError):
-            await self._bot.api.delete(row.id)
-        if not await self._bot.videos.mark_deleted(row.id):
-            return
-        if row.status_message_id is None:
-            return
-        channel = self._bot.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
-        try:
-            await channel.get_partial_message(row.status_message_id).edit(
-                content=None, embed=deleted_card(row, actor_id), attachments=[], view=None
-            )
-        except discord.HTTPException:
-            log.warning("could not mark the card of %s deleted", row.id, exc_info=True)
+        if row.at_provider:
+            # Gone already is as good as deleted. A provider that cannot delete says so to the
+            # user (UnsupportedOperationError): hiding a video it still serves would mislead.
+            with contextlib.suppress(NotFoundError):
+                await self._api.delete(row.id)
+        if await self._videos.mark_deleted(row.id):
+            await self._delivery.tombstone(row, actor_id)
 
-    async def download(self, row: VideoRow, variant: ContentVariant, folder: Path) -> discord.File:
-        """One of a video's files, streamed to `folder`; a clear error once it has expired."""
-        if row.status != "completed":
-            raise VideoNotReady("That video has no files: it is not finished.")
-        if row.expires_at is not None and row.expires_at < time.time():
-            raise UserError("The provider's files for this video have expired.")
-        name = file_name(row.key, variant)
-        self.require(Operation.DOWNLOAD)
-        try:
-            path = await self._bot.assets.fetch(row.id, variant, folder / name)
-        except NotFoundError:
-            raise UserError("The provider's files for this video have expired.") from None
-        return discord.File(path, filename=name)
+    async def _find_after_a_moment(self, row: VideoRow) -> Video | None:
+        # A provider lists a job it accepted a moment after; asking at once would miss it.
+        await asyncio.sleep(self._reconcile_wait)
+        return await find_created(self._api, row, self._videos.known_ids)
+
+    async def _request_for(self, row: VideoRow, channel_id: int) -> JobRequest:
+        """The request that made `row`, to send again."""
+        owner, guild = row.owner_id, row.guild_id
+        if row.kind == "create":
+            return self.created(
+                row.prompt,
+                model=row.model,
+                size=row.size,
+                seconds=row.seconds,
+                owner_id=owner,
+                guild_id=guild,
+                channel_id=channel_id,
+            )
+        parent = await self._videos.get(row.parent_id) if row.parent_id else None
+        if parent is None or parent.deleted_at is not None or parent.status != "completed":
+            raise UserError("The video it was made from is gone, so it cannot be made again.")
+        self.require(OPERATIONS[row.kind])
+        added = None
+        if row.kind == "extend":
+            # Stored is the stitched total; what was added is the rest.
+            stitched = row.seconds.isdigit() and parent.seconds.isdigit()
+            added = str(int(row.seconds) - int(parent.seconds)) if stitched else row.seconds
+        return self.derived(
+            row.kind,
+            parent,
+            row.prompt,
+            owner_id=owner,
+            guild_id=guild,
+            channel_id=channel_id,
+            seconds=added,
+        )

@@ -46,6 +46,8 @@ class JobEvent:
 
     job: VideoRow
     previous_status: VideoStatus | None
+    # When the tracker expects the job to finish (unix seconds); None without an estimate.
+    predicted_end: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,12 +312,12 @@ class Tracker:
     ) -> VideoAPIError | None:
         """Retrieve each job; the provider's own trouble is returned, to back off after.
 
-        Trouble that only some jobs meet while others were answered is theirs, not the
+        A 5xx that only some jobs meet while others were answered is theirs, not the
         provider's (LiteLLM answers 500 for an id it cannot route): they retry on their own.
         """
         results = await asyncio.gather(*(self._retrieve_one(job.row.id) for job in jobs))
         trouble: VideoAPIError | None = None
-        troubled: list[_Tracked] = []
+        troubled: list[tuple[_Tracked, VideoAPIError]] = []
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, Video):
                 # Matched to the id asked for: LiteLLM re-encodes the id it answers with.
@@ -326,13 +328,15 @@ class Tracker:
                 )
             elif isinstance(result, PROVIDER_TROUBLE):
                 trouble = result
-                troubled.append(job)
+                troubled.append((job, result))
             else:
                 self._retry_later(job, now, result)
-        if trouble is None or not answers.videos:
+        # Only a 5xx can be one job's; a 429 or a lost connection is the provider's.
+        own = all(isinstance(error, InternalServerError) for _, error in troubled)
+        if trouble is None or not answers.videos or not own:
             return trouble
-        for job in troubled:
-            self._retry_later(job, now, trouble)
+        for job, error in troubled:
+            self._retry_later(job, now, error)
         return None
 
     async def _retrieve_one(self, video_id: str) -> Video | Exception:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery import InteractionPoster
 from bot.images import check_attachment, fit_reference
-from bot.jobs import OPERATIONS, DerivedKind, InteractionPoster, JobRequest, video_choices
+from bot.jobs import OPERATIONS, DerivedKind
 from bot.requires import requires
-from bot.videoapi.models import Operation, Upload, Video
+from bot.ui.choices import video_choices
+from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt
 
 if TYPE_CHECKING:
@@ -26,6 +29,12 @@ Choices = list[app_commands.Choice[str]]
 def _choices(values: tuple[str, ...], current: str) -> Choices:
     wanted = current.lower().strip()
     return [app_commands.Choice(name=v, value=v) for v in values if wanted in v.lower()][:25]
+
+
+async def _reference(image: discord.Attachment, size: str) -> Upload:
+    """The attached image, fitted to the video's size, as the job's first frame."""
+    fitted = await asyncio.to_thread(fit_reference, await image.read(), size)
+    return Upload("reference.png", "image/png", fitted)
 
 
 class Generate(commands.Cog):
@@ -53,41 +62,19 @@ class Generate(commands.Cog):
         size: str | None = None,
         image: discord.Attachment | None = None,
     ) -> None:
-        profile = self.bot.api.profile
-        text = check_prompt(prompt)
-        chosen_model = profile.check_model(model)
-        chosen_size = profile.check_size(chosen_model, size)
-        chosen_seconds = profile.check_seconds(chosen_model, seconds)
-        self.bot.jobs.require(Operation.CREATE)
+        loader = None
         if image is not None:
             check_attachment(image.content_type, image.size)
-
-        async def call() -> Video:
-            reference = None
-            if image is not None:
-                data = await image.read()
-                fitted = await asyncio.to_thread(fit_reference, data, chosen_size)
-                reference = Upload("reference.png", "image/png", fitted)
-            return await self.bot.api.create(
-                text,
-                model=chosen_model,
-                size=chosen_size,
-                seconds=chosen_seconds,
-                input_reference=reference,
-            )
-
-        request = JobRequest(
+            loader = functools.partial(_reference, image)
+        request = self.bot.jobs.created(
+            prompt,
+            model=model,
+            size=size,
+            seconds=seconds,
             owner_id=interaction.user.id,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id or 0,
-            kind="create",
-            prompt=text,
-            parent=None,
-            cost=profile.cost(chosen_model, chosen_seconds),
-            call=call,
-            model=chosen_model,
-            size=chosen_size,
-            seconds=chosen_seconds,
+            image=loader,
         )
         await self.bot.jobs.start(request, InteractionPoster(interaction))
 
@@ -164,7 +151,9 @@ class Generate(commands.Cog):
     @extend.autocomplete("video")
     @edit.autocomplete("video")
     async def _videos(self, interaction: Interaction, current: str) -> Choices:
-        return await video_choices(self.bot, interaction, current, status="completed")
+        return await video_choices(
+            self.bot.videos, interaction.user.id, interaction.guild_id, current, status="completed"
+        )
 
 
 async def setup(bot: VideoBot) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, cast, get_args
 
 import discord
@@ -12,13 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.jobs import video_choices
 from bot.requires import requires
 from bot.storage import VideoRow
 from bot.tree import report_error
-from bot.ui.buttons import ask_delete, result_view, send_asset
-from bot.ui.card import STATUS_TEXT, status_card
+from bot.ui.card import STATUS_TEXT
+from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, VideoStatus
+from cogs.results import ask_delete, send_asset
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -134,19 +132,11 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
     )
     async def show(self, interaction: Interaction, video: str) -> None:
         row = await self.bot.jobs.visible(video, interaction.user.id, interaction.guild_id)
-        await interaction.response.defer(thinking=True)
-        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
-            limit = interaction.filesize_limit
-            files, note = await self.bot.delivery.result_files(row, Path(folder), limit)
-            kwargs: dict[str, Any] = {"embed": status_card(row, note=note), "attachments": files}
-            view = result_view(row, self.bot.api.unsupported)
-            if view is not None:
-                kwargs["view"] = view
-            await interaction.edit_original_response(**kwargs)
+        await self.bot.delivery.repost(row, interaction)
 
     @app_commands.command(name="delete", description="Delete a video (owner or moderator)")
     async def delete(self, interaction: Interaction, video: str) -> None:
-        await ask_delete(interaction, video)
+        await ask_delete(self.bot, interaction, video)
 
     @app_commands.command(
         name="download",
@@ -159,7 +149,7 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
         video: str,
         variant: Literal["video", "thumbnail", "spritesheet"] = "video",
     ) -> None:
-        await send_asset(interaction, video, variant)
+        await send_asset(self.bot, interaction, video, variant=variant)
 
     @show.autocomplete("video")
     @delete.autocomplete("video")
@@ -167,7 +157,9 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
     async def _videos(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await video_choices(self.bot, interaction, current, status=None)
+        return await video_choices(
+            self.bot.videos, interaction.user.id, interaction.guild_id, current, status=None
+        )
 
 
 async def setup(bot: VideoBot) -> None:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.delivery import ReplyPoster
 from bot.errors import UserError
-from bot.jobs import ReplyPoster, may_delete
+from bot.jobs import may_delete
 from bot.storage import VideoRow
 from bot.tree import describe
 from bot.videoapi.errors import VideoAPIError

@@ -25,7 +25,7 @@ async def build():
 
 asyncio.run(build())
 print(" ".join(m for m in sorted(sys.modules) if m.split(".")[0] == "av" or
-      m.startswith("bot.simulator") or m in ("aiohttp.web", "bot.reencode")))
+      m.startswith("bot.simulator") or m == "aiohttp.web"))
 """
 
 

@@ -14,7 +14,7 @@ import discord
 
 from bot.contests import media
 from bot.contests.phases import Phase
-from bot.delivery import DEFAULT_UPLOAD_LIMIT, UPLOAD_MARGIN
+from bot.delivery import UPLOAD_MARGIN, upload_limit
 from bot.storage import ContestRepository, ContestRow, EntryRow, Standing
 from bot.ui.contest import (
     announcement_card,
@@ -39,9 +39,7 @@ class ContestPoster:
         self._contests = contests
 
     def upload_limit(self, guild_id: int) -> int:
-        guild = self._client.get_guild(guild_id)
-        limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
-        return int(limit * UPLOAD_MARGIN)
+        return int(upload_limit(None, self._client.get_guild(guild_id)) * UPLOAD_MARGIN)
 
     def channel(self, contest: ContestRow, *, thread: bool = False) -> discord.PartialMessageable:
         channel_id = contest.thread_id if thread and contest.thread_id else contest.channel_id

@@ -33,6 +33,8 @@ class SimulatorConfig(BaseModel):
     rate_429: Probability = 0.0
     retry_after_seconds: float = Field(default=1.0, ge=0)
     rate_500: Probability = 0.0
+    # A 500 answered after a billable job was made: the job exists, its answer is lost.
+    rate_500_after_create: Probability = 0.0
     rate_moderation_failure: Probability = 0.0
     latency_ms: int = Field(default=0, ge=0)
     # Pads the MP4 past Discord's default 10 MiB upload limit.
@@ -41,6 +43,8 @@ class SimulatorConfig(BaseModel):
     # 1792x1024): past an upload limit for real, so only a re-encode brings them under it.
     noisy_assets: bool = False
     poll_after_ms: int | None = Field(default=None, ge=0)
+    # Routes in an outage: 503 on every request to them (a storage backend down, say).
+    unavailable_operations: frozenset[Operation] = frozenset()
     # Routes answered as a gateway without them would: 404 with a plain-text body.
     disabled_operations: frozenset[Operation] = frozenset()
     # Which server to imitate: the contract itself, or a real server's deviations from it.

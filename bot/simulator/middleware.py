@@ -20,6 +20,7 @@ from bot.videoapi.models import Operation
 # aiohttp's own answer for an unknown route, which is what a gateway lacking one sends.
 NOT_FOUND_TEXT = "404: Not Found"
 _OPERATIONS = frozenset(Operation)
+_BILLABLE = frozenset({Operation.CREATE, Operation.EDIT, Operation.EXTEND, Operation.REMIX})
 
 
 def operation_of(request: web.Request) -> Operation | None:
@@ -44,8 +45,17 @@ def gateway(state: SimulatorState) -> Middleware:
             return web.Response(status=404, text=NOT_FOUND_TEXT)
         try:
             _authenticate(request, config.api_key)
+            # Read per request: tests and benches change faults while it runs.
+            if operation in state.config.unavailable_operations:
+                raise ApiError(
+                    503, "The service is temporarily unavailable.", error_type="server_error"
+                )
             _inject_fault(state)
-            return await handler(request)
+            response = await handler(request)
+            if operation in _BILLABLE and state.chance(state.config.rate_500_after_create):
+                # The job exists, but its answer is lost: a gateway that timed out.
+                raise _server_error()
+            return response
         except ApiError as error:
             return error_response(error, dialect)
         except InvalidParameterError as error:
@@ -82,11 +92,15 @@ def _inject_fault(state: SimulatorState) -> None:
             headers={"Retry-After": str(math.ceil(wait)), "retry-after-ms": str(int(wait * 1000))},
         )
     if state.chance(config.rate_500):
-        raise ApiError(
-            500,
-            "The server had an error while processing your request. Sorry about that!",
-            error_type="server_error",
-        )
+        raise _server_error()
+
+
+def _server_error() -> ApiError:
+    return ApiError(
+        500,
+        "The server had an error while processing your request. Sorry about that!",
+        error_type="server_error",
+    )
 
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import astuple, dataclass, replace
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import astuple, dataclass, fields, replace
 from typing import Literal
 
 from bot.storage.db import Database, column_list, keyed_insert_sql
@@ -44,6 +45,11 @@ class VideoRow:
     expires_at: int | None
     delivered_at: float | None
     deleted_at: float | None
+    # Set while the billable call is out: `id` is a placeholder until the provider answers.
+    submitting_since: float | None = None
+    with_image: bool = False
+    delivery_attempts: int = 0
+    delivery_retry_at: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -54,15 +60,26 @@ class VideoRow:
         """How people and autocomplete name this video: `#12`."""
         return f"{REF_PREFIX}{self.key}"
 
+    @property
+    def at_provider(self) -> bool:
+        """Whether `id` is the provider's (not the placeholder of a call that got no answer)."""
+        return not self.id.startswith(PLACEHOLDER_PREFIX)
+
 
 REF_PREFIX = "#"
+# The digits a key may have: what a button's template allows, and what SQLite's INTEGER holds.
+KEY_DIGITS_MAX = 18
+# The error of a job whose billable call got no answer and which the provider does not list.
+NOT_CONFIRMED = "not_confirmed"
+# The id of a row whose billable call is still out; no provider id looks like this.
+PLACEHOLDER_PREFIX = "videobot-submitting:"
 
 
 def parse_ref(text: str) -> int | None:
     """The key in a reference like `#12`, or None when `text` is not one (a provider's id)."""
     body = text.strip().removeprefix(REF_PREFIX)
     if text.strip().startswith(REF_PREFIX) and body.isdigit() and body.isascii():
-        return int(body)
+        return int(body) if len(body) <= KEY_DIGITS_MAX else None
     return None
 
 
@@ -93,7 +110,46 @@ _LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, rowid DE
 _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
 # finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".
-_PENDING = f"{_SELECT} WHERE delivered_at IS NULL AND deleted_at IS NULL ORDER BY created_at, id"
+# Rows still submitting have no provider id to follow: they are reconciled first.
+_PENDING = (
+    f"{_SELECT} WHERE delivered_at IS NULL AND deleted_at IS NULL"
+    " AND submitting_since IS NULL ORDER BY created_at, id"
+)
+_SUBMITTING = f"{_SELECT} WHERE submitting_since IS NOT NULL ORDER BY submitting_since"
+_GET_BY_KEY = f"{_SELECT} WHERE key = ?"
+# What confirming a submitting row writes, from the provider's answer.
+_CONFIRMED = (
+    "id",
+    "model",
+    "size",
+    "seconds",
+    "status",
+    "progress",
+    "error_code",
+    "error_message",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "expires_at",
+    "submitting_since",
+)
+_CONFIRM = (
+    f"UPDATE videos SET {', '.join(f'{name} = ?' for name in _CONFIRMED)}"
+    " WHERE key = ? AND submitting_since IS NOT NULL"
+)
+_CLAIM_RETRY = (
+    "UPDATE videos SET error_code = 'retried', updated_at = ?"
+    f" WHERE key = ? AND error_code = '{NOT_CONFIRMED}'"
+)
+_RELEASE_RETRY = (
+    f"UPDATE videos SET error_code = '{NOT_CONFIRMED}', updated_at = ?"
+    " WHERE key = ? AND error_code = 'retried'"
+)
+_ABANDON = "DELETE FROM videos WHERE key = ? AND submitting_since IS NOT NULL"
+_UNCONFIRMED = (
+    "UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?,"
+    " submitting_since = NULL WHERE key = ? AND submitting_since IS NOT NULL"
+)
 _COUNT_UNFINISHED = (
     f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_UNFINISHED} AND deleted_at IS NULL"
 )
@@ -111,6 +167,14 @@ _MARK_FAILED = (
 _MARK_DELIVERED = (
     "UPDATE videos SET delivered_at = ?, updated_at = ?"
     " WHERE id = ? AND delivered_at IS NULL AND status IN ('completed', 'failed')"
+)
+_DELIVERY_FAILED = (
+    "UPDATE videos SET delivery_attempts = delivery_attempts + 1, delivery_retry_at = ?,"
+    " updated_at = ? WHERE id = ? AND delivered_at IS NULL"
+)
+_MARK_EXPIRED = (
+    "UPDATE videos SET status = 'failed', error_code = 'expired', error_message = ?,"
+    " updated_at = ? WHERE id = ? AND status = 'completed' AND delivered_at IS NULL"
 )
 _MARK_DELETED = (
     "UPDATE videos SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
@@ -130,8 +194,33 @@ def _stored(row: VideoRow) -> tuple[object, ...]:
     return (*_shown(row), row.completed_at, row.expires_at)
 
 
+def _accepted(asked: VideoRow, video: Video, now: float) -> VideoRow:
+    """`asked` as the provider accepted it: its id and state, and whatever it echoed."""
+    error = video.error
+    return replace(
+        asked,
+        id=video.id,
+        model=video.model or asked.model,
+        size=video.size or asked.size,
+        seconds=video.seconds or asked.seconds,
+        status=video.status,
+        progress=video.progress,
+        error_code=error.code if error else None,
+        error_message=error.message if error else None,
+        created_at=video.created_at if video.created_at is not None else asked.created_at,
+        updated_at=now,
+        completed_at=video.completed_at,
+        expires_at=video.expires_at,
+    )
+
+
 def _row(row: sqlite3.Row) -> VideoRow:
-    return VideoRow(*row)
+    values = list(row)
+    values[_WITH_IMAGE] = bool(values[_WITH_IMAGE])
+    return VideoRow(*values)
+
+
+_WITH_IMAGE = [field.name for field in fields(VideoRow)].index("with_image")
 
 
 def _like_substring(text: str) -> str:
@@ -164,11 +253,103 @@ class VideoRepository:
         `prompt`, `model`, `size` and `seconds` are what the bot asked for: a provider need not
         echo them, and what it does echo wins (an extension's seconds are the stitched total).
         """
-        error = video.error
+        asked = self._asked(
+            owner_id, guild_id, channel_id, kind, prompt, model, size, seconds, parent_id, cost
+        )
+        return await self._insert(_accepted(asked, video, self._clock()))
+
+    async def begin_submit(
+        self,
+        *,
+        owner_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        kind: VideoKind,
+        prompt: str,
+        model: str,
+        size: str,
+        seconds: str,
+        parent_id: str | None = None,
+        cost: float = 0.0,
+        with_image: bool = False,
+    ) -> VideoRow:
+        """The row of a job about to be sent, written before the billable call.
+
+        It counts against its owner's limit at once; `confirm` completes it with the provider's
+        answer, `abandon` removes it when nothing was created, `unconfirmed` ends it failed.
+        """
+        asked = self._asked(
+            owner_id, guild_id, channel_id, kind, prompt, model, size, seconds, parent_id, cost
+        )
         now = self._clock()
-        row = VideoRow(
+        row = replace(
+            asked,
+            id=f"{PLACEHOLDER_PREFIX}{uuid.uuid4().hex}",
+            submitting_since=now,
+            with_image=with_image,
+        )
+        return await self._insert(row)
+
+    async def confirm(self, key: int, video: Video) -> VideoRow | None:
+        """The provider accepted the submitting job `key` as `video`: its row from now on."""
+        row = await self.get_by_key(key)
+        if row is None or row.submitting_since is None:
+            return None
+        confirmed = replace(_accepted(row, video, self._clock()), submitting_since=None)
+        await self._db.execute(_CONFIRM, (*(getattr(confirmed, name) for name in _CONFIRMED), key))
+        return confirmed
+
+    async def abandon(self, key: int) -> bool:
+        """Remove a submitting job the provider refused: nothing was created, nothing to keep."""
+        return await self._db.execute(_ABANDON, (key,)) == 1
+
+    async def unconfirmed(self, key: int, code: str, message: str) -> VideoRow | None:
+        """End a submitting job the provider may or may not have made, failed, with why."""
+        await self._db.execute(_UNCONFIRMED, (code, message, self._clock(), key))
+        return await self.get_by_key(key)
+
+    async def claim_retry(self, key: int) -> bool:
+        """True for the one Retry click that may start this unconfirmed job again."""
+        return await self._db.execute(_CLAIM_RETRY, (self._clock(), key)) == 1
+
+    async def release_retry(self, key: int) -> None:
+        """The retry did not start: it may be tried again."""
+        await self._db.execute(_RELEASE_RETRY, (self._clock(), key))
+
+    async def submitting(self) -> list[VideoRow]:
+        """Jobs whose billable call was out when the bot stopped: to reconcile on start."""
+        return [_row(row) for row in await self._db.fetch_all(_SUBMITTING)]
+
+    async def known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these provider ids the bot already has a row for."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._db.fetch_all(f"SELECT id FROM videos WHERE id IN ({marks})", ids)
+        return {str(row[0]) for row in rows}
+
+    async def get_by_key(self, key: int) -> VideoRow | None:
+        row = await self._db.fetch_one(_GET_BY_KEY, (key,))
+        return _row(row) if row else None
+
+    def _asked(
+        self,
+        owner_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        kind: VideoKind,
+        prompt: str,
+        model: str,
+        size: str,
+        seconds: str,
+        parent_id: str | None,
+        cost: float,
+    ) -> VideoRow:
+        """A new queued row of what the bot asks for, before any answer (its key comes later)."""
+        now = self._clock()
+        return VideoRow(
             key=0,
-            id=video.id,
+            id="",
             owner_id=owner_id,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -176,21 +357,23 @@ class VideoRepository:
             kind=kind,
             parent_id=parent_id,
             prompt=prompt,
-            model=video.model or model,
-            size=video.size or size,
-            seconds=video.seconds or seconds,
-            status=video.status,
-            progress=video.progress,
-            error_code=error.code if error else None,
-            error_message=error.message if error else None,
+            model=model,
+            size=size,
+            seconds=seconds,
+            status="queued",
+            progress=0,
+            error_code=None,
+            error_message=None,
             cost=cost,
-            created_at=video.created_at if video.created_at is not None else int(now),
+            created_at=int(now),
             updated_at=now,
-            completed_at=video.completed_at,
-            expires_at=video.expires_at,
+            completed_at=None,
+            expires_at=None,
             delivered_at=None,
             deleted_at=None,
         )
+
+    async def _insert(self, row: VideoRow) -> VideoRow:
         inserted = await self._db.fetch_one(_INSERT, astuple(row)[1:])
         assert inserted is not None  # RETURNING always answers for a row it inserted
         return replace(row, key=int(inserted[0]))
@@ -325,6 +508,16 @@ class VideoRepository:
         """
         now = self._clock()
         return await self._db.execute(_MARK_DELIVERED, (now, now, video_id)) == 1
+
+    async def delivery_failed(self, video_id: str, retry_at: float) -> VideoRow | None:
+        """One more delivery attempt failed; the next is due at `retry_at`, across restarts."""
+        await self._db.execute(_DELIVERY_FAILED, (retry_at, self._clock(), video_id))
+        return await self.get(video_id)
+
+    async def mark_expired(self, video_id: str, message: str) -> VideoRow | None:
+        """A completed job whose files the provider no longer has: it ends failed, with why."""
+        await self._db.execute(_MARK_EXPIRED, (message, self._clock(), video_id))
+        return await self.get(video_id)
 
     async def mark_deleted(self, video_id: str) -> bool:
         """Soft delete: the row keeps lineage and spend, but no one sees it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import discord
@@ -30,6 +31,11 @@ FAILURE_TEXT = {
     "moderation_blocked": "The provider's safety system blocked this. Try rewording the prompt.",
     "timeout": "The provider did not finish in time, so the job was given up.",
     "not_found": "The provider no longer knows this video; it may have been deleted there.",
+    "expired": "The provider no longer has this video's files.",
+    "not_confirmed": (
+        "The provider did not answer when asked to make this video, and it is not among its "
+        "videos. Retry starts it again (a new job, billed again if the first one was made)."
+    ),
 }
 
 
@@ -63,9 +69,31 @@ def shown_state(job: VideoRow) -> tuple[object, ...]:
     return (job.status, job.progress, job.error_code, job.deleted_at is not None)
 
 
+def duration_text(seconds: int) -> str:
+    """How long something took, as people say it: "14 s", "2 min 5 s", "1 h 3 min"."""
+    seconds = max(0, seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def relative(unix: float) -> str:
+    """A time every client shows relative to now, and keeps current without an edit."""
+    return discord.utils.format_dt(datetime.datetime.fromtimestamp(unix, datetime.UTC), "R")
+
+
 def status_card(
-    job: VideoRow, lineage: Lineage | None = None, note: str | None = None
+    job: VideoRow,
+    lineage: Lineage | None = None,
+    note: str | None = None,
+    *,
+    finishes_at: float | None = None,
 ) -> discord.Embed:
+    """`finishes_at` is when the tracker expects the job to be done (unix seconds)."""
     prompt = job.prompt if len(job.prompt) <= PROMPT_SHOWN else job.prompt[: PROMPT_SHOWN - 1] + "…"
     embed = discord.Embed(description=prompt, colour=COLOURS[job.status])
     embed.set_author(name=STATUS_TEXT[job.status])
@@ -82,11 +110,12 @@ def status_card(
         )
     if job.status in ("queued", "in_progress"):
         embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
-        # A relative timestamp ticks in every client without a single edit.
-        embed.add_field(name="Started", value=f"<t:{job.created_at}:R>")
+        # Relative timestamps tick in every client without a single edit.
+        embed.add_field(name="Started", value=relative(job.created_at))
+        if job.status == "in_progress" and finishes_at is not None:
+            embed.add_field(name="Expected", value=f"done {relative(finishes_at)}")
     elif job.status == "completed" and job.completed_at is not None:
-        took = max(0, job.completed_at - job.created_at)
-        embed.add_field(name="Took", value=f"{took // 60} min {took % 60} s")
+        embed.add_field(name="Took", value=duration_text(job.completed_at - job.created_at))
     elif job.status == "failed":
         embed.add_field(name="Why", value=failure_text(job), inline=False)
     if note:

@@ -7,6 +7,7 @@ can be understood is understood; a field that cannot be read is dropped, never a
 from __future__ import annotations
 
 import datetime
+import math
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -60,12 +61,12 @@ def read_int(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
         try:
             return int(float(text))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or inf/nan
             pass
         try:
             moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 TOKEN_LIFETIME_MS = 15 * 60 * 1000
-DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+# What Discord lets bots upload by default since September 2026 (discord-api-docs #8578).
+DEFAULT_ATTACHMENT_LIMIT = 20 * 1024 * 1024
 
 # Message flags.
 SUPPRESS_EMBEDS = 1 << 2

@@ -60,38 +60,46 @@ async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
         and any(f["name"] == "Progress" and BAR.fullmatch(f["value"]) for f in card["fields"])
     ]
     assert progress, "no progress edit was sent"
-    # Coalesced: no two edits closer than the interval, and none that changes nothing.
-    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(edits)]
+    # Coalesced: no two progress edits closer than the interval, and none that changes
+    # nothing; the result goes out as soon as it is ready.
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(edits[:-1])]
     assert min(gaps) >= EDIT_INTERVAL - JITTER, gaps
+    assert bodies[-1].get("attachments")
     for earlier, later in itertools.pairwise(bodies):
         assert later["embeds"] != earlier["embeds"] or later.get("attachments"), later
     # The result went up exactly once, on the card.
     assert len(uploads(h.fake)) == 1
 
 
-async def test_oversized_video_gets_its_thumbnail(start_bot: StartBot) -> None:
+async def test_an_oversized_video_is_re_encoded_to_fit(start_bot: StartBot) -> None:
     env = await start_bot(job_seconds=0.5, big_assets=True)
     h = env.harness
+    # The simulator's 12 MiB MP4, on a server that takes 10 MiB.
+    h.fake.set_attachment_limit(10 * 1024 * 1024)
     rec = await h.slash("video", {"prompt": "a very long take"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
-    assert attachment_names(done) == [f"video-{video_key(done)}-thumbnail.webp"]
-    note = field(done, "Note") or ""
-    assert "12 MiB" in note, note
-    assert "10 MiB upload limit" in note, note
-    assert "thumbnail" in note
+    [name] = attachment_names(done)
+    assert name == f"video-{video_key(done)}.mp4"
+    assert field(done, "Note") is None
+    [attachment] = done["attachments"]
+    data = h.fake.uploads[int(attachment["id"])]
+    assert len(data) < 10 * 1024 * 1024 * 0.95
+    assert data[4:8] == b"ftyp"
+    assert not [r for r in h.fake.requests if r.status == 413]
 
 
-async def test_lower_upload_limit_gets_the_thumbnail(start_bot: StartBot) -> None:
+async def test_a_video_that_cannot_fit_gets_its_thumbnail(start_bot: StartBot) -> None:
     env = await start_bot(job_seconds=0.5)
     h = env.harness
-    # Smaller than the MP4 (about 100 KB), larger than the thumbnail (about 8 KB).
-    h.fake.set_attachment_limit(50_000)
+    # Below what even a 240p re-encode needs (about 100 KB as made), above the thumbnail's 8 KB.
+    h.fake.set_attachment_limit(30_000)
     rec = await h.slash("video", {"prompt": "a small server"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
     assert attachment_names(done) == [f"video-{video_key(done)}-thumbnail.webp"]
     note = field(done, "Note") or ""
     assert "99.1 KiB" in note, note
-    assert "48.8 KiB upload limit" in note, note
+    assert "29.3 KiB upload limit" in note, note
+    assert "even re-encoded" in note
     # Nothing was sent that Discord refused for its size.
     assert not [r for r in h.fake.requests if r.status == 413]
 

@@ -1,0 +1,25 @@
+"""Job events to Discord messages: every card, its coalesced edits, its result and its files."""
+
+from bot.delivery.files import (
+    BOT_UPLOAD_LIMIT,
+    UPLOAD_MARGIN,
+    Expired,
+    Fit,
+    ResultFiles,
+    upload_limit,
+)
+from bot.delivery.posters import CardPoster, InteractionPoster, ReplyPoster
+from bot.delivery.service import Delivery
+
+__all__ = [
+    "BOT_UPLOAD_LIMIT",
+    "UPLOAD_MARGIN",
+    "CardPoster",
+    "Delivery",
+    "Expired",
+    "Fit",
+    "InteractionPoster",
+    "ReplyPoster",
+    "ResultFiles",
+    "upload_limit",
+]

@@ -1,0 +1,387 @@
+"""Every card of every job: its first post, its updates, its result, its tombstone, re-posts.
+
+Edits are coalesced per card: only when what the card shows changes, and at most one progress
+edit per card every `edit_interval` seconds; the result goes out as soon as its file is ready.
+While the interaction's token is fresh the card is edited through it; after that (or after a
+restart, when no token is known) through the bot's channel route; if the card is gone, a new
+message mentioning the owner carries the result. A result is marked delivered only after it
+was posted, and a delivered row is never posted again. Delivery never gives up while the
+provider still has the files: attempts back off (capped, with jitter) and the next one's time
+is stored, so a restart keeps the schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.delivery.files import GONE, Expired, ResultFiles, Upload, upload_limit
+from bot.delivery.posters import CardPoster
+from bot.errors import UserError
+from bot.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
+from bot.storage import VideoRepository, VideoRow
+from bot.tasks import cancel_and_wait
+from bot.tracker import JobEvent
+from bot.ui.buttons import result_view
+from bot.ui.card import Lineage, deleted_card, shown_state, status_card
+from bot.videoapi.capabilities import Capabilities
+from bot.videoapi.models import ContentVariant
+
+log = logging.getLogger(__name__)
+
+# Switch to the channel route a minute before the 15-minute interaction token dies.
+TOKEN_SAFETY = datetime.timedelta(minutes=1)
+INVALID_WEBHOOK_TOKEN = 50027
+REQUEST_TOO_LARGE = 40005
+
+
+@dataclass(slots=True)
+class _Card:
+    row: VideoRow
+    interaction: discord.Interaction[Any] | None = None
+    upload_limit: int | None = None
+    shown: tuple[object, ...] | None = None
+    last_edit: float = float("-inf")
+    # Not before this (the bot's monotonic clock): the next attempt after a failure.
+    retry_at: float = float("-inf")
+    predicted_end: float | None = None
+    lineage: Lineage | None = None
+    lineage_loaded: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _usable(interaction: discord.Interaction[Any] | None) -> bool:
+    if interaction is None:
+        return False
+    return interaction.expires_at - TOKEN_SAFETY > discord.utils.utcnow()
+
+
+def _too_large(exc: discord.HTTPException) -> bool:
+    return exc.status == 413 or exc.code == REQUEST_TOO_LARGE
+
+
+def _token_dead(exc: discord.HTTPException) -> bool:
+    return exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN or exc.status == 404
+
+
+class Delivery:
+    def __init__(
+        self,
+        client: discord.Client,
+        videos: VideoRepository,
+        files: ResultFiles,
+        capabilities: Capabilities,
+        *,
+        edit_interval: float = 5.0,
+        retry_base: float = 30.0,
+        retry_max: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._videos = videos
+        self._files = files
+        self._capabilities = capabilities
+        self._edit_interval = edit_interval
+        self._retry_base = retry_base
+        self._retry_max = retry_max
+        self._clock = clock
+        self._wall = wall
+        self._cards: dict[int, _Card] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, events: asyncio.Queue[JobEvent]) -> None:
+        self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task, *(card.task for card in self._cards.values()))
+        self._task = None
+
+    async def idle(self) -> None:
+        """Wait until no card has an edit pending (tests and benchmarks)."""
+        while pending := [c.task for c in self._cards.values() if c.task and not c.task.done()]:
+            await asyncio.wait(pending)
+
+    # What the rest of the bot asks of its cards.
+
+    async def post_first(
+        self, row: VideoRow, poster: CardPoster, lineage: Lineage | None
+    ) -> VideoRow:
+        """Show a new job's card. If Discord refuses it, the job goes on all the same: its
+        result is posted in a new message when it ends."""
+        card = self._card(row)
+        card.lineage, card.lineage_loaded = lineage, True
+        view = result_view(row, self._capabilities.unsupported)
+        try:
+            message = await poster.show(status_card(row, lineage), view)
+        except discord.HTTPException:
+            log.warning("posting the first card of %s failed; it will be posted anew", row.id)
+            return row
+        await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        row = await self._videos.get(row.id) or row
+        card.row = row
+        card.interaction = poster.interaction
+        interaction = poster.interaction
+        card.upload_limit = interaction.filesize_limit if interaction is not None else None
+        card.shown = shown_state(row)
+        card.last_edit = self._clock()
+        if row.finished:
+            self._schedule(card)
+        return row
+
+    async def tombstone(self, row: VideoRow, actor_id: int) -> None:
+        """The card of a deleted video: who deleted it, no buttons, no files."""
+        card = self._cards.pop(row.key, None)
+        if card is not None and card.task is not None:
+            card.task.cancel()
+        if row.status_message_id is None:
+            return
+        channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        try:
+            await channel.get_partial_message(row.status_message_id).edit(
+                content=None, embed=deleted_card(row, actor_id), attachments=[], view=None
+            )
+        except discord.HTTPException:
+            log.warning("could not mark the card of %s deleted", row.id, exc_info=True)
+
+    async def repost(self, row: VideoRow, interaction: discord.Interaction[Any]) -> None:
+        """A video's card posted again where it is asked for, with its file and fresh buttons."""
+        await interaction.response.defer(thinking=True)
+        lineage = await self._lineage(row)
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            limit = upload_limit(interaction.filesize_limit, interaction.guild)
+            try:
+                files, note = await self._files.for_card(row, Path(folder), limit)
+            except Expired:
+                files, note = [], GONE
+            kwargs: dict[str, Any] = {
+                "embed": status_card(row, lineage, note),
+                "attachments": [f.open() for f in files],
+            }
+            view = result_view(row, self._capabilities.unsupported)
+            if view is not None:
+                kwargs["view"] = view
+            await interaction.edit_original_response(**kwargs)
+
+    async def send_asset(
+        self, row: VideoRow, variant: ContentVariant, interaction: discord.Interaction[Any]
+    ) -> None:
+        """An ephemeral reply carrying one of a video's files, the MP4 fitted to the limit."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            limit = upload_limit(interaction.filesize_limit, interaction.guild)
+            try:
+                upload = await self._files.asset(row, variant, Path(folder), limit)
+            except Expired:
+                raise UserError("The provider's files for this video have expired.") from None
+            await interaction.followup.send(file=upload.open(), ephemeral=True)
+
+    # Following the tracker's events.
+
+    def _card(self, row: VideoRow) -> _Card:
+        card = self._cards.get(row.key)
+        if card is None:
+            card = self._cards[row.key] = _Card(row)
+            if row.delivery_retry_at is not None:
+                # Stored on the wall clock so that it survives a restart.
+                card.retry_at = self._clock() + max(0.0, row.delivery_retry_at - self._wall())
+        card.row = row
+        return card
+
+    def _schedule(self, card: _Card) -> None:
+        card.wake.set()
+        if card.task is None or card.task.done():
+            card.task = asyncio.create_task(self._flush(card))
+
+    async def _consume(self, events: asyncio.Queue[JobEvent]) -> None:
+        while True:
+            event = await events.get()
+            card = self._card(event.job)
+            card.predicted_end = event.predicted_end
+            self._schedule(card)
+
+    async def _flush(self, card: _Card) -> None:
+        """Bring the card up to date: the result at once, progress no more often than allowed."""
+        # A finished row still needs its result, even when the card already shows its status (a
+        # job the provider finished before the card was first posted).
+        while card.row.finished or card.shown != shown_state(card.row):
+            row = card.row
+            due = card.retry_at
+            if not row.finished:
+                due = max(due, card.last_edit + self._edit_interval)
+            wait = due - self._clock()
+            if wait > 0:
+                card.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(card.wake.wait(), wait)
+                continue
+            try:
+                if row.finished:
+                    await self._finish(card)
+                    return
+                await self._show(card, embed=await self._embed(card, row))
+                card.shown = shown_state(row)
+            except Exception as exc:
+                await self._failed(card, exc)
+
+    async def _failed(self, card: _Card, exc: Exception) -> None:
+        row = card.row
+        if not row.finished:
+            log.warning("updating the card of %s failed (%s); trying again later", row.id, exc)
+            card.retry_at = self._clock() + self._retry_base
+            return
+        attempts = row.delivery_attempts + 1
+        delay = min(self._retry_max, self._retry_base * 2 ** (attempts - 1))
+        delay *= random.uniform(0.75, 1.0)
+        log.warning(
+            "delivering %s failed (attempt %d: %r); again in %.0f s", row.id, attempts, exc, delay
+        )
+        stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
+        card.row = stored or row
+        card.retry_at = self._clock() + delay
+        again = discord.utils.format_dt(
+            datetime.datetime.fromtimestamp(self._wall() + delay, datetime.UTC), "R"
+        )
+        note = f"Your video is ready. Posting it failed, so I'll try again {again}."
+        # Best effort: the card says why it waits, if Discord takes even that.
+        with contextlib.suppress(discord.HTTPException):
+            await self._show(card, embed=await self._embed(card, card.row, note))
+
+    async def _finish(self, card: _Card) -> None:
+        row = await self._videos.get(card.row.id)
+        if row is None or row.delivered_at is not None or row.deleted_at is not None:
+            self._cards.pop(card.row.key, None)
+            return
+        card.row = row
+        expired = row.expires_at is not None and row.expires_at < self._wall()
+        if row.status == "completed" and expired:
+            row = card.row = await self._expire(row)
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            limit = upload_limit(card.upload_limit, self._guild(row))
+            try:
+                files, note = await self._files.for_card(row, Path(folder), limit)
+            except Expired:
+                row = card.row = await self._expire(row)
+                files, note = [], None
+            await self._show_result(card, row, files, note, limit)
+        await self._videos.mark_delivered(row.id)
+        self._cards.pop(row.key, None)
+
+    async def _show_result(
+        self, card: _Card, row: VideoRow, files: list[Upload], note: str | None, limit: int
+    ) -> None:
+        view = result_view(row, self._capabilities.unsupported)
+        try:
+            embed = await self._embed(card, row, note)
+            await self._show(card, embed=embed, files=files, view=view)
+        except discord.Forbidden as exc:
+            if not files or exc.code != MISSING_PERMISSIONS:
+                raise
+            # Discord refused the file, not the card: the card alone, saying why.
+            note = cannot(f"<#{row.channel_id}>", [BY_FLAG["attach_files"]])
+            embed = await self._embed(card, row, f"{note} Then `/videos show` posts the video.")
+            await self._show(card, embed=embed, files=[], view=view)
+        except discord.HTTPException as exc:
+            if not _too_large(exc) or not files or not files[0].is_video:
+                raise
+            # Discord took less than it reported: the thumbnail, then.
+            log.info("the video of %s was refused as too large; sending its thumbnail", row.id)
+            files, note = await self._files.thumbnail_instead(row, files[0], limit)
+            embed = await self._embed(card, row, note)
+            await self._show(card, embed=embed, files=files, view=view)
+
+    async def _expire(self, row: VideoRow) -> VideoRow:
+        log.info("the files of %s have expired at the provider", row.id)
+        return await self._videos.mark_expired(row.id, GONE) or row
+
+    def _guild(self, row: VideoRow) -> discord.Guild | None:
+        return self._client.get_guild(row.guild_id) if row.guild_id is not None else None
+
+    async def _lineage(self, row: VideoRow) -> Lineage | None:
+        if row.parent_id is None:
+            return None
+        parent = await self._videos.get(row.parent_id)
+        return Lineage.of(parent) if parent is not None else None
+
+    async def _embed(self, card: _Card, row: VideoRow, note: str | None = None) -> discord.Embed:
+        if not card.lineage_loaded:
+            card.lineage = await self._lineage(row)
+            card.lineage_loaded = True
+        return status_card(row, card.lineage, note, finishes_at=card.predicted_end)
+
+    async def _show(
+        self,
+        card: _Card,
+        *,
+        embed: discord.Embed,
+        files: list[Upload] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Edit the card by the best route still open, or post it anew for its owner.
+
+        `files` (None: leave the attachments as they are) are opened afresh for every attempt:
+        discord.py closes a File once a request that carried it is done, even a failed one.
+        """
+        # Stamped when Discord has the edit, not when it is sent: a slow edit followed by a
+        # quick one would otherwise land less than edit_interval apart.
+        try:
+            await self._route(card, embed=embed, files=files, view=view)
+        finally:
+            card.last_edit = self._clock()
+
+    async def _route(
+        self,
+        card: _Card,
+        *,
+        embed: discord.Embed,
+        files: list[Upload] | None,
+        view: discord.ui.View | None,
+    ) -> None:
+        row = card.row
+
+        def fields() -> dict[str, Any]:
+            chosen: dict[str, Any] = {"embed": embed}
+            if files is not None:
+                chosen["attachments"] = [f.open() for f in files]
+            if view is not None:
+                chosen["view"] = view
+            return chosen
+
+        if _usable(card.interaction):
+            assert card.interaction is not None
+            try:
+                await card.interaction.edit_original_response(**fields())
+                return
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise
+                log.info("interaction token of %s is gone; using the channel route", row.id)
+            card.interaction = None
+        channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is not None:
+            try:
+                await channel.get_partial_message(row.status_message_id).edit(**fields())
+                return
+            except discord.NotFound:
+                log.info("the card of %s was deleted; posting a new one", row.id)
+        fresh = fields()
+        fresh["files"] = fresh.pop("attachments", [])
+        message = await channel.send(
+            content=f"<@{row.owner_id}> here is your video's status.",
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
+            **fresh,
+        )
+        await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        card.row = await self._videos.get(row.id) or row
