@@ -81,6 +81,9 @@ class VideoBot(commands.Bot):
             self, self.videos, self.assets, api.capabilities, edit_interval=edit_interval
         )
         self.jobs = Jobs(self)
+        # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
+        # is private. Opened in setup_hook, where the event loop runs.
+        self.http_session: aiohttp.ClientSession | None = None
 
     async def load_extensions(self) -> None:
         self.add_dynamic_items(VideoAction)
@@ -88,6 +91,7 @@ class VideoBot(commands.Bot):
             await self.load_extension(extension)
 
     async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession()
         await self.load_extensions()
         # Subscribe before start so the replay of undelivered results reaches delivery.
         self.delivery.start(self.tracker.subscribe())
@@ -130,6 +134,8 @@ class VideoBot(commands.Bot):
         await self.tracker.stop()
         await self.delivery.stop()
         await super().close()
+        if self.http_session is not None:
+            await self.http_session.close()
 
 
 async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
