@@ -30,7 +30,7 @@ async def save(
     session: aiohttp.ClientSession, attachment: discord.Attachment, path: Path, *, limit: int
 ) -> int:
     """Write `attachment` to `path`, at most `limit` bytes; the number of bytes written."""
-    too_large = AttachmentError(f"{attachment.filename} is over {limit / MIB:.0f} MiB.")
+    too_large = AttachmentError(f"{attachment.filename} is over {round(limit / MIB, 1):g} MiB.")
     if attachment.size > limit:
         raise too_large
     received = 0
