@@ -97,6 +97,9 @@ class VideoBot(commands.Bot):
             max_per_user=settings.max_concurrent_jobs_per_user,
         )
         self._templates: list[re.Pattern[str]] = []
+        # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
+        # is private. Opened in setup_hook, where the event loop runs.
+        self.http_session: aiohttp.ClientSession | None = None
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().add_dynamic_items(*items)
@@ -112,6 +115,7 @@ class VideoBot(commands.Bot):
             await self.load_extension(extension)
 
     async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession()
         await self.load_extensions()
         # Calls that were out when the bot stopped are settled before anything is followed.
         await self.jobs.recover()
@@ -156,6 +160,8 @@ class VideoBot(commands.Bot):
         await self.tracker.stop()
         await self.delivery.stop()
         await super().close()
+        if self.http_session is not None:
+            await self.http_session.close()
 
 
 async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import attachments
 from bot.errors import UserError
 from bot.requires import requires
 from bot.storage import CharacterRepository, CharacterRow
@@ -60,10 +61,12 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         kind = check_clip(video)
         self.bot.jobs.require(Operation.CREATE_CHARACTER)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        session = self.bot.http_session
+        assert session is not None  # opened in setup_hook, before any command
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             # Streamed to disk and from disk: a clip is never held whole in memory.
             path = Path(folder) / "clip"
-            await video.save(path)
+            await attachments.save(session, video, path, limit=CLIP_MAX_BYTES)
             made = await self.bot.api.create_character(chosen, Upload(video.filename, kind, path))
         if made.id is None:
             raise UserError("The provider did not return an id for the character.")

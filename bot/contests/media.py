@@ -2,15 +2,19 @@
 
 The provider's copy of a video expires after about a day and a contest runs longer, so entries
 re-upload the attachment of the video's own result card (or of the entry post, for the
-results) through the bot's HTTP session: one more upload, no provider download.
+results) through the bot's HTTP session: one more upload, no provider download. The copy is
+streamed to a file in a folder the caller owns and uploaded from there, never whole in memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import aiohttp
 import discord
 
+from bot import attachments
 from bot.errors import UserError
 from bot.storage import VideoRow
 
@@ -19,8 +23,13 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    file: discord.File
+    path: Path
+    filename: str
     is_video: bool
+
+    def file(self) -> discord.File:
+        """A fresh upload of the copy (discord.py closes a File once it is sent)."""
+        return discord.File(self.path, filename=self.filename)
 
 
 def pick(attachments: list[discord.Attachment], limit: int) -> discord.Attachment | None:
@@ -33,13 +42,26 @@ def pick(attachments: list[discord.Attachment], limit: int) -> discord.Attachmen
     return None
 
 
-async def copy(attachment: discord.Attachment, filename: str | None = None) -> Media:
-    """Download an attachment (bounded by the upload limit `pick` checked) for re-upload."""
-    file = await attachment.to_file(filename=filename or attachment.filename)
-    return Media(file, _is_video(attachment))
+async def copy(
+    session: aiohttp.ClientSession,
+    attachment: discord.Attachment,
+    folder: Path,
+    limit: int,
+    filename: str | None = None,
+) -> Media:
+    """Save an attachment of at most `limit` bytes into `folder`, for re-upload."""
+    path = folder / f"copy-{attachment.id}"
+    await attachments.save(session, attachment, path, limit=limit)
+    return Media(path, filename or attachment.filename, _is_video(attachment))
 
 
-async def from_card(client: discord.Client, video: VideoRow, limit: int) -> Media:
+async def from_card(
+    client: discord.Client,
+    session: aiohttp.ClientSession,
+    video: VideoRow,
+    limit: int,
+    folder: Path,
+) -> Media:
     """The entry's file, from the result card of `video`; every refusal says why."""
     if video.status_message_id is None:
         raise UserError("That video has no result card, so I have no copy of it to post.")
@@ -60,7 +82,7 @@ async def from_card(client: discord.Client, video: VideoRow, limit: int) -> Medi
             "That video's card has no video or thumbnail I can upload here "
             f"(the limit is {limit / MIB:.0f} MiB), so there is nothing to enter."
         )
-    return await copy(chosen)
+    return await copy(session, chosen, folder, limit)
 
 
 def _is_video(attachment: discord.Attachment) -> bool:

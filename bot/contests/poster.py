@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
+from pathlib import Path
 from typing import Final
 
+import aiohttp
 import discord
 
+from bot.attachments import AttachmentError
 from bot.contests import media
 from bot.contests.phases import Phase
 from bot.delivery import UPLOAD_MARGIN, upload_limit
@@ -88,7 +92,7 @@ class ContestPoster:
         """Post an entry with its file and Vote button; the message id."""
         message = await self.channel(contest, thread=True).send(
             embed=entry_card(contest, entry, note),
-            file=file.file,
+            file=file.file(),
             view=entry_view(entry.id, votes=0 if contest.live_counts else None),
         )
         return message.id
@@ -100,15 +104,19 @@ class ContestPoster:
         with contextlib.suppress(discord.NotFound):
             await self.channel(contest, thread=True).get_partial_message(entry.message_id).delete()
 
-    async def post_results(self, contest: ContestRow, standings: list[Standing]) -> int:
+    async def post_results(
+        self, contest: ContestRow, standings: list[Standing], session: aiohttp.ClientSession
+    ) -> int:
         """The results in the contest's channel, with the podium's videos; the message id."""
         links = self._entry_links(contest, standings)
-        files = await self._podium_files(contest, standings[:PODIUM])
-        message = await self.channel(contest).send(
-            embed=standings_card(contest, standings, links, final=True),
-            files=files,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            podium = standings[:PODIUM]
+            files = await self._podium_files(contest, podium, session, Path(folder))
+            message = await self.channel(contest).send(
+                embed=standings_card(contest, standings, links, final=True),
+                files=files,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
         return message.id
 
     async def freeze_entries(
@@ -136,7 +144,11 @@ class ContestPoster:
         }
 
     async def _podium_files(
-        self, contest: ContestRow, podium: list[Standing]
+        self,
+        contest: ContestRow,
+        podium: list[Standing],
+        session: aiohttp.ClientSession,
+        folder: Path,
     ) -> list[discord.File]:
         """The top entries' files, copied from their posts while their total fits the limit."""
         room = self.upload_limit(contest.guild_id)
@@ -153,9 +165,12 @@ class ContestPoster:
             if chosen is None:
                 continue
             suffix = chosen.filename.rpartition(".")[2]
-            copied = await media.copy(
-                chosen, f"{standing.place}-entry-{standing.entry.id}.{suffix}"
-            )
-            files.append(copied.file)
+            name = f"{standing.place}-entry-{standing.entry.id}.{suffix}"
+            try:
+                copied = await media.copy(session, chosen, folder, room, name)
+            except AttachmentError:
+                log.warning("could not copy entry %d of contest %d", standing.entry.id, contest.id)
+                continue  # linked all the same
+            files.append(copied.file())
             room -= chosen.size
         return files

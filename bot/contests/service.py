@@ -7,9 +7,12 @@ command, a button pressed after a restart and the scheduler all see the same pha
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from bot.contests import media
@@ -19,7 +22,7 @@ from bot.contests.phases import Phase, phase_of, timestamp
 from bot.contests.poster import ContestPoster
 from bot.contests.scheduler import ContestScheduler
 from bot.errors import UserError, VideoNotFound
-from bot.storage import ContestRepository, ContestRow, EntryRow, Standing
+from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, VideoRow
 from bot.ui.contest import jump_url
 
 if TYPE_CHECKING:
@@ -85,6 +88,11 @@ class ContestService:
         self.scheduler = ContestScheduler(self.contests, self, clock=clock)
         # The scheduler and /contest end may both reach publish(); one posts.
         self._publishing = asyncio.Lock()
+
+    def _session(self) -> aiohttp.ClientSession:
+        session = self._bot.http_session
+        assert session is not None  # opened in setup_hook, before any command or contest
+        return session
 
     def phase(self, contest: ContestRow) -> Phase:
         return phase_of(contest, self.clock())
@@ -184,7 +192,7 @@ class ContestService:
             if contest.results_message_id is not None:
                 return
             standings = await self.contests.standings(contest.id)
-            message_id = await self.poster.post_results(contest, standings)
+            message_id = await self.poster.post_results(contest, standings, self._session())
             await self.contests.set_results_message(contest.id, message_id)
         contest = await self._reload(contest)
         await self.poster.show_phase(contest, Phase.CLOSED)
@@ -217,12 +225,23 @@ class ContestService:
                 "can be entered; that one is older. Make a new one with `/video`."
             )
         await self._check_room(contest, user_id, video.id)
-        file = await media.from_card(self._bot, video, upload_limit)
+        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+            return await self._enter(contest, video, upload_limit, Path(folder))
+
+    async def _enter(
+        self, contest: ContestRow, video: VideoRow, upload_limit: int, folder: Path
+    ) -> EntryRow:
+        """Copy the video's file into `folder`, add the entry and post it from there."""
+        file = await media.from_card(self._bot, self._session(), video, upload_limit, folder)
         # The copy took a moment: the deadline or a cancel may have come meanwhile.
         contest = await self._reload(contest)
         self._require_submissions(contest)
         added = await self.contests.add_entry(
-            contest, video_id=video.id, author_id=user_id, prompt=video.prompt, now=self.clock()
+            contest,
+            video_id=video.id,
+            author_id=video.owner_id,
+            prompt=video.prompt,
+            now=self.clock(),
         )
         if added == "duplicate":
             raise UserError(ALREADY_ENTERED)

@@ -113,3 +113,32 @@ async def test_bad_uploads_are_refused_before_any_api_call(
     assert sum(env.sim.calls.values()) == calls
     assert env.sim.characters == {}
     assert not public(h)
+
+
+@pytest.mark.parametrize("served", ["more-than-declared", "missing"])
+async def test_a_clip_the_cdn_does_not_serve_as_declared_is_refused(
+    start_bot: StartBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: str
+) -> None:
+    env = await start_bot()
+    h = env.harness
+    data = await mp4_clip(env, tmp_path)
+    monkeypatch.setattr(sys.modules["cogs.character"], "CLIP_MAX_BYTES", 1024 * 1024)
+    upload = h.fake.upload
+
+    def served_otherwise(channel_id: int, filename: str, data: bytes, **extra: object) -> JSON:
+        payload = upload(channel_id, filename, data + bytes(2 * 1024 * 1024), **extra)
+        if served == "missing":
+            del h.fake.uploads[int(payload["id"])]
+        return {**payload, "size": len(data)}
+
+    monkeypatch.setattr(h.fake, "upload", served_otherwise)
+    calls = sum(env.sim.calls.values())
+
+    reply = await create(env, h.world.alice, "Nemo", Upload("nemo.mp4", data))
+    expected = {
+        "more-than-declared": "nemo.mp4 is over 1 MiB.",
+        "missing": "Discord did not send nemo.mp4 (HTTP 404); try again in a moment.",
+    }
+    assert reply["content"] == expected[served]
+    assert sum(env.sim.calls.values()) == calls
+    assert env.sim.characters == {}
