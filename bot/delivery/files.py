@@ -120,10 +120,11 @@ class ResultFiles:
             return video
         dest = video.path.with_name(f"fitted-{video.filename}")
         try:
-            await self._fit(video.path, dest, budget)
+            done = await self._fit(video.path, dest, budget)
         except CannotFit as exc:
-            log.info("the video of %s cannot fit %d bytes: %s", row.id, budget, exc)
+            log.info("the video of %s cannot fit %d bytes: %s", row.ref, budget, exc)
             return None
+        log.info("re-encoded the video of %s to fit %d bytes: %s", row.ref, budget, done)
         return Upload(dest, video.filename)
 
     async def thumbnail_instead(

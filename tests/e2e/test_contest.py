@@ -344,10 +344,10 @@ async def test_an_entry_whose_copy_arrives_over_the_limit_is_refused(
     contest_id = await start_contest(env, world.owner)
     video = await make_video(env, world.alice, clock() + 60)
     [attachment] = h.fake.messages[video.status_message_id or 0]["attachments"]
-    # The card says a few bytes; the CDN sends more than the 9.5 MiB that may be uploaded here.
-    h.fake.uploads[int(attachment["id"])] = bytes(10 * 1024 * 1024)
+    # The card says a few bytes; the CDN sends more than the 19 MiB that may be uploaded here.
+    h.fake.uploads[int(attachment["id"])] = bytes(20 * 1024 * 1024)
 
     text = await run(h, "contest submit", {"contest": contest_id, "video": video.id}, world.alice)
 
-    assert text == f"{attachment['filename']} is over 9.5 MiB."
+    assert text == f"{attachment['filename']} is over 19 MiB."
     assert await cog(env).service.contests.entries(contest_id) == []
