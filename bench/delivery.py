@@ -38,14 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in the package
     sys.path.insert(0, str(ROOT))
 
+from bench.discord_env import start_on_simulator  # noqa: E402
 from bench.rss import PeakRss  # noqa: E402
-from bot.app import VideoBot  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
-from bot.storage import Database  # noqa: E402
-from bot.videoapi.client import VideoClient  # noqa: E402
+from bot.simulator import SimulatorConfig, SimulatorState  # noqa: E402
+from bot.storage.videos import NOT_CONFIRMED  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, FakeInteraction  # noqa: E402
-from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402
 
 MIB = 1024 * 1024
 RETRY_PREFIX = "videobot:v2:retry:"
@@ -60,25 +57,6 @@ class EncodeLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
-
-
-async def start(
-    stack: AsyncExitStack, tmp: Path, sim_config: SimulatorConfig, **settings: Any
-) -> tuple[FakeDiscord, Harness, SimulatorState]:
-    fake = await stack.enter_async_context(FakeDiscord())
-    stack.enter_context(pointed_at(fake))
-    world = build_world(fake)
-    sim_app = make_app(sim_config)
-    base_url = await stack.enter_async_context(serve_app(sim_app))
-    api = await stack.enter_async_context(VideoClient(base_url, None))
-    db = await stack.enter_async_context(await Database.open(tmp / "videobot.sqlite3"))
-    config = Settings(_env_file=None, discord_token="fake", **settings)  # type: ignore[call-arg]
-    bot = VideoBot(settings=config, db=db, api=api, edit_interval=1.0)
-    harness = Harness(fake, bot, world)
-    await harness.start()
-    harness.allow_errors()
-    stack.push_async_callback(harness.close)
-    return fake, harness, sim_app[STATE_KEY]
 
 
 def mp4_upload(fake: FakeDiscord, message: dict[str, Any] | None) -> bytes | None:
@@ -115,7 +93,7 @@ async def bench_fit(args: argparse.Namespace) -> dict[str, Any]:
         tmp = Path(folder)
         async with AsyncExitStack() as stack:
             sim = SimulatorConfig(job_seconds=1.0, noisy_assets=True)
-            fake, harness, state = await start(stack, tmp, sim)
+            fake, harness, state = await start_on_simulator(stack, tmp, sim)
             fake.set_attachment_limit(10 * MIB)
             options = {"prompt": "surf at dusk", "size": "1792x1024", "seconds": "12"}
             # Rendered now, so that the simulator's own work is not in the bot's peak.
@@ -171,7 +149,7 @@ async def bench_faults(args: argparse.Namespace) -> dict[str, Any]:
                 retry_after_seconds=0.2,
                 seed=args.seed,
             )
-            fake, harness, state = await start(
+            fake, harness, state = await start_on_simulator(
                 stack,
                 Path(folder),
                 sim,
@@ -188,7 +166,7 @@ async def bench_faults(args: argparse.Namespace) -> dict[str, Any]:
                 prompt = f"clip {index}: a paper boat on a creek"
                 records.append(await harness.slash("video", {"prompt": prompt}, user=user))
             retries = 0
-            retried: set[int] = set()
+            videos = harness.client.videos  # type: ignore[attr-defined]
             deadline = time.monotonic() + args.timeout
 
             def cards() -> list[dict[str, Any]]:
@@ -196,19 +174,30 @@ async def bench_faults(args: argparse.Namespace) -> dict[str, Any]:
 
             while time.monotonic() < deadline:
                 for message, custom_id in retry_buttons(cards()):
-                    if int(message["id"]) in retried:
+                    # Clicked while its job still waits for one: a retry that itself was
+                    # refused (a 429 past the client's own retries) is clicked again.
+                    row = await videos.get_by_key(int(custom_id.rsplit(":", 1)[1]))
+                    if row is None or row.error_code != NOT_CONFIRMED:
                         continue
-                    retried.add(int(message["id"]))
                     retries += 1
                     # The card's "By" field names its owner, who clicks Retry.
                     owner = int(message["embeds"][0]["fields"][0]["value"][2:-1])
                     await harness.click(message, custom_id, user=owner, settle=0.0)
+                    await asyncio.sleep(0.5)  # as a person would, not in a tight loop
                 delivered = sum(1 for m in cards() if mp4_upload(fake, m) is not None)
                 if delivered >= args.jobs:
                     break
                 await asyncio.sleep(0.25)
             delivered = sum(1 for m in cards() if mp4_upload(fake, m) is not None)
+            rows = await videos.list_visible(0, harness.world.guild_id, limit=100)
             return {
+                # Rows that neither reached their owner nor were retried into a new job.
+                "stranded": [
+                    f"{r.ref} {r.status} {r.error_code} attempts={r.delivery_attempts}"
+                    for r in rows
+                    if (r.delivered_at is None or r.status != "completed")
+                    and r.error_code != "retried"
+                ],
                 "jobs_asked": args.jobs,
                 "users": args.users,
                 "rate_500": args.rate_500,

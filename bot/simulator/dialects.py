@@ -1,7 +1,7 @@
 """How real self-hosted servers answer the Videos API differently from the contract.
 
 One frozen description per server, each behaviour read from that server's source (see
-/work/notes/servers.md for the files and commits). `openai` is the contract itself and changes
+docs/servers.md for the files and commits). `openai` is the contract itself and changes
 nothing; the others are applied at the request and response edges by `dialect_edge`.
 """
 

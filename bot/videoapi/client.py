@@ -64,6 +64,7 @@ LIST_LIMIT_MAX = 100
 ERROR_TEXT_LIMIT = 500
 DOWNLOAD_CHUNK = 1 << 20
 UNSUPPORTED_MEDIA_TYPE = 415
+RATE_LIMITED = 429
 REDACTED = "[redacted]"
 
 
@@ -115,6 +116,7 @@ class VideoClient:
         profile: ProviderProfile | None = None,
         timeout: float = 60.0,
         max_retries: int = 2,
+        rate_limit_retries: int = 5,
         backoff: Backoff | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -126,6 +128,9 @@ class VideoClient:
         self._multipart = self.profile.body == "multipart"
         self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
         self._max_retries = max_retries
+        # A 429 is the provider saying "not now", never "done": waiting it out is always safe,
+        # also for a billable POST, and spares the user running the command again.
+        self._rate_limit_retries = max(max_retries, rate_limit_retries)
         self._backoff = backoff or Backoff()
         headers = {}
         if self._api_key is not None:
@@ -331,7 +336,8 @@ class VideoClient:
                     if request.learns:
                         self._learn(operation, status, api_error_body=False)
                     return response
-                if retry >= self._max_retries or not should_retry_status(request.method, status):
+                budget = self._rate_limit_retries if status == RATE_LIMITED else self._max_retries
+                if retry >= budget or not should_retry_status(request.method, status):
                     raise self._status_error(operation, request, response, error_body)
                 await self._pause(operation, retry, f"status {status}", response.headers)
             retry += 1
@@ -379,11 +385,10 @@ class VideoClient:
     ) -> None:
         delay = self._backoff.delay(retry, headers)
         log.warning(
-            "video API %s failed (%s); retry %d of %d in %.2f s",
+            "video API %s failed (%s); retry %d in %.2f s",
             operation.value,
             reason,
             retry + 1,
-            self._max_retries,
             delay,
         )
         await self._backoff.sleep(delay)

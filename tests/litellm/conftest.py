@@ -8,61 +8,28 @@ forward proxy on loopback that records where each call was going and refuses it.
 
 from __future__ import annotations
 
-import json
-import os
-import socketserver
-import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from tests.litellm.proxy import (
+    LITELLM,
+    MASTER_KEY,
+    START_TIMEOUT,
+    Outbound,
+    proxy_config,
+    refusing_outbound,
+    start_proxy,
+)
 from tests.procs import free_port, start_simulator, stop, wait_for_port
-
-REPO = Path(__file__).resolve().parents[2]
-LITELLM = REPO / ".litellm" / "bin" / "litellm"
-MASTER_KEY = "sk-litellm-test-master"
-MODELS = ("sora-2", "sora-2-pro")
-# Imports alone take seconds on two cores; 90 s leaves room for a busy machine.
-START_TIMEOUT = 90.0
-
-
-@dataclass
-class Outbound:
-    """Request lines of the calls a proxy tried to make past loopback."""
-
-    port: int = 0
-    seen: list[str] = field(default_factory=list)
-
-    def take(self) -> list[str]:
-        seen, self.seen = self.seen, []
-        return seen
-
-
-def _refusing_handler(outbound: Outbound) -> type[socketserver.StreamRequestHandler]:
-    class Refuse(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            outbound.seen.append(self.rfile.readline().decode(errors="replace").strip())
-            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    return Refuse
 
 
 @pytest.fixture(scope="session")
 def outbound() -> Iterator[Outbound]:
-    recorder = Outbound()
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _refusing_handler(recorder))
-    recorder.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with refusing_outbound() as recorder:
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass(frozen=True)
@@ -71,59 +38,6 @@ class Gateways:
     pinned: str
     simulator: str
     outbound_at_start: list[str]
-
-
-def _config(simulator: str, *, pinned: bool) -> str:
-    deployments = [
-        {
-            "model_name": name,
-            "litellm_params": {
-                "model": f"openai/{name}",
-                "api_base": simulator,
-                "api_key": "sk-simulator",
-            },
-        }
-        for name in MODELS
-    ]
-    general: dict[str, str] = {"master_key": MASTER_KEY}
-    if pinned:
-        general["completion_model"] = MODELS[0]
-    # JSON is YAML, which the proxy reads.
-    return json.dumps({"model_list": deployments, "general_settings": general})
-
-
-def _proxy_env(home: Path, outbound_port: int) -> dict[str, str]:
-    forward = f"http://127.0.0.1:{outbound_port}"
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        # The cost map and Anthropic's beta headers from the wheel instead of GitHub.
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
-        "LITELLM_LOCAL_BLOG_POSTS": "True",
-        # Every other call goes through the recorder; the simulator is reached directly.
-        "AIOHTTP_TRUST_ENV": "True",
-        "HTTP_PROXY": forward,
-        "HTTPS_PROXY": forward,
-        "NO_PROXY": "127.0.0.1,localhost",
-        # What the proxy sends where no deployment gives a key: never a real one.
-        "OPENAI_API_KEY": "sk-not-a-real-key",
-    }
-
-
-def _start_proxy(home: Path, port: int, outbound_port: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(LITELLM),
-        *("--config", str(home / "config.yaml")),
-        *("--host", "127.0.0.1", "--port", str(port)),
-    ]
-    return subprocess.Popen(  # noqa: S603 - the proxy installed by `make test`
-        command,
-        cwd=home,
-        env=_proxy_env(home, outbound_port),
-        stdout=(home / "proxy.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -139,8 +53,8 @@ def gateways(tmp_path_factory: pytest.TempPathFactory, outbound: Outbound) -> It
     proxies = {}
     for name, home in homes.items():
         home.mkdir()
-        (home / "config.yaml").write_text(_config(upstream, pinned=name == "pinned"))
-        proxies[name] = _start_proxy(home, ports[name], outbound.port)
+        (home / "config.yaml").write_text(proxy_config(upstream, pinned=name == "pinned"))
+        proxies[name] = start_proxy(home, ports[name], outbound.port)
     try:
         wait_for_port(sim_port, simulator, "the simulator", START_TIMEOUT, logs / "simulator.log")
         for name, proxy in proxies.items():

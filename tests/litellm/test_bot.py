@@ -25,7 +25,8 @@ from tests.e2e.views import (
     video_key,
     video_ref,
 )
-from tests.litellm.conftest import MASTER_KEY, Gateways
+from tests.litellm.conftest import Gateways
+from tests.litellm.proxy import MASTER_KEY
 
 FAST = 0.02
 # Through LiteLLM a job takes the simulator's 0.6 s plus the proxy's own time.

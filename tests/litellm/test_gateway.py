@@ -1,7 +1,7 @@
 """What LiteLLM 1.106.12's proxy does on the Videos API routes, observed in front of the simulator.
 
-Each test pins a fact the bot must cope with behind a LiteLLM gateway; /work/notes/litellm.md
-names the LiteLLM source behind each one.
+Each test pins a fact the bot must cope with behind a LiteLLM gateway; docs/servers.md names the
+LiteLLM source behind each one.
 """
 
 from __future__ import annotations

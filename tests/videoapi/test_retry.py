@@ -148,13 +148,25 @@ async def test_retries_can_be_turned_off(router: respx.Router, make_client: Make
     assert route.call_count == 1
 
 
-async def test_post_429_gives_up_after_max_retries(
+async def test_post_429_gives_up_after_its_own_retry_budget(
     router: respx.Router, client: VideoClient
 ) -> None:
+    """A 429 made nothing, so it is waited out longer than other errors: 1 + 5 tries."""
     route = router.post("/videos").respond(429)
 
     with pytest.raises(RateLimitError):
         await client.create("a cat")
+
+    assert route.call_count == 6
+
+
+async def test_other_errors_keep_the_shorter_budget(
+    router: respx.Router, client: VideoClient
+) -> None:
+    route = router.get("/videos/video_1").respond(503)
+
+    with pytest.raises(InternalServerError):
+        await client.retrieve("video_1")
 
     assert route.call_count == 3
 
