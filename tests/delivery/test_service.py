@@ -1,0 +1,494 @@
+"""Delivery: coalesced progress edits, the result at once, backoff that survives a restart.
+
+Discord is a small recording fake of the three things Delivery uses (a client's partial
+messageables, their partial messages, a poster); the database is a real SQLite file and the
+files come from the stubs in `stubs.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.delivery import Delivery, ResultFiles
+from bot.delivery.files import GONE
+from bot.storage import Database, VideoRepository, VideoRow
+from bot.tracker import JobEvent
+from bot.videoapi.capabilities import Capabilities
+from bot.videoapi.errors import InternalServerError
+from bot.videoapi.models import Video
+
+from .stubs import StubAssets, StubFit
+
+WALL = 1_800_000_000
+OWNER = 11
+GUILD = 22
+CHANNEL = 33
+CARD = 5000
+
+
+class Response:
+    """What discord.HTTPException reads of a failed request."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.reason = "refused"
+
+
+def refused(status: int = 500) -> discord.HTTPException:
+    return discord.HTTPException(Response(status), "refused")
+
+
+@dataclass
+class Shown:
+    """One message as Discord got it: a post, an edit of `message_id`, or a new message."""
+
+    route: str
+    message_id: int
+    at: float
+    fields: dict[str, Any]
+
+    @property
+    def embed(self) -> discord.Embed:
+        embed: discord.Embed = self.fields["embed"]
+        return embed
+
+    @property
+    def status(self) -> str | None:
+        return self.embed.author.name
+
+    def field(self, name: str) -> str | None:
+        return next((f.value for f in self.embed.fields if f.name == name), None)
+
+    @property
+    def files(self) -> list[str] | None:
+        return self.fields.get("files")
+
+    @property
+    def buttons(self) -> list[str] | None:
+        view = self.fields.get("view")
+        return None if view is None else [item.custom_id for item in view.children]
+
+
+def snapshot(fields: dict[str, Any]) -> dict[str, Any]:
+    """What a request carried, its files by name (and closed, as discord.py closes them)."""
+    kept = dict(fields)
+    uploads: list[discord.File] | None = kept.pop("attachments", kept.pop("files", None))
+    if uploads is not None:
+        kept["files"] = [upload.filename for upload in uploads]
+        for upload in uploads:
+            upload.close()
+    return kept
+
+
+@dataclass
+class Channel:
+    id: int
+
+
+@dataclass
+class Message:
+    channel: Channel
+    id: int
+
+
+class FakeDiscord:
+    """Records every message shown; `refuse` holds what the next requests fail with."""
+
+    def __init__(self) -> None:
+        self.shown: list[Shown] = []
+        self.refuse: list[Exception] = []
+        self.gone: set[int] = set()
+        self._next_id = CARD
+
+    def record(self, route: str, message_id: int, fields: dict[str, Any]) -> None:
+        if self.refuse:
+            raise self.refuse.pop(0)
+        if message_id in self.gone:
+            raise discord.NotFound(Response(404), "Unknown Message")
+        self.shown.append(Shown(route, message_id, time.monotonic(), snapshot(fields)))
+
+    def new_message(self, route: str, fields: dict[str, Any]) -> Message:
+        self.record(route, self._next_id, fields)
+        self._next_id += 1
+        return Message(Channel(CHANNEL), self._next_id - 1)
+
+    # What Delivery calls on its client.
+
+    def get_partial_messageable(self, channel_id: int, *, guild_id: int | None) -> FakeChannel:
+        assert (channel_id, guild_id) == (CHANNEL, GUILD)
+        return FakeChannel(self)
+
+    def get_guild(self, guild_id: int) -> None:
+        return None
+
+
+class FakeChannel:
+    def __init__(self, discord_: FakeDiscord) -> None:
+        self._discord = discord_
+
+    def get_partial_message(self, message_id: int) -> FakePartialMessage:
+        return FakePartialMessage(self._discord, message_id)
+
+    async def send(self, **fields: Any) -> Message:
+        return self._discord.new_message("send", fields)
+
+
+class FakePartialMessage:
+    def __init__(self, discord_: FakeDiscord, message_id: int) -> None:
+        self._discord = discord_
+        self._id = message_id
+
+    async def edit(self, **fields: Any) -> None:
+        self._discord.record("edit", self._id, fields)
+
+
+class Poster:
+    interaction = None
+
+    def __init__(self, discord_: FakeDiscord) -> None:
+        self._discord = discord_
+
+    async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> Message:
+        return self._discord.new_message("post", {"embed": embed, "view": view})
+
+
+class Env:
+    def __init__(self, videos: VideoRepository, make: Callable[..., Delivery]) -> None:
+        self.videos = videos
+        self.discord = FakeDiscord()
+        self.assets = StubAssets({"video": 1000, "thumbnail": 100})
+        self.events: asyncio.Queue[JobEvent] = asyncio.Queue()
+        self._make = make
+        self.delivery = self.restart()
+
+    def restart(self, **options: Any) -> Delivery:
+        files = ResultFiles(self.assets, StubFit(500))  # type: ignore[arg-type]
+        self.delivery = self._make(self.discord, files, **options)
+        self.events = asyncio.Queue()
+        self.delivery.start(self.events)
+        return self.delivery
+
+    async def job(self, video_id: str = "video_1", **changes: Any) -> VideoRow:
+        body: dict[str, Any] = {
+            "id": video_id,
+            "status": "queued",
+            "model": "sora-2",
+            "size": "720x1280",
+            "seconds": "4",
+            "created_at": WALL - 60,
+        }
+        return await self.videos.insert(
+            Video.model_validate(body | changes),
+            owner_id=OWNER,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            kind="create",
+            prompt="a red kite",
+            model="sora-2",
+            size="720x1280",
+            seconds="4",
+        )
+
+    async def refresh(self, row: VideoRow, **changes: Any) -> VideoRow:
+        """The provider's news about `row`, stored as the tracker stores it."""
+        body: dict[str, Any] = {"id": row.id, "status": row.status, "progress": row.progress}
+        updated = await self.videos.apply_refresh(Video.model_validate(body | changes))
+        assert updated is not None
+        return updated
+
+    async def done(self, row: VideoRow, **changes: Any) -> VideoRow:
+        return await self.refresh(
+            row, status="completed", progress=100, completed_at=WALL - 46, **changes
+        )
+
+    async def publish(self, row: VideoRow, predicted_end: float | None = None) -> None:
+        self.events.put_nowait(JobEvent(row, None, predicted_end))
+        # Delivery takes it off the queue and schedules the card's edit in the same step.
+        while not self.events.empty():  # noqa: ASYNC110 - the queue is Delivery's, not ours
+            await asyncio.sleep(0)
+
+    async def settle(self) -> None:
+        await asyncio.wait_for(self.delivery.idle(), 10)
+
+    async def posted(self, row: VideoRow) -> VideoRow:
+        """`row`'s first card, posted as Jobs posts it."""
+        return await self.delivery.post_first(row, Poster(self.discord), None)  # type: ignore[arg-type]
+
+    async def stored(self, row: VideoRow) -> VideoRow:
+        fresh = await self.videos.get(row.id)
+        assert fresh is not None
+        return fresh
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+        yield db
+
+
+@pytest.fixture
+async def env(database: Database) -> AsyncIterator[Env]:
+    videos = VideoRepository(database)
+    made: list[Delivery] = []
+
+    def make(client: FakeDiscord, files: ResultFiles, **options: Any) -> Delivery:
+        options = {"edit_interval": 0.2, "retry_base": 0.1, "retry_max": 0.15} | options
+        delivery = Delivery(
+            client,  # type: ignore[arg-type]
+            videos,
+            files,
+            Capabilities(),
+            wall=lambda: float(WALL),
+            **options,
+        )
+        made.append(delivery)
+        return delivery
+
+    yield Env(videos, make)
+    for delivery in made:
+        await delivery.stop()
+
+
+# -- progress and result ---------------------------------------------------------------------
+
+
+async def test_progress_edits_are_coalesced_and_spaced(env: Env) -> None:
+    row = await env.posted(await env.job())
+    posted_at = env.discord.shown[0].at
+    for progress in (10, 20, 30):
+        row = await env.refresh(row, status="in_progress", progress=progress)
+        await env.publish(row)
+    await env.settle()
+    edits = [s for s in env.discord.shown if s.route == "edit"]
+    # Three changes, one edit, showing the last of them, no sooner than the interval allows.
+    assert len(edits) == 1
+    assert edits[0].message_id == CARD
+    assert "30%" in (edits[0].field("Progress") or "")
+    assert edits[0].at >= posted_at + 0.2
+
+    row = await env.refresh(row, progress=40)
+    await env.publish(row)
+    await env.settle()
+    edits = [s for s in env.discord.shown if s.route == "edit"]
+    assert len(edits) == 2
+    assert edits[1].at >= edits[0].at + 0.2
+
+
+async def test_an_event_that_changes_nothing_shown_makes_no_edit(env: Env) -> None:
+    row = await env.posted(await env.job())
+    await env.publish(row)
+    await env.publish(row)
+    await env.settle()
+    assert [s.route for s in env.discord.shown] == ["post"]
+
+
+async def test_the_expected_finish_is_shown_while_it_runs(env: Env) -> None:
+    row = await env.posted(await env.job())
+    row = await env.refresh(row, status="in_progress", progress=50)
+    await env.publish(row, predicted_end=WALL + 90)
+    await env.settle()
+    assert env.discord.shown[-1].field("Expected") == f"done <t:{WALL + 90}:R>"
+
+
+async def test_the_result_goes_out_at_once(env: Env) -> None:
+    env.restart(edit_interval=3600.0)
+    row = await env.posted(await env.job())
+    posted_at = env.discord.shown[0].at
+    row = await env.refresh(row, status="in_progress", progress=50)
+    await env.publish(row)
+    row = await env.done(row)
+    await env.publish(row)
+    await env.settle()
+    shown = env.discord.shown[1:]
+    # The held-back progress edit is overtaken by the result; nothing waits out the interval.
+    assert [(s.route, s.message_id, s.status) for s in shown] == [("edit", CARD, "✅ Done")]
+    assert shown[0].files == [f"video-{row.key}.mp4"]
+    assert shown[0].buttons is not None
+    assert f"videobot:v2:remix:{row.key}" in shown[0].buttons
+    assert shown[0].field("Took") == "14 s"
+    assert shown[0].at - posted_at < 3600
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_delivered_result_is_not_posted_again(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    await env.publish(row)
+    await env.settle()
+    await env.publish(row)
+    await env.settle()
+    assert [s.route for s in env.discord.shown] == ["post", "edit"]
+    assert len(env.assets.fetched) == 1
+
+
+# -- failures, backoff, restarts -------------------------------------------------------------
+
+
+async def test_a_failed_result_backs_off_with_the_stored_time_and_says_when(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.assets.failures = [InternalServerError("down", status=503)] * 2
+    await env.publish(row)
+    await env.settle()
+
+    stored = await env.stored(row)
+    assert stored.delivered_at is not None
+    assert stored.delivery_attempts == 2
+    # The second wait doubles the first, capped at retry_max, less up to a quarter of jitter.
+    assert stored.delivery_retry_at is not None
+    assert WALL + 0.15 * 0.75 <= stored.delivery_retry_at <= WALL + 0.15
+    edits = [s for s in env.discord.shown if s.route == "edit"]
+    notes = [s.field("Note") for s in edits[:-1]]
+    waiting = f"Your video is ready. Posting it failed, so I'll try again <t:{WALL}:R>."
+    assert notes == [waiting, waiting]
+    assert all(s.status == "✅ Done" and s.files is None for s in edits[:-1])
+    assert edits[-1].files == [f"video-{row.key}.mp4"]
+    assert edits[-1].field("Note") is None
+    # Each try waits its turn: the second at least 0.075 s after the first, the third 0.1125 s.
+    assert edits[1].at - edits[0].at >= 0.1 * 0.75
+    assert edits[2].at - edits[1].at >= 0.15 * 0.75
+    assert len(env.assets.fetched) == 3
+
+
+async def test_the_first_failure_waits_retry_base(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.assets.failures = [InternalServerError("down", status=503)]
+    await env.publish(row)
+    await env.settle()
+    stored = await env.stored(row)
+    assert stored.delivery_attempts == 1
+    assert stored.delivery_retry_at is not None
+    assert WALL + 0.1 * 0.75 <= stored.delivery_retry_at <= WALL + 0.1
+
+
+async def test_a_restart_keeps_the_stored_schedule(env: Env) -> None:
+    row = await env.done(await env.job())
+    await env.videos.set_status_message(row.id, CHANNEL, CARD)
+    await env.videos.delivery_failed(row.id, WALL + 0.3)
+    row = await env.stored(row)
+    env.restart()
+    started = time.monotonic()
+    await env.publish(row)
+    await env.settle()
+    assert len(env.discord.shown) == 1
+    assert env.discord.shown[0].files == [f"video-{row.key}.mp4"]
+    assert env.discord.shown[0].at >= started + 0.3
+    assert len(env.assets.fetched) == 1
+
+
+async def test_an_edit_discord_refuses_is_tried_again(env: Env) -> None:
+    row = await env.posted(await env.job())
+    env.discord.refuse = [refused(503)]
+    row = await env.refresh(row, status="in_progress", progress=10)
+    await env.publish(row)
+    await env.settle()
+    edits = [s for s in env.discord.shown if s.route == "edit"]
+    assert len(edits) == 1
+    assert "10%" in (edits[0].field("Progress") or "")
+
+
+# -- expiry ----------------------------------------------------------------------------------
+
+
+async def test_files_expired_by_the_clock_end_the_job_failed(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()), expires_at=WALL - 1)
+    await env.publish(row)
+    await env.settle()
+    result = env.discord.shown[-1]
+    assert result.status == "❌ Failed"
+    assert result.field("Why") == GONE
+    assert result.files == []
+    assert result.buttons == [f"videobot:v2:delete:{row.key}"]
+    assert env.assets.fetched == []
+    stored = await env.stored(row)
+    assert (stored.status, stored.error_code, stored.error_message) == ("failed", "expired", GONE)
+    assert stored.delivered_at is not None
+
+
+async def test_files_the_provider_no_longer_has_end_the_job_failed(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()), expires_at=WALL + 3600)
+    env.assets.gone = True
+    await env.publish(row)
+    await env.settle()
+    result = env.discord.shown[-1]
+    assert (result.status, result.field("Why"), result.files) == ("❌ Failed", GONE, [])
+    stored = await env.stored(row)
+    assert (stored.error_code, stored.delivery_attempts) == ("expired", 0)
+    assert stored.delivered_at is not None
+
+
+# -- the card itself -------------------------------------------------------------------------
+
+
+async def test_a_first_card_discord_refuses_does_not_stop_the_job(env: Env) -> None:
+    job = await env.job()
+    env.discord.refuse = [refused(500)]
+    row = await env.posted(job)
+    assert row == job
+    assert env.discord.shown == []
+    assert (await env.stored(row)).status_message_id is None
+
+    row = await env.done(row)
+    await env.publish(row)
+    await env.settle()
+    [result] = env.discord.shown
+    assert result.route == "send"
+    assert result.fields["content"] == f"<@{OWNER}> here is your video's status."
+    assert result.files == [f"video-{row.key}.mp4"]
+    stored = await env.stored(row)
+    assert stored.status_message_id == result.message_id
+    assert stored.delivered_at is not None
+
+
+async def test_a_card_deleted_in_discord_is_posted_anew(env: Env) -> None:
+    row = await env.posted(await env.job())
+    env.discord.gone.add(CARD)
+    row = await env.done(row)
+    await env.publish(row)
+    await env.settle()
+    assert [s.route for s in env.discord.shown] == ["post", "send"]
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+    assert (await env.stored(row)).status_message_id == env.discord.shown[-1].message_id
+
+
+async def test_a_finished_job_posted_late_gets_its_result_at_once(env: Env) -> None:
+    row = await env.done(await env.job())
+    await env.posted(row)
+    await env.settle()
+    assert [(s.route, s.status) for s in env.discord.shown] == [
+        ("post", "✅ Done"),
+        ("edit", "✅ Done"),
+    ]
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+
+
+async def test_a_tombstone_clears_the_card(env: Env) -> None:
+    row = await env.posted(await env.job())
+    row = await env.stored(row)
+    await env.delivery.tombstone(row, 99)
+    tomb = env.discord.shown[-1]
+    assert (tomb.route, tomb.message_id) == ("edit", CARD)
+    assert tomb.fields["content"] is None
+    assert tomb.files == []
+    assert tomb.fields["view"] is None
+    assert tomb.embed.description == "🗑️ This video was deleted by <@99>."
+    assert tomb.embed.footer.text == f"{row.ref} · {row.id}"
+
+
+async def test_a_tombstone_without_a_card_sends_nothing(env: Env) -> None:
+    row = await env.job()
+    await env.delivery.tombstone(row, 99)
+    assert env.discord.shown == []
+
+
+async def test_a_tombstone_discord_refuses_is_only_logged(env: Env) -> None:
+    row = await env.stored(await env.posted(await env.job()))
+    env.discord.refuse = [refused(500)]
+    await env.delivery.tombstone(row, 99)
+    assert [s.route for s in env.discord.shown] == ["post"]

@@ -1,0 +1,102 @@
+"""Stills made from an MP4 for providers that lack or ignore `variant`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.frames import (
+    SPRITE_COLUMNS,
+    SPRITE_ROWS,
+    FrameError,
+    frames,
+    write_spritesheet,
+    write_thumbnail,
+)
+from bot.simulator.media import write_video
+
+WIDTH, HEIGHT = 320, 180
+TILE = (WIDTH // 4, HEIGHT // 4)
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The simulator's drawing: 2 frames a second, its colour moving from blue to green.
+    path = tmp_path_factory.mktemp("frames") / "clip.mp4"
+    write_video(path, f"{WIDTH}x{HEIGHT}", 2.0)
+    return path
+
+
+def green(image: Image.Image, x: int, y: int) -> int:
+    pixel = image.convert("RGB").getpixel((x, y))
+    assert isinstance(pixel, tuple)
+    return int(pixel[1])
+
+
+def test_a_thumbnail_is_a_webp_of_the_videos_size(mp4: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "thumb.webp"
+    write_thumbnail(mp4, dest)
+    with Image.open(dest) as image:
+        assert image.format == "WEBP"
+        assert image.size == (WIDTH, HEIGHT)
+        # The first frame: the simulator starts blue (green channel near 60).
+        assert green(image, 5, 5) < 75
+
+
+def test_a_spritesheet_is_4_by_3_tiles_of_quarter_size_frames(mp4: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "sheet.webp"
+    write_spritesheet(mp4, dest)
+    assert (SPRITE_COLUMNS, SPRITE_ROWS) == (4, 3)
+    with Image.open(dest) as image:
+        assert image.format == "WEBP"
+        assert image.size == (TILE[0] * 4, TILE[1] * 3)
+        # Tiles follow time left to right, top to bottom: the first is the start, later ones
+        # are greener.
+        first, later = green(image, 5, 5), green(image, TILE[0] * 3 + 5, TILE[1] + 5)
+        assert first < 75 < later
+
+
+def test_a_spritesheet_leaves_no_tile_empty(mp4: Path, tmp_path: Path) -> None:
+    # A 2 s clip at 2 fps has 4 frames; the sheet's 12 moments must still each show one.
+    dest = tmp_path / "sheet.webp"
+    write_spritesheet(mp4, dest)
+    with Image.open(dest) as image:
+        tiles = [
+            green(image, column * TILE[0] + 5, row * TILE[1] + 5)
+            for row in range(SPRITE_ROWS)
+            for column in range(SPRITE_COLUMNS)
+        ]
+    # A black tile (green 0) is a moment with no frame; the simulator's are never darker than 58.
+    assert min(tiles) > 40, tiles
+
+
+def test_frames_gives_as_many_frames_as_asked_in_time_order(mp4: Path) -> None:
+    images = frames(mp4, 12)
+    assert len(images) == 12
+    assert all(image.size == (WIDTH, HEIGHT) for image in images)
+    shades = [green(image, 5, 5) for image in images]
+    assert shades == sorted(shades)
+
+
+def test_one_frame_is_the_first(mp4: Path) -> None:
+    [image] = frames(mp4, 1)
+    assert image.size == (WIDTH, HEIGHT)
+    assert green(image, 5, 5) < 75
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"Internal Server Error", id="text"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\x00\x00\x00\x18ftypmp42" + bytes(64), id="a-truncated-mp4"),
+    ],
+)
+def test_a_file_that_is_not_a_video_raises_frame_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "not-a-video.mp4"
+    path.write_bytes(content)
+    with pytest.raises(FrameError):
+        write_thumbnail(path, tmp_path / "thumb.webp")
+    assert not (tmp_path / "thumb.webp").exists()
