@@ -128,8 +128,8 @@ class VideoClient:
         self._multipart = self.profile.body == "multipart"
         self._api_key = api_key if api_key is not None and api_key.get_secret_value() else None
         self._max_retries = max_retries
-        # A 429 is the provider saying "not now", never "done": waiting it out is always safe,
-        # also for a billable POST, and spares the user running the command again.
+        # A 429 on a billable POST made nothing: waiting it out is safe and spares the user
+        # running the command again. Reads keep the short budget: the tracker paces itself.
         self._rate_limit_retries = max(max_retries, rate_limit_retries)
         self._backoff = backoff or Backoff()
         headers = {}
@@ -336,7 +336,8 @@ class VideoClient:
                     if request.learns:
                         self._learn(operation, status, api_error_body=False)
                     return response
-                budget = self._rate_limit_retries if status == RATE_LIMITED else self._max_retries
+                waited_out = status == RATE_LIMITED and request.method == "POST"
+                budget = self._rate_limit_retries if waited_out else self._max_retries
                 if retry >= budget or not should_retry_status(request.method, status):
                     raise self._status_error(operation, request, response, error_body)
                 await self._pause(operation, retry, f"status {status}", response.headers)

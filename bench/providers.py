@@ -1,0 +1,170 @@
+"""Benchmark: API requests per delivered job through each server the bot supports.
+
+    .venv/bin/python bench/providers.py              # 5 jobs each, 4 s videos made in 2 s
+    .venv/bin/python bench/providers.py --jobs 10 --skip-litellm
+
+For each target, 5 members start one `/video` each at once, through the real bot on the fake
+Discord, and the bench waits until every MP4 is on its card; then it clicks Thumbnail on one.
+Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang and Aquiles-Image
+dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test` installs
+it into .litellm/) in front of the simulator, configured as the README recommends
+(`completion_model`) and with PROVIDER=litellm. Counted: every request the bot's API client
+sent, by route, divided by the videos delivered. Every wait is bounded; the LAST line printed
+is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in the package
+    sys.path.insert(0, str(ROOT))
+
+from bench.discord_env import start_bot  # noqa: E402
+from bot.simulator import SimulatorConfig, make_app, serve_app  # noqa: E402
+from bot.videoapi.presets import PRESETS  # noqa: E402
+from tests.e2e.harness import Harness  # noqa: E402
+from tests.e2e.views import ephemeral_answer, has_mp4  # noqa: E402
+from tests.litellm.proxy import (  # noqa: E402
+    LITELLM,
+    MASTER_KEY,
+    START_TIMEOUT,
+    proxy_config,
+    refusing_outbound,
+    start_proxy,
+)
+from tests.procs import free_port, start_simulator, stop, wait_for_port  # noqa: E402
+
+DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles")
+
+
+def route_of(request: str) -> str:
+    """`GET /v1/videos/<id>/content` -> `GET /videos/{id}/content`: ids folded away."""
+    method, path = request.split(" ", 1)
+    parts = path.removeprefix("/v1").strip("/").split("/")
+    if len(parts) >= 2 and parts[1] not in ("edits", "extensions", "characters"):
+        parts[1] = "{id}"
+    return f"{method} /{'/'.join(parts)}"
+
+
+async def run_jobs(harness: Harness, sent: list[str], jobs: int, within: float) -> dict[str, Any]:
+    fake = harness.fake
+    users = [fake.add_user(f"member{i}") for i in range(jobs)]
+    for user in users:
+        fake.add_member(harness.world.guild_id, user)
+    began = time.monotonic()
+    records = [
+        await harness.slash("video", {"prompt": f"clip {i}: a paper boat"}, user=user)
+        for i, user in enumerate(users)
+    ]
+
+    def delivered_cards() -> list[dict[str, Any]]:
+        cards = [fake.original_message(record) or {} for record in records]
+        return [card for card in cards if has_mp4(card)]
+
+    with contextlib.suppress(AssertionError):  # timed out: report what was delivered
+        await harness.wait_for(lambda: len(delivered_cards()) == jobs, within, what="every video")
+    delivered = delivered_cards()
+    seconds = time.monotonic() - began
+    before_thumbnail = len(sent)
+    thumbnail_ok = False
+    if delivered:
+        card = delivered[0]
+        custom_id = next(
+            item["custom_id"]
+            for row in card.get("components") or []
+            for item in row.get("components") or []
+            if ":thumbnail:" in item.get("custom_id", "")
+        )
+        click = await harness.click(card, custom_id, user=users[0], settle=0.0)
+        with contextlib.suppress(AssertionError):
+            reply = await ephemeral_answer(harness, click, within)
+            thumbnail_ok = any(a["filename"].endswith(".webp") for a in reply["attachments"])
+    jobs_requests = Counter(route_of(r) for r in sent[:before_thumbnail])
+    return {
+        "delivered": len(delivered),
+        "seconds": round(seconds, 2),
+        "requests_per_delivered_job": round(before_thumbnail / max(1, len(delivered)), 2),
+        "requests_by_route": dict(sorted(jobs_requests.items())),
+        "thumbnail_requests": [route_of(r) for r in sent[before_thumbnail:]],
+        "thumbnail_delivered": thumbnail_ok,
+    }
+
+
+async def on_dialect(dialect: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with AsyncExitStack() as stack:
+            config = SimulatorConfig(
+                job_seconds=args.job_seconds, dialect=dialect, profile=PRESETS[dialect]
+            )
+            url = await stack.enter_async_context(serve_app(make_app(config)))
+            _, harness, sent = await start_bot(
+                stack, Path(folder), url, provider=dialect, poll_interval=1.0
+            )
+            return await run_jobs(harness, sent, args.jobs, args.within)
+
+
+@asynccontextmanager
+async def litellm_proxy(folder: Path, job_seconds: float) -> AsyncIterator[str]:
+    """The real proxy, with `completion_model`, in front of a simulator process."""
+    with refusing_outbound() as outbound:
+        sim_port, proxy_port = free_port(), free_port()
+        simulator = start_simulator(sim_port, folder / "simulator.log", job_seconds=job_seconds)
+        upstream = f"http://127.0.0.1:{sim_port}/v1"
+        (folder / "config.yaml").write_text(proxy_config(upstream, pinned=True))
+        proxy = start_proxy(folder, proxy_port, outbound.port)
+        try:
+            wait_for_port(sim_port, simulator, "the simulator", START_TIMEOUT)
+            wait_for_port(proxy_port, proxy, "LiteLLM", START_TIMEOUT, folder / "proxy.log")
+            yield f"http://127.0.0.1:{proxy_port}/v1"
+        finally:
+            stop(proxy, simulator)
+
+
+async def on_litellm(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with (
+            litellm_proxy(Path(folder), args.job_seconds) as url,
+            AsyncExitStack() as stack,
+        ):
+            _, harness, sent = await start_bot(
+                stack, Path(folder), url, api_key=MASTER_KEY, provider="litellm", poll_interval=1.0
+            )
+            return await run_jobs(harness, sent, args.jobs, args.within)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=5)
+    parser.add_argument("--job-seconds", type=float, default=2.0)
+    parser.add_argument("--within", type=float, default=120.0, help="seconds to wait, at most")
+    parser.add_argument("--skip-litellm", action="store_true")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {}
+    for dialect in DIALECTS:
+        results[dialect] = asyncio.run(on_dialect(dialect, args))
+        print(dialect, json.dumps(results[dialect]), flush=True)
+    if not args.skip_litellm:
+        if not LITELLM.exists():
+            print("LiteLLM is not installed: run `make test` first", file=sys.stderr)
+            return 2
+        results["litellm"] = asyncio.run(on_litellm(args))
+        print("litellm", json.dumps(results["litellm"]), flush=True)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
