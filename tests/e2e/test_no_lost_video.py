@@ -252,3 +252,20 @@ async def test_a_finished_card_says_how_long_it_took(start_bot: StartBot) -> Non
     took = field(done, "Took") or ""
     assert took.endswith(" s")
     assert "min" not in took
+
+
+async def test_videos_download_of_a_video_over_the_limit_sends_it_fitted(
+    start_bot: StartBot,
+) -> None:
+    """Once a 413 ("Something went wrong"); now the same fitting as the card's."""
+    env = await start_bot(job_seconds=0.0, big_assets=True, edit_interval=FAST)
+    h = env.harness
+    h.fake.set_attachment_limit(10 * 1024 * 1024)
+    card = await h.original(
+        await h.slash("video", {"prompt": "a dune"}, user=h.world.alice), has_mp4
+    )
+    rec = await h.slash("videos download", {"video": f"#{video_key(card)}"}, user=h.world.bob)
+    reply = await ephemeral_answer(h, rec, within=15)
+    [attachment] = reply["attachments"]
+    assert attachment["filename"] == f"video-{video_key(card)}.mp4"
+    assert attachment["size"] < 10 * 1024 * 1024
