@@ -9,6 +9,7 @@ import time
 
 from PIL import Image
 
+from bot.simulator import SimulatorConfig, make_app
 from bot.spending import periods
 from bot.videoapi.models import Operation
 
@@ -207,3 +208,24 @@ async def test_usage_for_a_member_and_for_the_server(start_bot: StartBot) -> Non
     assert embed(answer)["image"]["url"] == f"attachment://{attachment['filename']}"
     png = h.fake.uploads[int(attachment["id"])]
     assert Image.open(io.BytesIO(png)).size == (900, 360)
+
+
+async def test_a_job_that_completed_while_the_bot_was_down_is_settled(start_bot: StartBot) -> None:
+    sim_app = make_app(SimulatorConfig(job_seconds=30.0))
+    first = await start_bot(sim_app=sim_app)
+    h = first.harness
+    card = await h.original(
+        await h.slash("video", {"prompt": "overnight"}, user=h.world.alice), has_card
+    )
+    await h.close()
+    assert first.sim is not None
+    first.sim.complete(video_id(card))
+
+    second = await start_bot(sim_app=sim_app)
+    await row_when(second.bot.videos, video_id(card), delivered, within=10)
+    deadline = asyncio.get_running_loop().time() + 5
+    while (entry := (await second.bot.ledger.entries_for(video_key(card)))[0]).state != "settled":
+        assert asyncio.get_running_loop().time() < deadline, entry
+        await asyncio.sleep(0.02)
+    assert (entry.seconds, entry.micros) == (4, 400_000)
+    assert (await second.bot.ledger.month(second.harness.world.guild_id)).spent_micros == 400_000
