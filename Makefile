@@ -51,6 +51,7 @@ test: lint types pytest
 bench: $(PY_STAMP)
 	$(BIN)/python bench/tracker.py --jobs 1000
 	$(BIN)/python bench/interactions.py
+	$(BIN)/python bench/budget.py
 
 clean:
 	rm -rf $(VENV) $(LITELLM) node_modules .mypy_cache .pytest_cache .ruff_cache

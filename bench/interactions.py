@@ -41,6 +41,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, 
 from bot.storage import Database  # noqa: E402
 from bot.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
-from tests.e2e.fake_discord import FakeDiscord, RecordedRequest  # noqa: E402
+from tests.e2e.fake_discord import JSON, FakeDiscord, FakeInteraction, RecordedRequest  # noqa: E402
 from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402
 
 HOOK = "/webhooks/{webhook_id}/{webhook_token}"
@@ -65,6 +66,54 @@ EDIT_ROUTES = (
 )
 CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{interaction_token}/callback"
 NEW_MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
+
+
+@dataclass
+class BenchBot:
+    """The real bot logged in to the fake Discord, with one guild member per interaction."""
+
+    harness: Harness
+    bot: VideoBot
+    sim: SimulatorState
+    users: list[JSON]
+
+
+async def start_bench_bot(
+    stack: AsyncExitStack,
+    fake: FakeDiscord,
+    folder: Path,
+    *,
+    members: int,
+    job_seconds: float,
+    edit_interval: float,
+    settings: dict[str, Any] | None = None,
+) -> BenchBot:
+    """Everything in this process on loopback: the simulator, a fresh SQLite file in `folder`,
+    the bot logged in and fed READY/GUILD_CREATE by the e2e Harness (closed by the caller)."""
+    stack.enter_context(pointed_at(fake))
+    world = build_world(fake)
+    users = [fake.add_user(f"bench{i:03d}") for i in range(members)]
+    for user in users:
+        fake.add_member(world.guild_id, user)
+    sim_app = make_app(SimulatorConfig(job_seconds=job_seconds))
+    base_url = await stack.enter_async_context(serve_app(sim_app))
+    api = await stack.enter_async_context(VideoClient(base_url, None))
+    db = await stack.enter_async_context(await Database.open(folder / "videobot.sqlite3"))
+    config = Settings(_env_file=None, discord_token="fake", **(settings or {}))  # type: ignore[call-arg]
+    bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
+    harness = Harness(fake, bot, world)
+    await harness.start()
+    harness.allow_errors()  # reported by the benchmark instead
+    return BenchBot(harness, bot, sim_app[STATE_KEY], users)
+
+
+def burst(harness: Harness, payloads: list[JSON]) -> list[FakeInteraction]:
+    """Feed every INTERACTION_CREATE in one go (payloads built before)."""
+    records = []
+    for payload in payloads:
+        records.append(harness.fake.register_interaction(payload))
+        harness.feed("INTERACTION_CREATE", payload)
+    return records
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -214,24 +263,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     lag.start()
     with tempfile.TemporaryDirectory(prefix="videobot-bench-") as tmp:
         async with FakeDiscord() as fake, AsyncExitStack() as stack:
-            stack.enter_context(pointed_at(fake))
-            world = build_world(fake)
-            users = [fake.add_user(f"bench{i:03d}") for i in range(args.interactions)]
-            for user in users:
-                fake.add_member(world.guild_id, user)
-
-            sim_app = make_app(SimulatorConfig(job_seconds=args.job_seconds))
-            sim: SimulatorState = sim_app[STATE_KEY]
-            base_url = await stack.enter_async_context(serve_app(sim_app))
-            api = await stack.enter_async_context(VideoClient(base_url, None))
-            db = await stack.enter_async_context(
-                await Database.open(Path(tmp) / "videobot.sqlite3")
+            started = await start_bench_bot(
+                stack,
+                fake,
+                Path(tmp),
+                members=args.interactions,
+                job_seconds=args.job_seconds,
+                edit_interval=args.edit_interval,
+                # What is measured here is the burst, not the spending limits (bench/budget.py).
+                settings={"monthly_budget_usd": "none", "daily_seconds_per_user": "none"},
             )
-            settings = Settings(_env_file=None, discord_token="fake")  # type: ignore[call-arg]
-            bot = VideoBot(settings=settings, db=db, api=api, edit_interval=args.edit_interval)
-            harness = Harness(fake, bot, world)
-            await harness.start()
-            harness.allow_errors()  # reported below instead
+            harness, bot, sim, users = started.harness, started.bot, started.sim, started.users
             # When the tracker published each job's end: splits delivery into noticing and posting.
             noticed: dict[str, float] = {}
             events = bot.tracker.subscribe()
@@ -254,10 +296,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if profiler is not None:
                     profiler.enable()
                 burst_at = time.monotonic()
-                records = []
-                for payload in payloads:
-                    records.append(fake.register_interaction(payload))
-                    harness.feed("INTERACTION_CREATE", payload)
+                records = burst(harness, payloads)
                 fed_s = time.monotonic() - burst_at
                 if profiler is not None:
                     await asyncio.sleep(3.0)

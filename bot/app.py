@@ -19,7 +19,8 @@ from bot.config import Settings
 from bot.delivery import Delivery, ResultFiles
 from bot.jobs import Jobs
 from bot.reencode import reencode_async
-from bot.storage import Database, VideoRepository
+from bot.spending.service import Spending
+from bot.storage import Database, GuildRepository, LedgerRepository, VideoRepository
 from bot.tracker import Cadence, Tracker
 from bot.tree import VideoTree
 from bot.ui.buttons import VideoAction
@@ -36,6 +37,8 @@ EXTENSIONS: Final[tuple[str, ...]] = (
     "cogs.contest",
     "cogs.admin",
     "cogs.help",
+    "cogs.limits",
+    "cogs.usage",
 )
 
 
@@ -89,13 +92,9 @@ class VideoBot(commands.Bot):
             retry_base=settings.delivery_retry_seconds,
             retry_max=settings.delivery_retry_max_seconds,
         )
-        self.jobs = Jobs(
-            api,
-            self.videos,
-            self.tracker,
-            self.delivery,
-            max_per_user=settings.max_concurrent_jobs_per_user,
-        )
+        self.ledger = LedgerRepository(db, self.videos)
+        self.spending = Spending(GuildRepository(db), settings.default_limits)
+        self.jobs = Jobs(api, self.videos, self.ledger, self.spending, self.tracker, self.delivery)
         self._templates: list[re.Pattern[str]] = []
         # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
         # is private. Opened in setup_hook, where the event loop runs.
@@ -117,10 +116,14 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
         await self.load_extensions()
-        # Calls that were out when the bot stopped are settled before anything is followed.
+        # Calls that were out when the bot stopped are settled before anything is followed,
+        # then the reservations of jobs that ended while it was down.
         await self.jobs.recover()
-        # Subscribe before start so the replay of undelivered results reaches delivery.
+        await self.jobs.reconcile_ledger()
+        # Subscribe before start so the replay of undelivered results reaches delivery (and
+        # the ledger); the line of waiting jobs moves from here on.
         self.delivery.start(self.tracker.subscribe())
+        self.jobs.watch(self.tracker.subscribe())
         await self.tracker.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
@@ -158,6 +161,7 @@ class VideoBot(commands.Bot):
     async def close(self) -> None:
         # Stop taking new work first; every row write is its own transaction, so none is half done.
         await self.tracker.stop()
+        await self.jobs.stop()
         await self.delivery.stop()
         await super().close()
         if self.http_session is not None:

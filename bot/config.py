@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.spending.limits import NO_LIMIT_WORDS, Limits
+from bot.spending.money import MICROS_PER_USD
 from bot.videoapi.presets import PRESETS, PresetName
 from bot.videoapi.profile import BodyEncoding, ProviderProfile
 
@@ -49,7 +52,13 @@ class Settings(BaseSettings):
     # Seconds between refreshes while jobs run; the provider's poll hint wins when it gives one.
     poll_interval: float = Field(default=5.0, gt=0, le=300)
     job_deadline_minutes: float = Field(default=45.0, gt=0)
-    max_concurrent_jobs_per_user: int = Field(default=2, ge=1, le=50)
+    # Spending limits: the defaults of every server, which /limits overrides per server.
+    # `none` switches one off. Direct messages share one scope with these defaults.
+    max_concurrent_jobs_per_user: int | None = Field(default=2, ge=1, le=50)
+    max_concurrent_jobs_per_guild: int | None = Field(default=None, ge=1, le=500)
+    daily_seconds_per_user: int | None = Field(default=120, ge=0)
+    daily_seconds_per_guild: int | None = Field(default=None, ge=0)
+    monthly_budget_usd: Decimal | None = Field(default=Decimal(50), ge=0, decimal_places=6)
     # A result Discord or the provider could not take is tried again after this, doubling up
     # to the maximum, for as long as the provider keeps the files.
     delivery_retry_seconds: float = Field(default=30.0, gt=0)
@@ -80,6 +89,20 @@ class Settings(BaseSettings):
         mode="before",
     )(_split)
 
+    @field_validator(
+        "max_concurrent_jobs_per_user",
+        "max_concurrent_jobs_per_guild",
+        "daily_seconds_per_user",
+        "daily_seconds_per_guild",
+        "monthly_budget_usd",
+        mode="before",
+    )
+    @classmethod
+    def _none_is_no_limit(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in NO_LIMIT_WORDS:
+            return None
+        return value
+
     @field_validator("openai_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -101,6 +124,17 @@ class Settings(BaseSettings):
         if value is not None:
             _parse_prices(value)
         return value
+
+    @property
+    def default_limits(self) -> Limits:
+        budget = self.monthly_budget_usd
+        return Limits(
+            jobs_per_user=self.max_concurrent_jobs_per_user,
+            jobs_per_guild=self.max_concurrent_jobs_per_guild,
+            daily_seconds_per_user=self.daily_seconds_per_user,
+            daily_seconds_per_guild=self.daily_seconds_per_guild,
+            monthly_budget_micros=None if budget is None else int(budget * MICROS_PER_USD),
+        )
 
     @property
     def uses_simulator(self) -> bool:

@@ -19,5 +19,9 @@ class VideoNotReady(UserError):
     pass
 
 
-class TooManyJobs(UserError):
-    pass
+class LimitReached(UserError):
+    """A daily or monthly spending limit: the message says what is left and when it resets."""
+
+
+class NotAllowed(UserError):
+    """The member may not generate here (blocked, or not an allowed channel or role)."""

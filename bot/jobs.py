@@ -1,9 +1,15 @@
 """Starting and deleting jobs: one path for slash commands, buttons, forms and reactions.
 
-A job's row is written before the billable call goes out (write-ahead) and completed with the
-provider's answer. When that answer is lost (a 5xx, a timeout, a crash), the provider's newest
-videos are searched for the job before anyone is told anything; only when it is not there does
-the card offer a Retry button, which starts a new (billable) job.
+A job's row is written before the billable call goes out (write-ahead), in the transaction that
+checks the spending limits and reserves its seconds and cost in the ledger, and completed with
+the provider's answer. When that answer is lost (a 5xx, a timeout, a crash), the provider's
+newest videos are searched for the job before anyone is told anything; only when it is not
+there does the card offer a Retry button, which starts a new (billable) job.
+
+A job whose only obstacle is a full slot (its owner's or its server's) waits in line instead,
+holding its reservation; the line is the table, so it survives restarts, and it moves whenever
+the tracker says a job ended. The reservation is released when nothing was made and settled at
+the seconds the provider reports when the job completes.
 """
 
 from __future__ import annotations
@@ -13,20 +19,25 @@ import contextlib
 import functools
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import discord
 
 from bot.delivery import CardPoster, Delivery
-from bot.errors import TooManyJobs, UserError, VideoNotFound, VideoNotReady
+from bot.errors import LimitReached, NotAllowed, UserError, VideoNotFound, VideoNotReady
 from bot.reconcile import find_created
-from bot.storage import VideoKind, VideoRepository, VideoRow
+from bot.spending.limits import Ask, Refuse, Wait, denied
+from bot.spending.money import micros, to_usd
+from bot.spending.service import Spending
+from bot.spending.texts import denied_text, refusal_text
+from bot.storage import LedgerRepository, NewJob, VideoKind, VideoRepository, VideoRow
 from bot.storage.videos import NOT_CONFIRMED
-from bot.tracker import Tracker
-from bot.ui.card import Lineage
+from bot.tasks import cancel_and_wait
+from bot.tracker import JobEvent, Tracker
+from bot.tree import describe
+from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,
@@ -52,8 +63,11 @@ NOT_CONFIRMED_TEXT: Final = (
     "The provider did not answer when asked to make this video, and it is not among its videos."
 )
 
+IMAGE_GONE: Final = "It was made from an image, which I don't keep: run /video again."
+
 # Reads the reference image, fitted to the video's size, when the call goes out.
 ImageLoader = Callable[[str], Awaitable[Upload]]
+Call = Callable[[], Awaitable[Video]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +78,60 @@ class JobRequest:
     kind: VideoKind
     prompt: str
     parent: VideoRow | None
-    cost: float
-    call: Callable[[], Awaitable[Video]]
+    # The seconds it generates (an extension: only those it adds) and their price.
+    ask: Ask
+    micros_per_second: int
+    call: Call
     # What the job will be, for providers whose answer leaves it out.
     model: str
     size: str
     seconds: str
     with_image: bool = False
 
+    @property
+    def cost(self) -> float:
+        return to_usd(self.ask.micros)
 
-def _too_many(running: int, limit: int) -> TooManyJobs:
-    return TooManyJobs(
-        f"You already have {running} videos in progress (the limit is {limit}). "
-        "A slot frees as soon as one of them finishes."
-    )
+    def new_job(self) -> NewJob:
+        return NewJob(
+            owner_id=self.owner_id,
+            guild_id=self.guild_id,
+            channel_id=self.channel_id,
+            kind=self.kind,
+            prompt=self.prompt,
+            model=self.model,
+            size=self.size,
+            seconds=self.seconds,
+            parent_id=self.parent.id if self.parent else None,
+            with_image=self.with_image,
+            ask=self.ask,
+            micros_per_second=self.micros_per_second,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who asks for a job and where, as the access rules need it."""
+
+    role_ids: frozenset[int] = frozenset()
+    # The channel and, in a thread, its parent: a thread of an allowed channel is allowed.
+    channel_ids: tuple[int, ...] = ()
+
+
+def asker_of(interaction: discord.Interaction[Any]) -> Asker:
+    user = interaction.user
+    roles = frozenset(r.id for r in user.roles) if isinstance(user, discord.Member) else frozenset()
+    channel = interaction.channel
+    parent = getattr(channel, "parent_id", None)
+    ids = tuple(i for i in (interaction.channel_id, parent) if i is not None)
+    return Asker(roles, ids)
+
+
+def added_seconds(row: VideoRow, parent: VideoRow | None) -> str:
+    """What an extension added: its stored seconds are the stitched total."""
+    if parent is not None and row.seconds.isdigit() and parent.seconds.isdigit():
+        return str(int(row.seconds) - int(parent.seconds))
+    return row.seconds
 
 
 def may_delete(
@@ -94,21 +148,30 @@ class Jobs:
         self,
         api: VideoClient,
         videos: VideoRepository,
+        ledger: LedgerRepository,
+        spending: Spending,
         tracker: Tracker,
         delivery: Delivery,
         *,
-        max_per_user: int,
         reconcile_wait: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._api = api
         self._videos = videos
+        self._ledger = ledger
+        self._spending = spending
         self._tracker = tracker
         self._delivery = delivery
-        self._max_per_user = max_per_user
         self._reconcile_wait = reconcile_wait
-        # Counting a user's jobs and writing a new one must not interleave, or two clicks beat
-        # the limit; once written, the row itself holds the slot.
-        self._slots: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._clock = clock
+        # The calls of waiting jobs, kept while this process runs: after a restart a call is
+        # rebuilt from the row (all but a reference image can be).
+        self._calls: dict[int, Call] = {}
+        # Waiting jobs whose card is being posted: they start only once it is there.
+        self._posting: set[int] = set()
+        self._line_moved = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
 
     def require(self, operation: Operation) -> None:
         if self._api.supports(operation) is False:
@@ -172,6 +235,7 @@ class Jobs:
                 input_reference=reference,
             )
 
+        price = micros(profile.price_for(chosen_model))
         return JobRequest(
             owner_id,
             guild_id,
@@ -179,7 +243,8 @@ class Jobs:
             "create",
             text,
             None,
-            profile.cost(chosen_model, chosen_seconds),
+            Ask(int(chosen_seconds), price * int(chosen_seconds)),
+            price,
             call,
             model=chosen_model,
             size=chosen_size,
@@ -201,16 +266,18 @@ class Jobs:
         """A remix, extension or edit of `parent`, validated and priced, ready to start."""
         api = self._api
         text = check_prompt(prompt)
-        call: Callable[[], Awaitable[Video]]
+        call: Call
         total = parent.seconds
+        price = micros(api.profile.price_for(parent.model))
         if kind == "extend":
             added = api.profile.check_seconds(parent.model, seconds, extend=True)
-            cost = api.profile.cost(parent.model, added)
+            generated = int(added)
             call = functools.partial(api.extend, parent.id, text, added)
             # An extension is the source and the new segment stitched together.
             total = str(int(parent.seconds) + int(added)) if parent.seconds.isdigit() else added
         else:
-            cost = api.profile.cost(parent.model, parent.seconds)
+            # A remix or edit generates the whole video again.
+            generated = int(parent.seconds) if parent.seconds.isdigit() else 0
             method = api.remix if kind == "remix" else api.edit
             call = functools.partial(method, parent.id, text)
         return JobRequest(
@@ -220,60 +287,205 @@ class Jobs:
             kind,
             text,
             parent,
-            cost,
+            Ask(generated, price * generated),
+            price,
             call,
             model=parent.model,
             size=parent.size,
             seconds=total,
         )
 
-    async def start(self, request: JobRequest, poster: CardPoster) -> VideoRow:
-        owner, limit = request.owner_id, self._max_per_user
-        # The tracker's count answers at once and privately in the usual case...
-        if self._tracker.unfinished_for(owner) >= limit:
-            raise _too_many(self._tracker.unfinished_for(owner), limit)
-        # ...then answer: under a burst the database's count waits its turn for the connection,
-        # and it is the one that decides (jobs just started are not tracked yet).
+    async def start(
+        self, request: JobRequest, poster: CardPoster, asker: Asker | None = None
+    ) -> VideoRow:
+        """Start the job, or put it in line, or refuse it saying why: the API is called only
+        for a job whose reservation is written."""
+        scope = request.guild_id or 0
+        # Who may generate is answered at once and privately, from memory.
+        access = await self._spending.access(scope)
+        where = asker or Asker(channel_ids=(request.channel_id,))
+        reason = denied(access, request.owner_id, where.channel_ids, where.role_ids)
+        if reason is not None:
+            raise NotAllowed(denied_text(reason, access))
+        limits = await self._spending.limits(scope)
+        # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
-        async with self._slots[owner]:
-            running = await self._videos.count_unfinished_for_owner(owner)
-            if running >= limit:
-                await poster.abort()
-                raise _too_many(running, limit)
-            row = await self._videos.begin_submit(
-                owner_id=owner,
-                guild_id=request.guild_id,
-                channel_id=request.channel_id,
-                kind=request.kind,
-                prompt=request.prompt,
-                model=request.model,
-                size=request.size,
-                seconds=request.seconds,
-                parent_id=request.parent.id if request.parent else None,
-                cost=request.cost,
-                with_image=request.with_image,
-            )
+        admission = await self._ledger.admit(request.new_job(), limits)
+        verdict, row = admission.verdict, admission.row
+        if isinstance(verdict, Refuse) or row is None:
+            await poster.abort()
+            assert isinstance(verdict, Refuse)  # only a refusal writes no row
+            raise LimitReached(refusal_text(verdict, scope, self._clock()))
+        lineage = Lineage.of(request.parent) if request.parent else None
+        if isinstance(verdict, Wait):
+            return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
         try:
             video: Video | None = await request.call()
         except LOST_ANSWERS as exc:
             log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
             video = await self._find_after_a_moment(row)
         except (VideoAPIError, UserError):
-            # Refused: nothing was made, so nothing is kept.
-            await self._videos.abandon(row.key)
+            # Refused: nothing was made, so nothing is kept, and nothing is owed.
+            await self._ledger.abandon(row.key)
+            self._move_line()
             await poster.abort()
             raise
-        lineage = Lineage.of(request.parent) if request.parent else None
         if video is None:
-            failed = await self._videos.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            failed = await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            self._move_line()
             return await self._delivery.post_first(failed or row, poster, lineage)
         confirmed = await self._videos.confirm(row.key, video) or row
         # Followed before its card is posted: a card Discord refuses loses nothing.
         await self._tracker.track(confirmed.id)
         return await self._delivery.post_first(confirmed, poster, lineage)
 
+    async def _post_waiting(
+        self,
+        row: VideoRow,
+        call: Call,
+        poster: CardPoster,
+        lineage: Lineage | None,
+        position: int,
+    ) -> VideoRow:
+        self._calls[row.key] = call
+        self._posting.add(row.key)
+        try:
+            return await self._delivery.post_first(row, poster, lineage, position=position)
+        finally:
+            self._posting.discard(row.key)
+            # A slot may have freed while the card went up.
+            self._move_line()
+
+    async def cancel(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
+        """Take a waiting job out of line: nothing was sent, its reservation is released."""
+        row = await self.visible(ref, user_id, guild_id)
+        if row.owner_id != user_id:
+            raise UserError("Only whoever asked for this video can cancel it.")
+        if not row.waiting or not await self._ledger.cancel(row.key):
+            raise UserError("That video has started already, so it can no longer be cancelled.")
+        self._calls.pop(row.key, None)
+        self._move_line()
+        return row
+
+    # -- the line, and the ledger following the tracker -----------------------------------------
+
+    def watch(self, events: asyncio.Queue[JobEvent]) -> None:
+        """Settle or release each job as it ends, and start waiting jobs as slots free."""
+        self._loops = [
+            asyncio.create_task(self._follow(events), name="videobot-ledger"),
+            asyncio.create_task(self._run_line(), name="videobot-line"),
+        ]
+        self._move_line()
+
+    async def stop(self) -> None:
+        await cancel_and_wait(*self._loops, *self._tasks)
+        self._loops = []
+
+    async def idle(self) -> None:
+        """Wait until no waiting job is being started (tests and benchmarks)."""
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.wait(pending)
+
+    def limits_changed(self) -> None:
+        """A server's limits changed: waiting jobs may have slots now."""
+        self._move_line()
+
+    def _move_line(self) -> None:
+        self._line_moved.set()
+
+    async def _follow(self, events: asyncio.Queue[JobEvent]) -> None:
+        while True:
+            event = await events.get()
+            if not event.job.finished:
+                continue
+            try:
+                await self._close(event.job)
+            except Exception:
+                log.exception("closing the reservation of %s failed", event.job.ref)
+            # A finished job frees its slot.
+            self._move_line()
+
+    async def _close(self, row: VideoRow) -> None:
+        """Settle a completed job at the seconds it generated; release a failed one."""
+        if row.status != "completed":
+            await self._ledger.release(row.key)
+            return
+        entry = await self._ledger.open_entry(row.key)
+        if entry is None:
+            return
+        seconds = row.seconds
+        if row.kind == "extend":
+            parent = await self._videos.get(row.parent_id) if row.parent_id else None
+            seconds = added_seconds(row, parent)
+        generated = int(seconds) if seconds.isdigit() else entry.seconds
+        await self._ledger.settle(row.key, generated)
+
+    async def reconcile_ledger(self) -> None:
+        """On start, after `recover`: close every reservation whose job ended while down."""
+        for entry in await self._ledger.open_entries():
+            row = await self._videos.get_by_key(entry.video_key) if entry.video_key else None
+            if row is not None and row.finished:
+                await self._close(row)
+
+    async def _run_line(self) -> None:
+        while True:
+            await self._line_moved.wait()
+            self._line_moved.clear()
+            try:
+                await self._start_due()
+            except Exception:
+                # One bad pass must not end the loop: the next change tries again.
+                log.exception("starting waiting jobs failed")
+
+    async def _start_due(self) -> None:
+        waiting = [r for r in await self._videos.waiting_rows() if r.key not in self._posting]
+        if not waiting:
+            return
+        limits = {scope: await self._spending.limits(scope) for scope in {r.scope for r in waiting}}
+        for row in await self._ledger.start_waiting(limits, hold=self._posting):
+            task = asyncio.create_task(self._start_waited(row), name=f"videobot-start-{row.key}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        for row, position in await self._ledger.line():
+            if row.key not in self._posting:
+                self._delivery.show_waiting(row, position)
+
+    async def _start_waited(self, row: VideoRow) -> None:
+        """The API call of a job that waited for its slot; its card says how it went."""
+        try:
+            call = self._calls.pop(row.key, None) or await self._rebuilt_call(row)
+            video: Video | None = await call()
+        except LOST_ANSWERS as exc:
+            log.warning("starting %s got no answer (%s); looking for it", row.ref, exc)
+            video = await self._find_after_a_moment(row)
+        except (VideoAPIError, UserError) as exc:
+            text = describe(exc) or "The provider refused it."
+            failed = await self._ledger.unconfirmed(row.key, NOT_STARTED, text)
+            self._move_line()
+            self._delivery.refresh(failed or row)
+            return
+        if video is None:
+            failed = await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            self._move_line()
+            self._delivery.refresh(failed or row)
+            return
+        confirmed = await self._videos.confirm(row.key, video) or row
+        await self._tracker.track(confirmed.id)
+        self._delivery.refresh(confirmed)
+
+    async def _rebuilt_call(self, row: VideoRow) -> Call:
+        """The call of a job that waited across a restart, from its row."""
+        if row.with_image:
+            raise UserError(IMAGE_GONE)
+        return (await self._request_for(row, row.channel_id)).call
+
     async def retry(
-        self, row: VideoRow, user_id: int, channel_id: int, poster: CardPoster
+        self,
+        row: VideoRow,
+        user_id: int,
+        channel_id: int,
+        poster: CardPoster,
+        asker: Asker | None = None,
     ) -> VideoRow:
         """Start again a job whose first call got no answer and which the provider lacks."""
         if row.owner_id != user_id:
@@ -281,12 +493,12 @@ class Jobs:
         if row.error_code != NOT_CONFIRMED:
             raise UserError("That video was retried already, or never needed it.")
         if row.with_image:
-            raise UserError("It was made from an image, which I don't keep: run /video again.")
+            raise UserError(IMAGE_GONE)
         request = await self._request_for(row, channel_id)
         if not await self._videos.claim_retry(row.key):
             raise UserError("That video was retried already.")
         try:
-            return await self.start(request, poster)
+            return await self.start(request, poster, asker)
         except BaseException:
             await self._videos.release_retry(row.key)
             raise
@@ -300,7 +512,7 @@ class Jobs:
                 log.info("found %s at the provider after a restart", row.ref)
                 await self._videos.confirm(row.key, video)
             else:
-                await self._videos.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+                await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
 
     async def delete(self, row: VideoRow, actor_id: int) -> None:
         """Delete upstream, hide the row, and turn the card into a tombstone without buttons."""
@@ -336,11 +548,7 @@ class Jobs:
         if parent is None or parent.deleted_at is not None or parent.status != "completed":
             raise UserError("The video it was made from is gone, so it cannot be made again.")
         self.require(OPERATIONS[row.kind])
-        added = None
-        if row.kind == "extend":
-            # Stored is the stitched total; what was added is the rest.
-            stitched = row.seconds.isdigit() and parent.seconds.isdigit()
-            added = str(int(row.seconds) - int(parent.seconds)) if stitched else row.seconds
+        added = added_seconds(row, parent) if row.kind == "extend" else None
         return self.derived(
             row.kind,
             parent,

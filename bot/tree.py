@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Permissions as Discord's settings name them, where the attribute's name differs.
+PERMISSION_NAMES = {"manage_guild": "Manage Server"}
+
 
 def describe(error: BaseException) -> str | None:
     """The message for an error the user can act on, or None for a bug."""
@@ -42,7 +45,10 @@ def describe(error: BaseException) -> str | None:
         retry_at = int(discord.utils.utcnow().timestamp() + error.retry_after)
         return f"Slow down: you can use this again <t:{retry_at}:R>."
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need {', '.join(error.missing_permissions)} to do that."
+        names = (
+            PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions
+        )
+        return f"You need {', '.join(names)} to do that."
     if isinstance(error, app_commands.BotMissingPermissions):
         return f"I need {', '.join(error.missing_permissions)} in this channel to do that."
     if isinstance(error, app_commands.NoPrivateMessage):

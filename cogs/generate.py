@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.images import check_attachment, fit_reference
-from bot.jobs import OPERATIONS, DerivedKind
+from bot.jobs import OPERATIONS, DerivedKind, asker_of
 from bot.requires import requires
 from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, Upload
@@ -76,7 +76,7 @@ class Generate(commands.Cog):
             channel_id=interaction.channel_id or 0,
             image=loader,
         )
-        await self.bot.jobs.start(request, InteractionPoster(interaction))
+        await self.bot.jobs.start(request, InteractionPoster(interaction), asker_of(interaction))
 
     @app_commands.command(
         name="remix",
@@ -128,7 +128,7 @@ class Generate(commands.Cog):
             channel_id=interaction.channel_id or parent.channel_id,
             seconds=seconds,
         )
-        await jobs.start(request, InteractionPoster(interaction))
+        await jobs.start(request, InteractionPoster(interaction), asker_of(interaction))
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:

@@ -40,15 +40,17 @@ def help_card(
     shown: list[app_commands.Command[Any, ..., Any]],
     lacking: frozenset[Operation],
     running: int,
-    limit: int,
+    limit: int | None,
 ) -> discord.Embed:
     lines = [f"`/{command.qualified_name}` {command.description}" for command in shown]
     embed = discord.Embed(
         title="What I can do here", description="\n".join(lines), colour=discord.Colour.blurple()
     )
+    at_once = f"{running} of {limit}" if limit is not None else f"{running} (no limit)"
     embed.add_field(
         name="Your limits",
-        value=f"{running} of {limit} videos in progress at once; a slot frees when one finishes.",
+        value=f"{at_once} videos in progress at once; more wait in line for a free slot. "
+        "`/usage` shows your seconds today and your spend.",
         inline=False,
     )
     embed.add_field(name="Read more", value=READ_MORE, inline=False)
@@ -66,13 +68,14 @@ class Help(commands.Cog):
         name="help", description="What I can do with this provider, and your limits"
     )
     async def help(self, interaction: Interaction) -> None:
-        running = await self.bot.videos.count_unfinished_for_owner(interaction.user.id)
+        scope = interaction.guild_id or 0
+        running = (await self.bot.videos.running()).get((scope, interaction.user.id), 0)
         api = self.bot.api
         embed = help_card(
             available(self.bot.tree, api.supports),
             api.unsupported,
             running,
-            self.bot.settings.max_concurrent_jobs_per_user,
+            (await self.bot.spending.limits(scope)).jobs_per_user,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

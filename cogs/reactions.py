@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.delivery import ReplyPoster
 from bot.errors import UserError
-from bot.jobs import may_delete
+from bot.jobs import Asker, may_delete
 from bot.storage import VideoRow
 from bot.tree import describe
 from bot.videoapi.errors import VideoAPIError
@@ -73,7 +73,9 @@ class Reactions(commands.Cog):
                 channel_id=payload.channel_id,
             )
             await self.bot.jobs.start(
-                request, ReplyPoster(channel, payload.message_id, payload.user_id)
+                request,
+                ReplyPoster(channel, payload.message_id, payload.user_id),
+                self._asker(payload),
             )
         except (UserError, VideoAPIError) as exc:
             await self._tell(payload, exc)
@@ -96,6 +98,13 @@ class Reactions(commands.Cog):
             delete_after=NOTICE_SECONDS,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
         )
+
+    def _asker(self, payload: discord.RawReactionActionEvent) -> Asker:
+        roles = frozenset(r.id for r in payload.member.roles) if payload.member else frozenset()
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
+        parent = getattr(channel, "parent_id", None)
+        return Asker(roles, tuple(i for i in (payload.channel_id, parent) if i is not None))
 
     def _permissions(self, payload: discord.RawReactionActionEvent) -> discord.Permissions:
         guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.errors import UserError
-from bot.jobs import OPERATIONS, DerivedKind, may_delete
+from bot.jobs import OPERATIONS, DerivedKind, asker_of, may_delete
 from bot.storage import VideoRow
 from bot.tree import reply, report_error
 from bot.ui.buttons import (
@@ -49,6 +49,7 @@ class Results(commands.Cog):
             "delete": functools.partial(ask_delete, bot),
             "confirm-delete": self._confirm_delete,
             "retry": self._retry,
+            "cancel": self._cancel,
         }
 
     @commands.Cog.listener()
@@ -105,7 +106,7 @@ class Results(commands.Cog):
             channel_id=interaction.channel_id or parent.channel_id,
             seconds=answer.seconds,
         )
-        await jobs.start(request, InteractionPoster(interaction))
+        await jobs.start(request, InteractionPoster(interaction), asker_of(interaction))
 
     async def _confirm_delete(self, interaction: Interaction, ref: str) -> None:
         row = await _deletable(self.bot, interaction, ref)
@@ -117,8 +118,16 @@ class Results(commands.Cog):
         row = await self.bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
         channel_id = interaction.channel_id or row.channel_id
         await self.bot.jobs.retry(
-            row, interaction.user.id, channel_id, InteractionPoster(interaction)
+            row,
+            interaction.user.id,
+            channel_id,
+            InteractionPoster(interaction),
+            asker_of(interaction),
         )
+
+    async def _cancel(self, interaction: Interaction, ref: str) -> None:
+        row = await self.bot.jobs.cancel(ref, interaction.user.id, interaction.guild_id)
+        await self.bot.delivery.cancelled(row, interaction)
 
 
 async def send_asset(

@@ -33,8 +33,8 @@ from bot.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent
-from bot.ui.buttons import result_view
-from bot.ui.card import Lineage, deleted_card, shown_state, status_card
+from bot.ui.buttons import result_view, waiting_view
+from bot.ui.card import Lineage, cancelled_card, deleted_card, shown_state, status_card
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.models import ContentVariant
 
@@ -58,8 +58,18 @@ class _Card:
     predicted_end: float | None = None
     lineage: Lineage | None = None
     lineage_loaded: bool = False
+    # A waiting job's place in line, and whether the card carries its Cancel button.
+    position: int | None = None
+    cancel_shown: bool = False
+    # While its first post is out, the card is not edited: the edit would not find it.
+    posting: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _state(card: _Card) -> tuple[object, ...]:
+    """What the card shows that can change: the job's state, and its place while it waits."""
+    return (shown_state(card.row), card.position if card.row.waiting else None)
 
 
 def _usable(interaction: discord.Interaction[Any] | None) -> bool:
@@ -117,15 +127,39 @@ class Delivery:
     # What the rest of the bot asks of its cards.
 
     async def post_first(
-        self, row: VideoRow, poster: CardPoster, lineage: Lineage | None
+        self,
+        row: VideoRow,
+        poster: CardPoster,
+        lineage: Lineage | None,
+        *,
+        position: int | None = None,
     ) -> VideoRow:
-        """Show a new job's card. If Discord refuses it, the job goes on all the same: its
-        result is posted in a new message when it ends."""
+        """Show a new job's card (a waiting job's with its place in line and a Cancel button).
+        If Discord refuses it, the job goes on all the same: its result is posted in a new
+        message when it ends."""
         card = self._card(row)
         card.lineage, card.lineage_loaded = lineage, True
-        view = result_view(row, self._capabilities.unsupported)
+        card.position = position
+        view = self._view(card)
+        card.posting = True
         try:
-            message = await poster.show(status_card(row, lineage), view)
+            return await self._post(
+                card, row, poster, status_card(row, lineage, position=position), view
+            )
+        finally:
+            card.posting = False
+            card.wake.set()
+
+    async def _post(
+        self,
+        card: _Card,
+        row: VideoRow,
+        poster: CardPoster,
+        embed: discord.Embed,
+        view: discord.ui.View | None,
+    ) -> VideoRow:
+        try:
+            message = await poster.show(embed, view)
         except discord.HTTPException:
             log.warning("posting the first card of %s failed; it will be posted anew", row.id)
             return row
@@ -135,11 +169,29 @@ class Delivery:
         card.interaction = poster.interaction
         interaction = poster.interaction
         card.upload_limit = interaction.filesize_limit if interaction is not None else None
-        card.shown = shown_state(row)
+        card.shown = _state(card)
         card.last_edit = self._clock()
         if row.finished:
             self._schedule(card)
         return row
+
+    def refresh(self, row: VideoRow) -> None:
+        """Bring a job's card up to date with `row`: a waiting job started, or could not."""
+        self._schedule(self._card(row))
+
+    def show_waiting(self, row: VideoRow, position: int) -> None:
+        """A waiting job's place in line, shown when it changes."""
+        card = self._card(row)
+        card.position = position
+        if card.shown != _state(card):
+            self._schedule(card)
+
+    async def cancelled(self, row: VideoRow, interaction: discord.Interaction[Any]) -> None:
+        """The card of a job cancelled while it waited, answering the Cancel click."""
+        card = self._cards.pop(row.key, None)
+        if card is not None and card.task is not None:
+            card.task.cancel()
+        await interaction.response.edit_message(embed=cancelled_card(row), view=None)
 
     async def tombstone(self, row: VideoRow, actor_id: int) -> None:
         """The card of a deleted video: who deleted it, no buttons, no files."""
@@ -216,7 +268,11 @@ class Delivery:
         """Bring the card up to date: the result at once, progress no more often than allowed."""
         # A finished row still needs its result, even when the card already shows its status (a
         # job the provider finished before the card was first posted).
-        while card.row.finished or card.shown != shown_state(card.row):
+        while card.row.finished or card.shown != _state(card):
+            if card.posting:
+                card.wake.clear()
+                await card.wake.wait()
+                continue
             row = card.row
             due = card.retry_at
             if not row.finished:
@@ -231,8 +287,8 @@ class Delivery:
                 if row.finished:
                     await self._finish(card)
                     return
-                await self._show(card, embed=await self._embed(card, row))
-                card.shown = shown_state(row)
+                await self._show(card, embed=await self._embed(card, row), view=self._view(card))
+                card.shown = _state(card)
             except Exception as exc:
                 await self._failed(card, exc)
 
@@ -279,10 +335,23 @@ class Delivery:
         await self._videos.mark_delivered(row.id)
         self._cards.pop(row.key, None)
 
+    def _view(self, card: _Card) -> discord.ui.View | None:
+        """The buttons for the card's row; None leaves the card's buttons as they are."""
+        row = card.row
+        if row.waiting:
+            card.cancel_shown = True
+            return waiting_view(row)
+        view = result_view(row, self._capabilities.unsupported)
+        if view is None and card.cancel_shown:
+            # The job left the line: its Cancel button goes.
+            view = discord.ui.View(timeout=None)
+        card.cancel_shown = False
+        return view
+
     async def _show_result(
         self, card: _Card, row: VideoRow, files: list[Upload], note: str | None, limit: int
     ) -> None:
-        view = result_view(row, self._capabilities.unsupported)
+        view = self._view(card)
         try:
             embed = await self._embed(card, row, note)
             await self._show(card, embed=embed, files=files, view=view)
@@ -319,7 +388,10 @@ class Delivery:
         if not card.lineage_loaded:
             card.lineage = await self._lineage(row)
             card.lineage_loaded = True
-        return status_card(row, card.lineage, note, finishes_at=card.predicted_end)
+        position = card.position if row.waiting else None
+        return status_card(
+            row, card.lineage, note, finishes_at=card.predicted_end, position=position
+        )
 
     async def _show(
         self,

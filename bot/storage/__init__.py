@@ -6,21 +6,28 @@ Knows nothing of Discord objects or HTTP.
 from bot.storage.characters import CharacterRepository, CharacterRow
 from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
 from bot.storage.db import Database
-from bot.storage.guilds import GuildRepository, GuildSettings
+from bot.storage.guilds import NO_LIMIT, GuildRepository, GuildSettings
+from bot.storage.ledger import Admission, Entry, LedgerRepository, Month, NewJob
 from bot.storage.migrate import DatabaseTooNewError, MigrationError
 from bot.storage.videos import VideoKind, VideoRepository, VideoRow
 
 __all__ = [
+    "NO_LIMIT",
+    "Admission",
     "CharacterRepository",
     "CharacterRow",
     "ContestRepository",
     "ContestRow",
     "Database",
     "DatabaseTooNewError",
+    "Entry",
     "EntryRow",
     "GuildRepository",
     "GuildSettings",
+    "LedgerRepository",
     "MigrationError",
+    "Month",
+    "NewJob",
     "Standing",
     "VideoKind",
     "VideoRepository",

@@ -50,6 +50,8 @@ class VideoRow:
     with_image: bool = False
     delivery_attempts: int = 0
     delivery_retry_at: float | None = None
+    # Set while the job waits for a free slot: nothing has been sent yet.
+    waiting_since: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -59,6 +61,15 @@ class VideoRow:
     def ref(self) -> str:
         """How people and autocomplete name this video: `#12`."""
         return f"{REF_PREFIX}{self.key}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.waiting_since is not None
+
+    @property
+    def scope(self) -> int:
+        """What its limits count in: its guild, or 0 for a direct message."""
+        return self.guild_id or 0
 
     @property
     def at_provider(self) -> bool:
@@ -110,11 +121,26 @@ _LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, rowid DE
 _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
 # finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".
-# Rows still submitting have no provider id to follow: they are reconciled first.
+# Rows still submitting have no provider id to follow: they are reconciled first; rows waiting
+# for a slot have none yet.
 _PENDING = (
     f"{_SELECT} WHERE delivered_at IS NULL AND deleted_at IS NULL"
-    " AND submitting_since IS NULL ORDER BY created_at, id"
+    " AND submitting_since IS NULL AND waiting_since IS NULL ORDER BY created_at, id"
 )
+# The line: first asked, first started.
+_WAITING = f"{_SELECT} WHERE waiting_since IS NOT NULL ORDER BY waiting_since, key"
+_STOP_WAITING = (
+    "UPDATE videos SET waiting_since = NULL, submitting_since = ?, updated_at = ?"
+    " WHERE key = ? AND waiting_since IS NOT NULL"
+)
+_CANCEL = "DELETE FROM videos WHERE key = ? AND waiting_since IS NOT NULL"
+# What holds a slot: every unfinished job but those waiting for one.
+_HOLDS_SLOT = f"{_UNFINISHED} AND waiting_since IS NULL AND deleted_at IS NULL"
+_RUNNING = (
+    "SELECT COALESCE(guild_id, 0), owner_id, COUNT(*) FROM videos"
+    f" WHERE {_HOLDS_SLOT} GROUP BY COALESCE(guild_id, 0), owner_id"
+)
+_SET_COST = "UPDATE videos SET cost = ?, updated_at = ? WHERE key = ?"
 _SUBMITTING = f"{_SELECT} WHERE submitting_since IS NOT NULL ORDER BY submitting_since"
 _GET_BY_KEY = f"{_SELECT} WHERE key = ?"
 # What confirming a submitting row writes, from the provider's answer.
@@ -150,9 +176,7 @@ _UNCONFIRMED = (
     "UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?,"
     " submitting_since = NULL WHERE key = ? AND submitting_since IS NOT NULL"
 )
-_COUNT_UNFINISHED = (
-    f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_UNFINISHED} AND deleted_at IS NULL"
-)
+_COUNT_UNFINISHED = f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_HOLDS_SLOT}"
 _SET_STATUS_MESSAGE = (
     "UPDATE videos SET channel_id = ?, status_message_id = ?, updated_at = ? WHERE id = ?"
 )
@@ -272,11 +296,13 @@ class VideoRepository:
         parent_id: str | None = None,
         cost: float = 0.0,
         with_image: bool = False,
+        waiting: bool = False,
     ) -> VideoRow:
         """The row of a job about to be sent, written before the billable call.
 
         It counts against its owner's limit at once; `confirm` completes it with the provider's
         answer, `abandon` removes it when nothing was created, `unconfirmed` ends it failed.
+        A `waiting` row is not sent yet: `stop_waiting` makes it submitting, `cancel` removes it.
         """
         asked = self._asked(
             owner_id, guild_id, channel_id, kind, prompt, model, size, seconds, parent_id, cost
@@ -285,10 +311,35 @@ class VideoRepository:
         row = replace(
             asked,
             id=f"{PLACEHOLDER_PREFIX}{uuid.uuid4().hex}",
-            submitting_since=now,
+            submitting_since=None if waiting else now,
+            waiting_since=now if waiting else None,
             with_image=with_image,
         )
         return await self._insert(row)
+
+    async def waiting_rows(self) -> list[VideoRow]:
+        """Every job waiting for a slot, first asked first."""
+        return [_row(row) for row in await self._db.fetch_all(_WAITING)]
+
+    async def stop_waiting(self, key: int) -> VideoRow | None:
+        """A waiting job got its slot: it is submitting from now on (None if it was not waiting)."""
+        now = self._clock()
+        if await self._db.execute(_STOP_WAITING, (now, now, key)) != 1:
+            return None
+        return await self.get_by_key(key)
+
+    async def cancel(self, key: int) -> bool:
+        """Remove a job still waiting: nothing was sent, nothing to keep."""
+        return await self._db.execute(_CANCEL, (key,)) == 1
+
+    async def running(self) -> dict[tuple[int, int], int]:
+        """Jobs holding a slot, by (scope, owner): a scope is a guild, or 0 for DMs."""
+        rows = await self._db.fetch_all(_RUNNING)
+        return {(int(scope), int(owner)): int(count) for scope, owner, count in rows}
+
+    async def set_cost(self, key: int, cost: float) -> None:
+        """What the job cost once settled (what its card shows)."""
+        await self._db.execute(_SET_COST, (cost, self._clock(), key))
 
     async def confirm(self, key: int, video: Video) -> VideoRow | None:
         """The provider accepted the submitting job `key` as `video`: its row from now on."""

@@ -31,6 +31,7 @@ ACTIONS: Final = (
     "delete",
     "confirm-delete",
     "retry",
+    "cancel",
 )
 FORM_ACTIONS: Final = ("remix", "extend", "edit")
 _ONE_OF: Final = "|".join(ACTIONS)
@@ -51,6 +52,7 @@ LOOKS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
     "confirm-delete": ("Yes, delete it", "🗑️", discord.ButtonStyle.danger),
     "retry": ("Retry (a new, billed job)", "🔁", discord.ButtonStyle.primary),
+    "cancel": ("Cancel", "✖️", discord.ButtonStyle.secondary),
 }
 # What each button needs of the provider: a button for a missing operation is left off.
 NEEDS: Final[dict[str, Operation]] = {
@@ -111,6 +113,13 @@ def result_view(row: VideoRow, unsupported: frozenset[Operation]) -> discord.ui.
     elif row.status == "failed":
         actions = ("delete",)
     return _view(row, [a for a in actions if NEEDS[a] not in unsupported])
+
+
+def waiting_view(row: VideoRow) -> discord.ui.View:
+    """A waiting job's card: its owner may take it out of line."""
+    view = _view(row, ["cancel"])
+    assert view is not None  # one button, always shown
+    return view
 
 
 def confirm_delete_view(row: VideoRow) -> discord.ui.View | None:

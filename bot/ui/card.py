@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 
 BAR_CELLS = 12
@@ -25,6 +26,9 @@ STATUS_TEXT = {
     "failed": "❌ Failed",
 }
 KIND_TEXT = {"remix": "Remix of", "extend": "Extension of", "edit": "Edit of"}
+WAITING_COLOUR = discord.Colour.dark_gold()
+# The error of a job that waited for a slot and then could not be sent.
+NOT_STARTED = "not_started"
 
 # Plain words for the error codes a provider or the bot itself gives.
 FAILURE_TEXT = {
@@ -45,6 +49,8 @@ def progress_bar(progress: int) -> str:
 
 
 def failure_text(job: VideoRow) -> str:
+    if job.error_code == NOT_STARTED:
+        return f"It waited for a free slot, then could not start: {job.error_message}"
     if job.error_code in FAILURE_TEXT:
         return FAILURE_TEXT[job.error_code]
     detail = job.error_message or "no reason given"
@@ -66,7 +72,7 @@ class Lineage:
 
 def shown_state(job: VideoRow) -> tuple[object, ...]:
     """What the card shows that can change; an edit is needed only when this changes."""
-    return (job.status, job.progress, job.error_code, job.deleted_at is not None)
+    return (job.status, job.progress, job.error_code, job.deleted_at is not None, job.waiting)
 
 
 def duration_text(seconds: int) -> str:
@@ -86,21 +92,31 @@ def relative(unix: float) -> str:
     return discord.utils.format_dt(datetime.datetime.fromtimestamp(unix, datetime.UTC), "R")
 
 
+def waiting_text(position: int | None) -> str:
+    if position is None:
+        return "⏸️ Waiting for a free slot"
+    return f"⏸️ Waiting for a free slot, number {position} in line"
+
+
 def status_card(
     job: VideoRow,
     lineage: Lineage | None = None,
     note: str | None = None,
     *,
     finishes_at: float | None = None,
+    position: int | None = None,
 ) -> discord.Embed:
-    """`finishes_at` is when the tracker expects the job to be done (unix seconds)."""
+    """`finishes_at` is when the tracker expects the job to be done (unix seconds); `position`
+    is a waiting job's place in line."""
     prompt = job.prompt if len(job.prompt) <= PROMPT_SHOWN else job.prompt[: PROMPT_SHOWN - 1] + "…"
-    embed = discord.Embed(description=prompt, colour=COLOURS[job.status])
-    embed.set_author(name=STATUS_TEXT[job.status])
+    colour = WAITING_COLOUR if job.waiting else COLOURS[job.status]
+    embed = discord.Embed(description=prompt, colour=colour)
+    embed.set_author(name=waiting_text(position) if job.waiting else STATUS_TEXT[job.status])
     embed.add_field(name="By", value=f"<@{job.owner_id}>")
     embed.add_field(name="Model", value=job.model)
     embed.add_field(name="Size", value=job.size)
     embed.add_field(name="Seconds", value=job.seconds)
+    embed.add_field(name="Price", value=usd(micros(job.cost)))
     if lineage is not None:
         excerpt = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
         embed.add_field(
@@ -108,7 +124,13 @@ def status_card(
             value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {excerpt}",
             inline=False,
         )
-    if job.status in ("queued", "in_progress"):
+    if job.waiting:
+        embed.add_field(
+            name="Waiting",
+            value=f"Since {relative(job.created_at)}. It starts on its own when a slot frees.",
+            inline=False,
+        )
+    elif job.status in ("queued", "in_progress"):
         embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
         # Relative timestamps tick in every client without a single edit.
         embed.add_field(name="Started", value=relative(job.created_at))
@@ -127,6 +149,16 @@ def status_card(
 def footer(job: VideoRow) -> str:
     """The bot's short reference, then the provider's id (for a support request)."""
     return f"{job.ref} · {job.id}"
+
+
+def cancelled_card(job: VideoRow) -> discord.Embed:
+    embed = discord.Embed(
+        description=f"✖️ <@{job.owner_id}> cancelled this video before it started; "
+        "nothing was charged.",
+        colour=discord.Colour.dark_grey(),
+    )
+    embed.set_footer(text=job.ref)
+    return embed
 
 
 def deleted_card(job: VideoRow, actor_id: int) -> discord.Embed:

@@ -287,6 +287,11 @@ class Harness:
                     "permissions": perms,
                 }
                 value = channel["id"]
+            elif kind == 8:  # a role of the guild
+                guild = self.fake.guilds[guild_id or 0]
+                role = next(r for r in guild["roles"] if r["id"] == str(_uid(value)))
+                resolved.setdefault("roles", {})[role["id"]] = role
+                value = role["id"]
             elif kind == 6 or (isinstance(value, dict) and "username" in value):
                 user_id = _uid(value)
                 resolved.setdefault("users", {})[str(user_id)] = self.fake.users[user_id]

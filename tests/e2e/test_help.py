@@ -29,7 +29,8 @@ async def test_help_lists_only_what_the_provider_serves(start_bot: StartBot) -> 
     assert {"/help", "/contest start"} <= shown
     assert not {"/extend", "/edit", "/character create", "/character show"} & shown
     assert field(answer, "Your limits") == (
-        "0 of 2 videos in progress at once; a slot frees when one finishes."
+        "0 of 2 videos in progress at once; more wait in line for a free slot. "
+        "`/usage` shows your seconds today and your spend."
     )
     assert "README" in (field(answer, "Read more") or "")
     footer = embed(answer)["footer"]["text"]

@@ -63,21 +63,21 @@ async def test_transactions_do_not_nest(db: Database) -> None:
 
 
 async def test_concurrent_transactions_do_not_interleave(db: Database) -> None:
-    await db.execute("INSERT INTO guild_settings (guild_id, max_concurrent_jobs) VALUES (1, 0)")
+    await db.execute("INSERT INTO guild_settings (guild_id, daily_seconds_per_user) VALUES (1, 0)")
     log: list[tuple[str, int]] = []
 
     async def increment(task: int) -> None:
         async with db.transaction():
             log.append(("begin", task))
-            row = await db.fetch_one("SELECT max_concurrent_jobs FROM guild_settings")
+            row = await db.fetch_one("SELECT daily_seconds_per_user FROM guild_settings")
             assert row is not None
             await asyncio.sleep(0)  # give every other task the chance to cut in
-            await db.execute("UPDATE guild_settings SET max_concurrent_jobs = ?", (row[0] + 1,))
+            await db.execute("UPDATE guild_settings SET daily_seconds_per_user = ?", (row[0] + 1,))
             log.append(("end", task))
 
     await asyncio.gather(*(increment(task) for task in range(10)))
 
-    row = await db.fetch_one("SELECT max_concurrent_jobs FROM guild_settings")
+    row = await db.fetch_one("SELECT daily_seconds_per_user FROM guild_settings")
     assert row is not None
     assert row[0] == 10  # no lost update
     for begin, end in zip(log[::2], log[1::2], strict=True):

@@ -1,0 +1,210 @@
+"""/limits: a server's spending limits and who may generate there (Manage Server only)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.spending.overrides import KNOBS, parse
+from bot.storage import NO_LIMIT
+from bot.storage.guilds import AccessKind
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+    Interaction = discord.Interaction[VideoBot]
+
+NO_MENTIONS = discord.AllowedMentions.none()
+KnobName = Literal[
+    "seconds_per_member_per_day",
+    "seconds_per_server_per_day",
+    "monthly_budget",
+    "jobs_per_member",
+    "jobs_per_server",
+]
+
+
+def _guild_id(interaction: Interaction) -> int:
+    # The group is guild_only: Discord never sends it from a DM.
+    assert interaction.guild_id is not None
+    return interaction.guild_id
+
+
+def _listed(ids: frozenset[int], mention: str, empty: str) -> str:
+    return ", ".join(mention.format(i) for i in sorted(ids)) if ids else empty
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Limits(commands.GroupCog, group_name="limits", group_description="Spending limits here"):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        # default_permissions only hides the group; a server may grant it to anyone.
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @app_commands.command(name="show", description="Every limit in this server")
+    async def show(self, interaction: Interaction) -> None:
+        await interaction.response.send_message(
+            embed=await self._card(_guild_id(interaction)),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="set", description="Change one limit in this server")
+    @app_commands.describe(
+        limit="Which limit",
+        value="A number (USD for the budget), `none` for no limit, or `default`",
+    )
+    async def set_(self, interaction: Interaction, limit: KnobName, value: str) -> None:
+        guild_id = _guild_id(interaction)
+        knob = KNOBS[limit]
+        override = parse(limit, value)
+        spending = self.bot.spending
+        current = await spending.overrides(guild_id)
+        changes: dict[str, Any] = {knob.field: override}
+        await spending.set(replace(current, **changes))
+        effective = getattr(await spending.limits(guild_id), knob.field)
+        if override is None:
+            said = f"back to the default: {knob.shown(effective)}"
+        else:
+            said = "no limit" if override == NO_LIMIT else knob.shown(override)
+        # A higher limit may free slots for jobs waiting in line.
+        self.bot.jobs.limits_changed()
+        await interaction.response.send_message(
+            f"{knob.label}: {said}.", ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="reset", description="Give a member their seconds for today back")
+    @app_commands.describe(member="Whose day to reset")
+    async def reset(self, interaction: Interaction, member: discord.Member) -> None:
+        await self.bot.ledger.reset_day(_guild_id(interaction), member.id)
+        await interaction.response.send_message(
+            f"{member.mention}'s seconds for today start again from 0. "
+            "What they spent stays in the server's monthly total.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="block", description="Stop a member from making videos here")
+    async def block(self, interaction: Interaction, member: discord.Member) -> None:
+        if member.id == interaction.user.id:
+            raise UserError("You can't block yourself.")
+        added = await self._change(interaction, "blocked", member.id, add=True)
+        text = "is blocked from making videos here" if added else "was blocked already"
+        await self._say(interaction, f"{member.mention} {text}.")
+
+    @app_commands.command(name="unblock", description="Let a blocked member make videos again")
+    async def unblock(self, interaction: Interaction, member: discord.Member) -> None:
+        removed = await self._change(interaction, "blocked", member.id, add=False)
+        text = "may make videos here again" if removed else "was not blocked"
+        await self._say(interaction, f"{member.mention} {text}.")
+
+    @app_commands.command(
+        name="allow", description="Allow making videos only in a channel, or for a role"
+    )
+    @app_commands.describe(channel="A channel to allow", role="A role to allow")
+    async def allow(
+        self,
+        interaction: Interaction,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        await self._allow(interaction, channel, role, add=True)
+
+    @app_commands.command(name="disallow", description="Take a channel or role off the list")
+    @app_commands.describe(channel="A channel to take off", role="A role to take off")
+    async def disallow(
+        self,
+        interaction: Interaction,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        await self._allow(interaction, channel, role, add=False)
+
+    async def _allow(
+        self,
+        interaction: Interaction,
+        channel: discord.TextChannel | None,
+        role: discord.Role | None,
+        *,
+        add: bool,
+    ) -> None:
+        if channel is None and role is None:
+            raise UserError("Name a channel, a role, or both.")
+        said = []
+        for kind, target in (("channel", channel), ("role", role)):
+            if target is not None:
+                changed = await self._change(interaction, kind, target.id, add=add)  # type: ignore[arg-type]
+                verb = (
+                    ("is now allowed" if add else "is off the list")
+                    if changed
+                    else ("was allowed already" if add else "was not on the list")
+                )
+                said.append(f"{target.mention} {verb}.")
+        access = await self.bot.spending.access(_guild_id(interaction))
+        said.append(
+            f"Channels: {_listed(access.channels, '<#{}>', 'every channel')}. "
+            f"Roles: {_listed(access.roles, '<@&{}>', 'everyone')}."
+        )
+        await self._say(interaction, " ".join(said))
+
+    async def _change(
+        self, interaction: Interaction, kind: AccessKind, target: int, *, add: bool
+    ) -> bool:
+        guild_id = _guild_id(interaction)
+        guilds = self.bot.spending.guilds
+        if add:
+            changed = await guilds.add_access(guild_id, kind, target)
+        else:
+            changed = await guilds.remove_access(guild_id, kind, target)
+        self.bot.spending.forget(guild_id)
+        return changed
+
+    async def _say(self, interaction: Interaction, text: str) -> None:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _card(self, guild_id: int) -> discord.Embed:
+        spending = self.bot.spending
+        overrides = await spending.overrides(guild_id)
+        limits = await spending.limits(guild_id)
+        access = await spending.access(guild_id)
+        lines = []
+        for name, knob in KNOBS.items():
+            own = getattr(overrides, knob.field)
+            whose = "default" if own is None else "this server's"
+            lines.append(
+                f"**{knob.label}**: {knob.shown(getattr(limits, knob.field))} ({whose}) · `{name}`"
+            )
+        embed = discord.Embed(
+            title="Limits in this server",
+            description="\n".join(lines),
+            colour=discord.Colour.blurple(),
+        )
+        embed.add_field(
+            name="Who may make videos",
+            value=(
+                f"Channels: {_listed(access.channels, '<#{}>', 'every channel')}\n"
+                f"Roles: {_listed(access.roles, '<@&{}>', 'everyone')}\n"
+                f"Blocked: {_listed(access.blocked, '<@{}>', 'nobody')}"
+            ),
+            inline=False,
+        )
+        embed.set_footer(
+            text="Days are UTC days; the budget is per calendar month (UTC). "
+            "A full slot puts a video in line; a daily or monthly limit refuses it."
+        )
+        return embed
+
+
+async def setup(bot: VideoBot) -> None:
+    await bot.add_cog(Limits(bot))
