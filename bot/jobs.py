@@ -335,7 +335,9 @@ class Jobs:
             self._move_line()
             return await self._delivery.post_first(failed or row, poster, lineage)
         confirmed = await self._videos.confirm(row.key, video) or row
-        # Followed before its card is posted: a card Discord refuses loses nothing.
+        # Followed before its card is posted: a card Discord refuses loses nothing. A result
+        # that comes at once waits for that post, which knows the interaction's upload limit.
+        self._delivery.expect(confirmed)
         await self._tracker.track(confirmed.id)
         return await self._delivery.post_first(confirmed, poster, lineage)
 

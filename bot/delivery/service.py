@@ -126,6 +126,10 @@ class Delivery:
 
     # What the rest of the bot asks of its cards.
 
+    def expect(self, row: VideoRow) -> None:
+        """A new job whose first card is about to be posted: nothing is shown before it."""
+        self._card(row).posting = True
+
     async def post_first(
         self,
         row: VideoRow,
