@@ -9,35 +9,18 @@ from typing import Any
 import pytest
 
 from bot.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, matches
-from bot.storage import VideoRow
 from bot.videoapi.errors import InternalServerError, VideoAPIError
 from bot.videoapi.models import ListOrder, Operation, Video, VideoPage
+from tests.rows import video_row
 
 SENT = 1_800_000_000.0
-ROW = VideoRow(
-    key=7,
+ROW = video_row(
     id="videobot-submitting:abc",
-    owner_id=1,
-    guild_id=2,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
-    prompt="a red kite",
-    model="sora-2",
-    size="720x1280",
-    seconds="4",
     status="queued",
     progress=0,
-    error_code=None,
-    error_message=None,
-    cost=0.4,
     created_at=int(SENT),
     updated_at=SENT,
     completed_at=None,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
     submitting_since=SENT,
 )
 

@@ -17,6 +17,7 @@ from bot.storage import ContestRepository, Database, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests
 from cogs.results import ask_delete
+from tests.rows import video_row
 
 GUILD = 100
 OTHER_GUILD = 200
@@ -167,31 +168,7 @@ async def test_sync_is_for_the_bots_owner_only() -> None:
 
 # -- results: who may delete a video ---------------------------------------------------------
 
-ROW = VideoRow(
-    key=7,
-    id="video_1",
-    owner_id=OWNER,
-    guild_id=GUILD,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
-    prompt="a red kite",
-    model="sora-2",
-    size="720x1280",
-    seconds="4",
-    status="completed",
-    progress=100,
-    error_code=None,
-    error_message=None,
-    cost=0.4,
-    created_at=1000,
-    updated_at=1000.0,
-    completed_at=1014,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
-)
+ROW = video_row(owner_id=OWNER, guild_id=GUILD)
 
 
 @pytest.mark.parametrize(

@@ -19,37 +19,13 @@ from bot.delivery.files import (
     upload_limit,
 )
 from bot.errors import UserError
-from bot.storage import VideoRow
+from tests.rows import video_row
 
 from .stubs import StubAssets, StubFit
 
 LIMIT = 10 * MIB
 BUDGET = int(LIMIT * UPLOAD_MARGIN)
-ROW = VideoRow(
-    key=7,
-    id="video_abc/def=",
-    owner_id=1,
-    guild_id=2,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
-    prompt="a red kite",
-    model="sora-2",
-    size="720x1280",
-    seconds="4",
-    status="completed",
-    progress=100,
-    error_code=None,
-    error_message=None,
-    cost=0.4,
-    created_at=1000,
-    updated_at=1000.0,
-    completed_at=1014,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
-)
+ROW = video_row(id="video_abc/def=")
 
 
 class Guild:

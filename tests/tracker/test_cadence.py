@@ -4,35 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.storage import VideoRow
 from bot.tracker import Cadence
+from tests.rows import video_row
 
 CADENCE = Cadence(base=5, floor=1, ceiling=30)
-JOB = VideoRow(
-    key=1,
-    id="video_1",
-    owner_id=1,
-    guild_id=2,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
-    prompt="a cat",
-    model="sora-2",
-    size="720x1280",
-    seconds="4",
-    status="queued",
-    progress=0,
-    error_code=None,
-    error_message=None,
-    cost=0.4,
-    created_at=1000,
-    updated_at=1000.0,
-    completed_at=None,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
-)
+JOB = video_row(key=1, prompt="a cat", status="queued", progress=0, completed_at=None)
 
 
 def test_a_new_queued_job_is_looked_at_soon() -> None:

@@ -11,7 +11,6 @@ from typing import Any
 import discord
 import pytest
 
-from bot.storage import VideoRow
 from bot.storage.videos import NOT_CONFIRMED
 from bot.ui.buttons import (
     ACTION_EVENT,
@@ -29,34 +28,11 @@ from bot.ui.buttons import (
     result_view,
 )
 from bot.videoapi.models import Operation
+from tests.rows import video_row
 
 # A gateway's id at the contract's limit, with the characters base64 brings.
 LONG_ID = ("video_" + "Zm9v/YmFy=" * 60)[:512]
-ROW = VideoRow(
-    key=4711,
-    id=LONG_ID,
-    owner_id=1,
-    guild_id=2,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
-    prompt="a cat",
-    model="sora-2",
-    size="720x1280",
-    seconds="4",
-    status="completed",
-    progress=100,
-    error_code=None,
-    error_message=None,
-    cost=0.4,
-    created_at=1000,
-    updated_at=1000.0,
-    completed_at=1020,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
-)
+ROW = video_row(key=4711, id=LONG_ID, prompt="a cat", completed_at=1020)
 DISCORD_CUSTOM_ID_MAX = 100
 
 

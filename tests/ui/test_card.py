@@ -7,7 +7,6 @@ from dataclasses import replace
 import discord
 import pytest
 
-from bot.storage import VideoRow
 from bot.ui.card import (
     FAILURE_TEXT,
     PROMPT_SHOWN,
@@ -17,31 +16,20 @@ from bot.ui.card import (
     shown_state,
     status_card,
 )
+from tests.rows import video_row
 
-ROW = VideoRow(
+ROW = video_row(
     key=12,
     id="video_68d7512d07848190",
     owner_id=111,
-    guild_id=2,
-    channel_id=3,
-    status_message_id=None,
-    kind="create",
-    parent_id=None,
     prompt="a red kite over the dunes",
-    model="sora-2",
-    size="720x1280",
     seconds="8",
     status="in_progress",
     progress=40,
-    error_code=None,
-    error_message=None,
     cost=0.8,
     created_at=1_800_000_000,
     updated_at=1_800_000_010.0,
     completed_at=None,
-    expires_at=None,
-    delivered_at=None,
-    deleted_at=None,
 )
 DONE = replace(ROW, status="completed", progress=100, completed_at=ROW.created_at + 125)
 
