@@ -1,8 +1,9 @@
-"""Jobs: the per-user limit, write-ahead rows, lost answers reconciled, Retry, recovery, delete.
+"""Jobs: the line for a full slot, write-ahead rows and their reservations, lost answers
+reconciled, Retry, recovery, delete.
 
-The provider is a respx router behind a real VideoClient, the database a real SQLite file, the
-tracker the real one (never started: only its counts and `track` are used); Discord is replaced
-by a poster and a delivery that record what they were asked to do.
+The provider is a respx router behind a real VideoClient, the database a real SQLite file with
+the real ledger and limits, the tracker the real one (never started: only `track` is used);
+Discord is replaced by a poster and a delivery that record what they were asked to do.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from bot.errors import TooManyJobs, UserError, VideoNotReady
+from bot.errors import LimitReached, UserError, VideoNotReady
 from bot.jobs import NOT_CONFIRMED_TEXT, JobRequest, Jobs
-from bot.storage import Database, VideoRepository, VideoRow
+from bot.spending.limits import Ask, Limits
+from bot.spending.service import Spending
+from bot.storage import (
+    Database,
+    GuildRepository,
+    LedgerRepository,
+    VideoRepository,
+    VideoRow,
+)
 from bot.storage.videos import NOT_CONFIRMED, PLACEHOLDER_PREFIX
-from bot.tracker import Tracker
+from bot.tracker import JobEvent, Tracker
 from bot.ui.buttons import result_view
-from bot.ui.card import Lineage
+from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     BadRequestError,
@@ -44,6 +53,15 @@ OTHER = 22
 GUILD = 33
 CHANNEL = 44
 LIMIT = 2
+# Only the per-user slots bind unless a test says otherwise.
+LIMITS = Limits(
+    jobs_per_user=LIMIT,
+    jobs_per_guild=None,
+    daily_seconds_per_user=None,
+    daily_seconds_per_guild=None,
+    monthly_budget_micros=None,
+)
+OPEN = Limits(None, None, None, None, None)
 
 
 def video_json(video_id: str = "video_1", **changes: Any) -> dict[str, Any]:
@@ -87,11 +105,30 @@ class Poster:
 class RecordingDelivery:
     def __init__(self) -> None:
         self.posted: list[tuple[VideoRow, Lineage | None]] = []
+        self.positions: list[int | None] = []
+        self.refreshed: list[VideoRow] = []
         self.tombstones: list[tuple[int, int]] = []
 
-    async def post_first(self, row: VideoRow, poster: Poster, lineage: Lineage | None) -> VideoRow:
+    def expect(self, row: VideoRow) -> None:
+        return None
+
+    async def post_first(
+        self,
+        row: VideoRow,
+        poster: Poster,
+        lineage: Lineage | None,
+        *,
+        position: int | None = None,
+    ) -> VideoRow:
         self.posted.append((row, lineage))
+        self.positions.append(position)
         return row
+
+    def refresh(self, row: VideoRow) -> None:
+        self.refreshed.append(row)
+
+    def show_waiting(self, row: VideoRow, position: int) -> None:
+        return None
 
     async def tombstone(self, row: VideoRow, actor_id: int) -> None:
         self.tombstones.append((row.key, actor_id))
@@ -103,6 +140,7 @@ class Env:
         router: respx.Router,
         api: VideoClient,
         videos: VideoRepository,
+        ledger: LedgerRepository,
         tracker: Tracker,
         delivery: RecordingDelivery,
         jobs: Jobs,
@@ -110,6 +148,7 @@ class Env:
         self.router = router
         self.api = api
         self.videos = videos
+        self.ledger = ledger
         self.tracker = tracker
         self.delivery = delivery
         self.jobs = jobs
@@ -150,6 +189,14 @@ class Env:
             seconds=video.seconds or "4",
         )
 
+    async def states(self, key: int) -> list[str]:
+        """The states of the ledger entries of the row `key`."""
+        return [entry.state for entry in await self.ledger.entries_for(key)]
+
+    async def held(self) -> int:
+        """What reservations still hold in GUILD this month, in micro-dollars."""
+        return (await self.ledger.month(GUILD)).held_micros
+
 
 MakeEnv = Callable[..., Env]
 
@@ -164,7 +211,7 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 async def make_env(database: Database) -> AsyncIterator[MakeEnv]:
     clients: list[VideoClient] = []
 
-    def make(profile: ProviderProfile | None = None) -> Env:
+    def make(profile: ProviderProfile | None = None, limits: Limits = LIMITS) -> Env:
         router = respx.Router(base_url=BASE_URL, assert_all_called=False)
         api = VideoClient(
             BASE_URL,
@@ -175,17 +222,21 @@ async def make_env(database: Database) -> AsyncIterator[MakeEnv]:
         )
         clients.append(api)
         videos = VideoRepository(database, clock=lambda: NOW)
+        ledger = LedgerRepository(database, videos, clock=lambda: NOW)
+        spending = Spending(GuildRepository(database), limits)
         tracker = Tracker(api, videos, clock=lambda: NOW)
         delivery = RecordingDelivery()
         jobs = Jobs(
             api,
             videos,
+            ledger,
+            spending,
             tracker,
             delivery,  # type: ignore[arg-type]
-            max_per_user=LIMIT,
             reconcile_wait=0.0,
+            clock=lambda: NOW,
         )
-        return Env(router, api, videos, tracker, delivery, jobs)
+        return Env(router, api, videos, ledger, tracker, delivery, jobs)
 
     yield make
     for client in clients:
@@ -214,28 +265,28 @@ async def running(env: Env, count: int, *, tracked: bool) -> None:
             await env.tracker.track(row.id)
 
 
-# -- the limit -------------------------------------------------------------------------------
+# -- the line -------------------------------------------------------------------------------
 
 
-async def test_the_trackers_count_refuses_before_anything_is_answered_or_sent(env: Env) -> None:
-    await running(env, LIMIT, tracked=True)
-    poster = Poster()
-    with pytest.raises(TooManyJobs, match=r"already have 2 videos in progress \(the limit is 2\)"):
-        await env.jobs.start(env.request(), poster)
-    assert poster.calls == []
-    assert env.router.calls.call_count == 0
-
-
-async def test_the_databases_count_decides_under_the_lock(env: Env) -> None:
-    # Jobs just written are not tracked yet: only the database knows them.
+async def test_a_job_over_the_owners_limit_waits_in_line_holding_its_reservation(
+    env: Env,
+) -> None:
+    # Jobs just written are not tracked yet: the database's count decides, in the transaction.
     await running(env, LIMIT, tracked=False)
-    assert env.tracker.unfinished_for(OWNER) == 0
     poster = Poster()
-    with pytest.raises(TooManyJobs):
-        await env.jobs.start(env.request(), poster)
-    assert poster.calls == ["begin", "abort"]
+    row = await env.jobs.start(env.request(), poster)
+    assert row.waiting
+    assert row.submitting_since is None
+    assert row.id.startswith(PLACEHOLDER_PREFIX)
+    assert poster.calls == ["begin"]
+    assert [posted.key for posted, _ in env.delivery.posted] == [row.key]
+    assert env.delivery.positions == [1]
+    # Nothing is sent while it waits; what it will cost is held.
     assert env.router.calls.call_count == 0
-    assert await env.videos.count_unfinished_for_owner(OWNER) == LIMIT
+    assert env.tracker.tracked == frozenset()
+    assert await env.states(row.key) == ["reserved"]
+    assert await env.held() == 400_000
+    assert [waiting.key for waiting in await env.videos.waiting_rows()] == [row.key]
 
 
 async def test_a_burst_of_clicks_cannot_beat_the_limit(env: Env) -> None:
@@ -252,11 +303,12 @@ async def test_a_burst_of_clicks_cannot_beat_the_limit(env: Env) -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     gate.set()
-    results = await asyncio.gather(*starts, return_exceptions=True)
-    started = [r for r in results if isinstance(r, VideoRow)]
-    refused = [r for r in results if isinstance(r, TooManyJobs)]
-    assert (len(started), len(refused)) == (LIMIT, 5 - LIMIT)
+    rows = await asyncio.gather(*starts)
+    started = [row for row in rows if not row.waiting]
+    waiting = [row for row in rows if row.waiting]
+    assert (len(started), len(waiting)) == (LIMIT, 5 - LIMIT)
     assert len(env.calls("POST", "/videos")) == LIMIT
+    assert sorted(p for p in env.delivery.positions if p is not None) == [1, 2, 3]
 
 
 async def test_the_limit_is_per_owner(env: Env) -> None:
@@ -264,6 +316,84 @@ async def test_the_limit_is_per_owner(env: Env) -> None:
     env.router.post("/videos").respond(200, json=video_json("video_other"))
     row = await env.jobs.start(env.request(owner=OTHER), Poster())
     assert row.owner_id == OTHER
+    assert not row.waiting
+    assert row.id == "video_other"
+
+
+async def finish_one_running(env: Env, events: asyncio.Queue[JobEvent]) -> None:
+    """One of OWNER's running jobs completes, as the tracker would report it."""
+    done = Video.model_validate(video_json("video_running_0", status="completed", progress=100))
+    await env.videos.apply_refresh(done)
+    row = await env.videos.get("video_running_0")
+    assert row is not None
+    events.put_nowait(JobEvent(row, "in_progress"))
+
+
+async def refreshed(env: Env) -> VideoRow:
+    """The card refresh of the waiting job once its call went out."""
+    for _ in range(500):
+        if env.delivery.refreshed:
+            await env.jobs.idle()
+            [row] = env.delivery.refreshed
+            return row
+        await asyncio.sleep(0.01)
+    raise AssertionError("the waiting job never started")
+
+
+async def test_a_waiting_job_starts_when_a_slot_frees(env: Env) -> None:
+    await running(env, LIMIT, tracked=False)
+    waiting = await env.jobs.start(env.request(), Poster())
+    assert waiting.waiting
+    env.router.post("/videos").respond(200, json=video_json("video_waited"))
+    events: asyncio.Queue[JobEvent] = asyncio.Queue()
+    env.jobs.watch(events)
+    try:
+        await finish_one_running(env, events)
+        row = await refreshed(env)
+    finally:
+        await env.jobs.stop()
+    assert (row.key, row.id, row.waiting_since, row.submitting_since) == (
+        waiting.key,
+        "video_waited",
+        None,
+        None,
+    )
+    assert env.tracker.tracked == {"video_waited"}
+    assert len(env.calls("POST", "/videos")) == 1
+    assert await env.states(row.key) == ["reserved"]
+
+
+async def test_a_waiting_job_the_provider_refuses_ends_failed_and_releases(env: Env) -> None:
+    await running(env, LIMIT, tracked=False)
+    waiting = await env.jobs.start(env.request(), Poster())
+    error = {"error": {"message": "prompt rejected", "type": "invalid_request_error"}}
+    env.router.post("/videos").respond(400, json=error)
+    events: asyncio.Queue[JobEvent] = asyncio.Queue()
+    env.jobs.watch(events)
+    try:
+        await finish_one_running(env, events)
+        row = await refreshed(env)
+    finally:
+        await env.jobs.stop()
+    # Its card is there already: it says why, instead of vanishing like a refused command.
+    assert (row.key, row.status, row.error_code) == (waiting.key, "failed", NOT_STARTED)
+    assert row.error_message is not None
+    assert "rejected" in row.error_message
+    assert await env.states(row.key) == ["released"]
+    assert await env.held() == 0
+
+
+async def test_a_spending_limit_refuses_before_anything_is_sent(make_env: MakeEnv) -> None:
+    env = make_env(limits=Limits(LIMIT, None, 4, None, None))
+    env.router.post("/videos").respond(200, json=video_json("video_ok"))
+    await env.jobs.start(env.request(), Poster())
+    poster = Poster()
+    with pytest.raises(LimitReached, match="you have 0 s left of your 4 s for today"):
+        await env.jobs.start(env.request(), poster)
+    assert poster.calls == ["begin", "abort"]
+    assert len(env.calls("POST", "/videos")) == 1
+    assert await env.videos.waiting_rows() == []
+    assert await env.videos.count_unfinished_for_owner(OWNER) == 1
 
 
 # -- write-ahead, refusals and lost answers --------------------------------------------------
@@ -277,6 +407,8 @@ async def test_an_accepted_job_is_confirmed_tracked_and_posted(env: Env) -> None
     assert row.submitting_since is None
     assert row.cost == pytest.approx(0.4)
     assert poster.calls == ["begin"]
+    # Held until the tracker says it ended (then settled at the seconds it reports).
+    assert await env.states(row.key) == ["reserved"]
     assert env.tracker.tracked == {"video_ok"}
     assert [(posted.id, lineage) for posted, lineage in env.delivery.posted] == [("video_ok", None)]
     stored = await env.videos.get("video_ok")
@@ -286,9 +418,12 @@ async def test_an_accepted_job_is_confirmed_tracked_and_posted(env: Env) -> None
 
 async def test_the_row_is_written_before_the_billable_call(env: Env) -> None:
     seen: list[list[VideoRow]] = []
+    reserved: list[list[str]] = []
 
     async def create(request: httpx.Request) -> httpx.Response:
-        seen.append(await env.videos.submitting())
+        rows = await env.videos.submitting()
+        seen.append(rows)
+        reserved.extend([await env.states(row.key) for row in rows])
         return httpx.Response(200, json=video_json("video_ok"))
 
     env.router.post("/videos").mock(side_effect=create)
@@ -296,13 +431,15 @@ async def test_the_row_is_written_before_the_billable_call(env: Env) -> None:
     assert len(seen) == 1
     assert len(seen[0]) == 1
     assert seen[0][0].id.startswith(PLACEHOLDER_PREFIX)
+    # The reservation was written with the row, before the call.
+    assert reserved == [["reserved"]]
     assert await env.videos.submitting() == []
 
 
 @pytest.mark.parametrize(
     ("status", "error_class"), [(400, BadRequestError), (422, UnprocessableEntityError)]
 )
-async def test_a_refused_call_abandons_the_row_and_aborts_the_card(
+async def test_a_refused_call_abandons_the_row_aborts_the_card_and_releases(
     env: Env, status: int, error_class: type[VideoAPIError]
 ) -> None:
     error = {"error": {"message": "prompt rejected", "type": "invalid_request_error"}}
@@ -315,6 +452,8 @@ async def test_a_refused_call_abandons_the_row_and_aborts_the_card(
     assert await env.videos.count_unfinished_for_owner(OWNER) == 0
     assert await env.videos.list_visible(OWNER, GUILD) == []
     assert env.delivery.posted == []
+    assert await env.ledger.open_entries() == []
+    assert await env.held() == 0
 
 
 @pytest.mark.parametrize(
@@ -340,6 +479,7 @@ async def test_a_lost_answer_whose_job_exists_is_confirmed_and_tracked(
     assert row.id == "video_found"
     assert row.error_code is None
     assert env.tracker.tracked == {"video_found"}
+    assert await env.states(row.key) == ["reserved"]
     assert poster.calls == ["begin"]
     assert [posted.id for posted, _ in env.delivery.posted] == ["video_found"]
     # Reconciled, not sent again: a second POST could bill a second job.
@@ -372,6 +512,8 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     assert row.submitting_since is None
     assert not row.at_provider
     assert env.tracker.tracked == frozenset()
+    # Nothing was made that anyone knows of: nothing is owed.
+    assert await env.states(row.key) == ["released"]
     assert [posted.key for posted, _ in env.delivery.posted] == [row.key]
     view = result_view(row, frozenset())
     assert view is not None
@@ -411,6 +553,9 @@ async def test_retry_starts_a_new_job_once(env: Env) -> None:
     assert again.id == "video_again"
     assert again.key != row.key
     assert again.channel_id == 777
+    # The new job has its own reservation; the lost one's stays released.
+    assert await env.states(again.key) == ["reserved"]
+    assert await env.states(row.key) == ["released"]
     assert (again.prompt, again.model, again.size, again.seconds) == (
         row.prompt,
         row.model,
@@ -456,6 +601,20 @@ async def test_a_retry_that_fails_to_start_may_be_tried_again(env: Env) -> None:
     assert stored.error_code == NOT_CONFIRMED
     env.router.post("/videos").respond(200, json=video_json("video_later"))
     assert (await env.jobs.retry(stored, OWNER, CHANNEL, Poster())).id == "video_later"
+
+
+async def test_a_retry_over_a_spending_limit_may_be_tried_again(make_env: MakeEnv) -> None:
+    env = make_env(limits=Limits(LIMIT, None, 4, None, None))
+    row = await unconfirmed(env)
+    # The lost job's seconds were given back, and another job took them.
+    env.router.post("/videos").mock(side_effect=None).respond(200, json=video_json("video_ok"))
+    await env.jobs.start(env.request(), Poster())
+    with pytest.raises(LimitReached):
+        await env.jobs.retry(row, OWNER, CHANNEL, Poster())
+    stored = await env.videos.get_by_key(row.key)
+    assert stored is not None
+    assert stored.error_code == NOT_CONFIRMED
+    assert len(env.calls("POST", "/videos")) == 2
 
 
 async def derived_unconfirmed(env: Env, parent: VideoRow) -> VideoRow:
@@ -508,17 +667,11 @@ async def test_a_derived_job_whose_parent_is_gone_is_not_retried(env: Env) -> No
 
 
 async def submitting(env: Env, prompt: str) -> VideoRow:
-    return await env.videos.begin_submit(
-        owner_id=OWNER,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        kind="create",
-        prompt=prompt,
-        model="sora-2",
-        size="720x1280",
-        seconds="4",
-        cost=0.4,
-    )
+    """A job whose call was out when the bot stopped: its row and its reservation."""
+    row = (await env.ledger.admit(env.request(prompt).new_job(), OPEN)).row
+    assert row is not None
+    assert row.submitting_since is not None
+    return row
 
 
 async def test_recover_confirms_what_the_provider_has_and_fails_the_rest(env: Env) -> None:
@@ -537,6 +690,9 @@ async def test_recover_confirms_what_the_provider_has_and_fails_the_rest(env: En
         row = rows[key]
         assert row is not None
         assert (row.status, row.error_code, row.at_provider) == ("failed", NOT_CONFIRMED, False)
+        assert await env.states(key) == ["released"]
+    # The found job goes on, holding what it reserved.
+    assert await env.states(found.key) == ["reserved"]
     # Each row looks in the provider's list; nothing is sent again.
     assert len(env.calls("GET", "/videos")) == env.router.calls.call_count == 3
 
@@ -548,6 +704,7 @@ async def test_recover_without_a_list_fails_every_submitting_row(make_env: MakeE
     stored = await env.videos.get_by_key(row.key)
     assert stored is not None
     assert stored.error_code == NOT_CONFIRMED
+    assert await env.states(row.key) == ["released"]
     assert env.router.calls.call_count == 0
 
 
@@ -630,6 +787,7 @@ def test_created_fills_in_the_defaults_and_prices_the_job(env: Env) -> None:
     assert (request.kind, request.prompt, request.parent) == ("create", "a red kite", None)
     assert (request.model, request.size, request.seconds) == ("sora-2", "720x1280", "4")
     assert request.cost == pytest.approx(0.4)
+    assert (request.ask, request.micros_per_second) == (Ask(4, 400_000), 100_000)
     assert (request.guild_id, request.with_image) == (None, False)
 
 
@@ -644,6 +802,7 @@ def test_created_prices_by_model_and_seconds(env: Env) -> None:
         channel_id=CHANNEL,
     )
     assert request.cost == pytest.approx(3.6)
+    assert request.ask == Ask(12, 3_600_000)
 
 
 @pytest.mark.parametrize(
@@ -711,6 +870,8 @@ async def test_extend_stores_the_stitched_seconds_and_prices_what_is_added(env: 
         seconds="12",
     )
     assert (request.kind, request.parent, request.seconds) == ("extend", parent, "20")
+    # Only the added seconds are generated, so only they are reserved and priced.
+    assert request.ask == Ask(12, 1_200_000)
     assert request.cost == pytest.approx(1.2)
     assert (request.model, request.size) == (parent.model, parent.size)
 
@@ -727,6 +888,29 @@ async def test_extend_of_a_parent_with_odd_seconds_stores_what_is_added(env: Env
         seconds="4",
     )
     assert request.seconds == "4"
+    assert request.ask == Ask(4, 400_000)
+
+
+async def test_a_completed_extension_is_settled_at_what_it_added(env: Env) -> None:
+    parent = await env.completed("video_parent", seconds="8")
+    request = env.jobs.derived(
+        "extend",
+        parent,
+        "and then",
+        owner_id=OWNER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        seconds="4",
+    )
+    # The provider reports the stitched total.
+    env.router.post("/videos/extensions").respond(200, json=video_json("video_ext", seconds="12"))
+    row = await env.jobs.start(request, Poster())
+    assert row.seconds == "12"
+    done = video_json("video_ext", status="completed", progress=100, seconds="12")
+    await env.videos.apply_refresh(Video.model_validate(done))
+    await env.jobs.reconcile_ledger()
+    [entry] = await env.ledger.entries_for(row.key)
+    assert (entry.state, entry.seconds, entry.micros) == ("settled", 4, 400_000)
 
 
 async def test_extend_refuses_seconds_the_provider_does_not_add(env: Env) -> None:
@@ -754,6 +938,7 @@ async def test_remix_and_edit_cost_the_parents_length_and_call_their_route(
         kind, parent, "in winter", owner_id=OWNER, guild_id=GUILD, channel_id=CHANNEL
     )
     assert (request.seconds, request.cost) == ("8", pytest.approx(0.8))
+    assert request.ask == Ask(8, 800_000)
     env.router.post(path).respond(200, json=video_json(f"video_{kind}", seconds="8"))
     row = await env.jobs.start(request, Poster())
     assert (row.id, row.kind, row.parent_id) == (f"video_{kind}", kind, "video_parent")
