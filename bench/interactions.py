@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in
 from bot.app import VideoBot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
-from bot.storage import Database  # noqa: E402
+from bot.storage import SqliteDatabase  # noqa: E402
 from bot.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, RecordedRequest  # noqa: E402
@@ -225,7 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             base_url = await stack.enter_async_context(serve_app(sim_app))
             api = await stack.enter_async_context(VideoClient(base_url, None))
             db = await stack.enter_async_context(
-                await Database.open(Path(tmp) / "videobot.sqlite3")
+                await SqliteDatabase.open(Path(tmp) / "videobot.sqlite3")
             )
             settings = Settings(_env_file=None, discord_token="fake")  # type: ignore[call-arg]
             bot = VideoBot(settings=settings, db=db, api=api, edit_interval=args.edit_interval)

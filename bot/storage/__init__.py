@@ -1,13 +1,15 @@
-"""SQLite storage: one connection, numbered migrations, repositories returning typed rows.
+"""Storage: SQLite or PostgreSQL, numbered migrations, repositories returning typed rows.
 
 Knows nothing of Discord objects or HTTP.
 """
 
 from bot.storage.characters import CharacterRepository, CharacterRow
 from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
-from bot.storage.db import Database
+from bot.storage.db import Database, IntegrityError, open_database
 from bot.storage.guilds import GuildRepository, GuildSettings
+from bot.storage.leases import LeaseRepository
 from bot.storage.migrate import DatabaseTooNewError, MigrationError
+from bot.storage.sqlite import SqliteDatabase
 from bot.storage.videos import VideoKind, VideoRepository, VideoRow
 
 __all__ = [
@@ -20,10 +22,14 @@ __all__ = [
     "EntryRow",
     "GuildRepository",
     "GuildSettings",
+    "IntegrityError",
+    "LeaseRepository",
     "MigrationError",
+    "SqliteDatabase",
     "Standing",
     "VideoKind",
     "VideoRepository",
     "VideoRow",
     "Vote",
+    "open_database",
 ]

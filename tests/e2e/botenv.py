@@ -16,7 +16,7 @@ from bot.app import VideoBot
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
-from bot.storage import Database
+from bot.storage import SqliteDatabase
 from bot.videoapi.client import VideoClient
 
 from .harness import Harness
@@ -93,7 +93,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
                 VideoClient(api_url, key, profile=config.profile(), transport=counting)
             )
             db_path = tmp_path / "videobot.sqlite3"
-            db = await stack.enter_async_context(await Database.open(db_path))
+            db = await stack.enter_async_context(await SqliteDatabase.open(db_path))
             bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
             # Tests start the next cycle at once instead of waiting out the cadence.
             bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)

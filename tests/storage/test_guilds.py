@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from bot.storage import Database, GuildRepository, GuildSettings
+from bot.storage import Database, GuildRepository, GuildSettings, IntegrityError
 
 from .helpers import GUILD, OTHER_GUILD
 
@@ -32,5 +30,5 @@ async def test_set_then_get_and_overwrite(guilds: GuildRepository) -> None:
 
 
 async def test_negative_limits_are_refused(guilds: GuildRepository) -> None:
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(IntegrityError, match=r"(?i)check"):
         await guilds.set(GuildSettings(GUILD, monthly_budget=-1.0))
