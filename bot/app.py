@@ -128,6 +128,7 @@ class VideoBot(commands.AutoShardedBot):
             max_per_user=settings.max_concurrent_jobs_per_user,
         )
         self._templates: list[re.Pattern[str]] = []
+        self._released = False
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().add_dynamic_items(*items)
@@ -186,8 +187,10 @@ class VideoBot(commands.AutoShardedBot):
         # Stop taking new work first; every row write is its own transaction, so none is half done.
         await self.tracker.stop()
         await self.delivery.stop()
-        if self.leases is not None:
+        if self.leases is not None and not self._released:
             # Nothing of ours is in flight any more: the others may take every job at once.
+            # Once: a second close() comes when the database may already be closed.
+            self._released = True
             await self.leases.release()
         await super().close()
 

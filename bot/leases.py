@@ -3,7 +3,8 @@
 Each unfinished job has one lease row; its holder follows the job and delivers its result, and
 renews every lease it holds while it lives. A process that dies stops renewing: its leases run
 out and whoever looks next takes the jobs over. A new job is leased by the process that started
-it; the others learn of free jobs by polling (`claim_free`), so no coordinator is needed.
+it (a job nobody leased is left to its starter for one lease term); the others learn of free
+jobs by polling (`claim_free`), so no coordinator is needed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class Leases:
     async def claim_free(self) -> set[int]:
         """Take the undelivered jobs nobody holds (new ones, or a dead process's)."""
         now = self._clock()
-        return await self._leases.claim_free(self.holder, now + self.ttl, now, CLAIM_BATCH)
+        return await self._leases.claim_free(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
+        )
 
     async def renew(self) -> set[int]:
         """Extend this process's leases; the keys it still holds."""

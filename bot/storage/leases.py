@@ -20,13 +20,17 @@ _TAKE = (
     " RETURNING video_key"
 )
 _CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at) VALUES (?, ?, ?)" + _TAKE
-# The jobs the tracker would load on start (VideoRepository.pending) whose lease is free.
+# The jobs the tracker would load on start (VideoRepository.pending) whose lease is free: run
+# out, or released. A job that never had one is its starter's until it is a lease term old
+# (the starter leases it right after the provider accepts it, or died before it could).
 _CLAIM_FREE = (
     "INSERT INTO job_leases (video_key, holder, expires_at)"
     " SELECT key, ?, ? FROM videos"
     " WHERE delivered_at IS NULL AND deleted_at IS NULL AND submitting_since IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
     " AND held.expires_at >= ?)"
+    " AND (updated_at < ? OR EXISTS"
+    " (SELECT 1 FROM job_leases AS lapsed WHERE lapsed.video_key = videos.key))"
     " ORDER BY key LIMIT ?" + _TAKE
 )
 # Leases of jobs delivered or deleted since are dropped rather than renewed.
@@ -38,7 +42,8 @@ _RENEW = (
     "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
 )
 _HOLDS = "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND expires_at >= ?"
-_RELEASE = "DELETE FROM job_leases WHERE holder = ?"
+# Released, not deleted: a lease row that has run out says the job is free at once.
+_RELEASE = "UPDATE job_leases SET expires_at = 0 WHERE holder = ?"
 
 
 class LeaseRepository:
@@ -50,9 +55,15 @@ class LeaseRepository:
         row = await self._db.fetch_one(_CLAIM, (key, holder, until, now))
         return row is not None
 
-    async def claim_free(self, holder: str, until: float, now: float, limit: int) -> set[int]:
-        """Take up to `limit` leases of undelivered jobs no live process holds."""
-        rows = await self._db.fetch_all(_CLAIM_FREE, (holder, until, now, limit, now))
+    async def claim_free(
+        self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
+    ) -> set[int]:
+        """Take up to `limit` leases of undelivered jobs no live process holds.
+
+        A job that never had a lease is taken only if its row is older than `unleased_before`.
+        """
+        params = (holder, until, now, unleased_before, limit, now)
+        rows = await self._db.fetch_all(_CLAIM_FREE, params)
         return {int(row[0]) for row in rows}
 
     async def renew(self, holder: str, until: float, now: float) -> set[int]:

@@ -7,14 +7,21 @@ import asyncio
 from bot.storage import Database, LeaseRepository, VideoRepository
 
 from .conftest import OpenDb
-from .helpers import add_video, api_video
+from .helpers import CREATED_AT, Clock, add_video, api_video
 
 TTL = 20.0
-NOW = 1_000.0
+# Past every row's updated_at by more than a lease term: unleased jobs are free.
+NOW = CREATED_AT + 1_000.0
 
 
 async def keys(videos: VideoRepository, *ids: str) -> list[int]:
     return [(await add_video(videos, video_id)).key for video_id in ids]
+
+
+async def take(
+    leases: LeaseRepository, holder: str, limit: int = 100, now: float = NOW
+) -> set[int]:
+    return await leases.claim_free(holder, now + TTL, now, limit, unleased_before=now - TTL)
 
 
 async def test_a_job_has_one_holder_until_its_lease_runs_out(
@@ -43,16 +50,19 @@ async def test_claim_free_takes_only_undelivered_jobs_nobody_holds(
     await videos.mark_delivered("delivered")
     await leases.claim(held, "a", NOW + TTL, NOW)
     await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
-    assert await leases.claim_free("b", NOW + TTL, NOW, 100) == {free, dead}
-    assert await leases.claim_free("c", NOW + TTL, NOW, 100) == set()
-    assert await leases.claim_free("a", NOW + TTL, NOW, 100) == set()  # its own are not new
+    assert await take(leases, "b") == {
+        free,
+        dead,
+    }
+    assert await take(leases, "c") == set()
+    assert await take(leases, "a") == set()  # its own are not new
 
 
 async def test_claim_free_takes_at_most_the_batch(db: Database, videos: VideoRepository) -> None:
     leases = LeaseRepository(db)
     await keys(videos, "one", "two", "three")
-    first = await leases.claim_free("a", NOW + TTL, NOW, 2)
-    second = await leases.claim_free("b", NOW + TTL, NOW, 2)
+    first = await take(leases, "a", limit=2)
+    second = await take(leases, "b", limit=2)
     assert (len(first), len(second)) == (2, 1)
     assert not first & second
 
@@ -78,7 +88,21 @@ async def test_release_frees_every_lease_of_a_holder(db: Database, videos: Video
     for key in (first, second):
         await leases.claim(key, "a", NOW + TTL, NOW)
     await leases.release("a")
-    assert await leases.claim_free("b", NOW + TTL, NOW, 100) == {first, second}
+    assert await take(leases, "b") == {
+        first,
+        second,
+    }
+
+
+async def test_a_new_unleased_job_is_left_to_its_starter_for_a_lease_term(
+    db: Database, videos: VideoRepository, clock: Clock
+) -> None:
+    leases = LeaseRepository(db)
+    [key] = await keys(videos, "just_started")
+    now = clock.now + 1
+    assert await take(leases, "b", now=now) == set()
+    later = clock.now + TTL + 1
+    assert await take(leases, "b", now=later) == {key}
 
 
 async def test_racing_processes_never_share_a_job(
@@ -88,15 +112,17 @@ async def test_racing_processes_never_share_a_job(
     others = [await open_db() for _ in range(3)]
     try:
         repos = [LeaseRepository(database) for database in (db, *others)]
+        # Each process looks twice at once (its own two looks may well return the same job).
         taken = await asyncio.gather(
             *(
-                repo.claim_free(f"holder_{n}", NOW + TTL, NOW, 25)
+                take(repo, f"holder_{n}", limit=len(many))
                 for n, repo in enumerate(repos)
-                for _ in range(2)
+                for _ in (1, 2)
             )
         )
     finally:
         for database in others:
             await database.close()
-    claimed = [key for batch in taken for key in batch]
-    assert sorted(claimed) == sorted(many)  # every job once, none twice
+    per_holder = [taken[n] | taken[n + 1] for n in range(0, len(taken), 2)]
+    claimed = [key for keys_of_one in per_holder for key in keys_of_one]
+    assert sorted(claimed) == sorted(many)  # every job to one process, none to two
