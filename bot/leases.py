@@ -41,6 +41,8 @@ class Leases:
         self.renew_every = renew_every
         self.holder = holder or process_holder()
         self._clock = clock
+        # Processes following jobs, this one included, as of the last renewal.
+        self.peers = 1
 
     async def claim(self, key: int) -> bool:
         """Take a job this process just started (or found free); False if another holds it."""
@@ -55,9 +57,11 @@ class Leases:
         )
 
     async def renew(self) -> set[int]:
-        """Extend this process's leases; the keys it still holds."""
+        """Extend this process's leases; the keys it still holds. Counts the peers again."""
         now = self._clock()
-        return await self._leases.renew(self.holder, now + self.ttl, now)
+        held = await self._leases.renew(self.holder, now + self.ttl, now)
+        self.peers = max(1, await self._leases.live_holders(now))
+        return held
 
     async def holds(self, key: int) -> bool:
         """Whether this process may still act on the job (deliver its result)."""

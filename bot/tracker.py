@@ -198,8 +198,12 @@ class Tracker:
         while True:
             await asyncio.sleep(leases.renew_every)
             try:
+                # Only jobs followed before the renewal can have been lost by it: one that
+                # track() leased meanwhile is not in `held` yet.
+                before = set(self._jobs)
                 held = await leases.renew()
-                for job in [job for job in self._jobs.values() if job.row.key not in held]:
+                lost = [j for j in self._jobs.values() if j.row.id in before]
+                for job in [j for j in lost if j.row.key not in held]:
                     log.warning("lost the lease of %s; another process follows it", job.row.id)
                     self._drop(job.row.id)
                 for key in await leases.claim_free():
@@ -243,7 +247,9 @@ class Tracker:
             self._fresh = False
             try:
                 requests = await self.refresh_due()
-                self._next_cycle_at = started + self._cadence.floor * requests
+                # The provider's rate is the API key's, shared by every process following jobs.
+                peers = self._leases.peers if self._leases is not None else 1
+                self._next_cycle_at = started + self._cadence.floor * requests * peers
             except PROVIDER_TROUBLE as exc:
                 self._back_off(exc)
             except Exception:

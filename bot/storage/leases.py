@@ -42,6 +42,7 @@ _RENEW = (
     "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
 )
 _HOLDS = "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND expires_at >= ?"
+_LIVE_HOLDERS = "SELECT COUNT(DISTINCT holder) FROM job_leases WHERE expires_at >= ?"
 # Released, not deleted: a lease row that has run out says the job is free at once.
 _RELEASE = "UPDATE job_leases SET expires_at = 0 WHERE holder = ?"
 
@@ -77,6 +78,12 @@ class LeaseRepository:
 
     async def holds(self, key: int, holder: str, now: float) -> bool:
         return await self._db.fetch_one(_HOLDS, (key, holder, now)) is not None
+
+    async def live_holders(self, now: float) -> int:
+        """How many processes hold a live lease: those following jobs now."""
+        row = await self._db.fetch_one(_LIVE_HOLDERS, (now,))
+        assert row is not None  # COUNT always answers
+        return int(row[0])
 
     async def release(self, holder: str) -> None:
         """Give up every lease of `holder`, for another process to take at once."""
