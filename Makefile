@@ -10,7 +10,7 @@ LITELLM := .litellm
 LITELLM_VERSION := 1.106.12
 LITELLM_STAMP := $(LITELLM)/.installed-$(LITELLM_VERSION)
 
-.PHONY: run test lint types pytest simulator bench clean
+.PHONY: run test lint types pytest simulator bench bench-shards clean
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(PY_STAMP)
 	$(BIN)/python bench/tracker.py --jobs 1000
 	$(BIN)/python bench/interactions.py
 	$(BIN)/python bench/budget.py
+
+# 1, 2 and 4 processes on one PostgreSQL database (the tests' embedded server), 10,000 jobs.
+bench-shards: $(PY_STAMP)
+	$(BIN)/python bench/shards.py
 
 clean:
 	rm -rf $(VENV) $(LITELLM) node_modules .mypy_cache .pytest_cache .ruff_cache

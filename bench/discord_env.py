@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from bot.app import VideoBot
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
-from bot.storage import Database
+from bot.storage import SqliteDatabase
 from bot.videoapi.client import VideoClient
 from tests.e2e.botenv import CountingTransport
 from tests.e2e.fake_discord import FakeDiscord
@@ -41,7 +41,7 @@ async def start_bot(
     api = await stack.enter_async_context(
         VideoClient(api_url, key, profile=config.profile(), transport=counting)
     )
-    db = await stack.enter_async_context(await Database.open(tmp / "videobot.sqlite3"))
+    db = await stack.enter_async_context(await SqliteDatabase.open(tmp / "videobot.sqlite3"))
     bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
     harness = Harness(fake, bot, world)
     await harness.start()

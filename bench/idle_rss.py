@@ -24,14 +24,14 @@ if sys.argv[1] == "before":
     import av, bot.simulator
 import bot.__main__, bot.app, bot.backend
 from bot.config import Settings
-from bot.storage import Database
+from bot.storage import Database, SqliteDatabase
 
 async def idle():
     settings = Settings(
         _env_file=None, discord_token="x", openai_api_key="sk-bench",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    async with await Database.open(":memory:") as db, bot.backend.open_api(settings) as api:
+    async with await SqliteDatabase.open(":memory:") as db, bot.backend.open_api(settings) as api:
         client = bot.app.VideoBot(settings=settings, db=db, api=api)
         await client.load_extensions()
         gc.collect()

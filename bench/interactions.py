@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in
 from bot.app import VideoBot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
-from bot.storage import Database  # noqa: E402
+from bot.storage import SqliteDatabase  # noqa: E402
 from bot.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from tests.e2e.fake_discord import JSON, FakeDiscord, FakeInteraction, RecordedRequest  # noqa: E402
@@ -98,7 +98,7 @@ async def start_bench_bot(
     sim_app = make_app(SimulatorConfig(job_seconds=job_seconds))
     base_url = await stack.enter_async_context(serve_app(sim_app))
     api = await stack.enter_async_context(VideoClient(base_url, None))
-    db = await stack.enter_async_context(await Database.open(folder / "videobot.sqlite3"))
+    db = await stack.enter_async_context(await SqliteDatabase.open(folder / "videobot.sqlite3"))
     config = Settings(_env_file=None, discord_token="fake", **(settings or {}))  # type: ignore[call-arg]
     bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
     harness = Harness(fake, bot, world)

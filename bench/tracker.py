@@ -58,7 +58,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
-from bot.storage import Database, VideoRepository
+from bot.storage import SqliteDatabase, VideoRepository
 from bot.tasks import cancel_and_wait
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import VideoAPIError
@@ -257,7 +257,7 @@ async def run_tracker(
     events_seen: Counter[str] = Counter()
     finished_events: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="videobot-bench-") as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3")
+        db = await SqliteDatabase.open(Path(tmp) / "bench.sqlite3")
         try:
             videos = VideoRepository(db)
             tracker = Tracker(client, videos, cadence=cadence, deadline=deadline)

@@ -24,7 +24,7 @@ from rss import PeakRss
 
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app
 from bot.simulator.server import serve_app
-from bot.storage import Database, VideoRepository
+from bot.storage import SqliteDatabase, VideoRepository
 from bot.tracker import Cadence, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.models import Operation
@@ -39,7 +39,7 @@ async def main(jobs: int, cycles: int) -> dict[str, object]:
     state = app[STATE_KEY]
     with tempfile.TemporaryDirectory() as folder, PeakRss() as rss:
         async with serve_app(app) as base_url, VideoClient(base_url, None) as api:
-            db = await Database.open(Path(folder) / "bench.sqlite3")
+            db = await SqliteDatabase.open(Path(folder) / "bench.sqlite3")
             videos = VideoRepository(db)
             started = time.perf_counter()
             async with db.transaction():

@@ -18,9 +18,18 @@ from bot.command_sync import code_payloads, compare
 from bot.config import Settings
 from bot.delivery import Delivery, ResultFiles
 from bot.jobs import Jobs
+from bot.leases import Leases
 from bot.reencode import reencode_async
 from bot.spending.service import Spending
-from bot.storage import Database, GuildRepository, LedgerRepository, VideoRepository
+from bot.storage import (
+    Database,
+    GuildRepository,
+    LeaseRepository,
+    LedgerRepository,
+    SqliteDatabase,
+    VideoRepository,
+    open_database,
+)
 from bot.tracker import Cadence, Tracker
 from bot.tree import VideoTree
 from bot.ui.buttons import VideoAction
@@ -50,11 +59,19 @@ def intents() -> discord.Intents:
     return chosen
 
 
+def shard_options(settings: Settings) -> dict[str, Any]:
+    """SHARD_COUNT and SHARD_IDS as AutoShardedBot takes them; neither: Discord's advice."""
+    options: dict[str, Any] = {"shard_count": settings.shard_count}
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
 class StartupError(Exception):
     """The bot cannot start; the message says why in one line."""
 
 
-class VideoBot(commands.Bot):
+class VideoBot(commands.AutoShardedBot):
     def __init__(
         self,
         *,
@@ -71,16 +88,31 @@ class VideoBot(commands.Bot):
                 everyone=False, roles=False, users=True, replied_user=False
             ),
             help_command=None,
+            **shard_options(settings),
         )
+        # discord.py 2.7.1 makes this queue only when it launches the shards, and close() puts
+        # into it: a bot closed before it connected (a command listing, a check) would raise.
+        self._AutoShardedClient__queue: asyncio.PriorityQueue[Any] = asyncio.PriorityQueue()
         self.settings = settings
         self.db = db
         self.api = api
         self.videos = VideoRepository(db)
+        # Other processes may share a PostgreSQL database: each job is followed by one of them.
+        self.leases = (
+            Leases(
+                LeaseRepository(db),
+                ttl=settings.lease_seconds,
+                renew_every=settings.lease_renew_seconds,
+            )
+            if db.shared
+            else None
+        )
         self.tracker = Tracker(
             api,
             self.videos,
             cadence=Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval)),
             deadline=settings.job_deadline_minutes * 60,
+            leases=self.leases,
         )
         files = ResultFiles(Assets(api), reencode_async)
         self.delivery = Delivery(
@@ -91,6 +123,7 @@ class VideoBot(commands.Bot):
             edit_interval=edit_interval,
             retry_base=settings.delivery_retry_seconds,
             retry_max=settings.delivery_retry_max_seconds,
+            leases=self.leases,
         )
         self.ledger = LedgerRepository(db, self.videos)
         self.spending = Spending(GuildRepository(db), settings.default_limits)
@@ -99,6 +132,7 @@ class VideoBot(commands.Bot):
         # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
         # is private. Opened in setup_hook, where the event loop runs.
         self.http_session: aiohttp.ClientSession | None = None
+        self._released = False
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().add_dynamic_items(*items)
@@ -163,6 +197,11 @@ class VideoBot(commands.Bot):
         await self.tracker.stop()
         await self.jobs.stop()
         await self.delivery.stop()
+        if self.leases is not None and not self._released:
+            # Nothing of ours is in flight any more: the others may take every job at once.
+            # Once: a second close() comes when the database may already be closed.
+            self._released = True
+            await self.leases.release()
         await super().close()
         if self.http_session is not None:
             await self.http_session.close()
@@ -172,7 +211,7 @@ async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
     """The global slash commands as this code defines them, built without logging in and
     without the real database (a contest cog on it could act on due contests)."""
     async with (
-        await Database.open(":memory:") as db,
+        await SqliteDatabase.open(":memory:") as db,
         VideoClient(settings.openai_base_url, None, profile=settings.profile()) as api,
     ):
         bot = VideoBot(settings=settings, db=db, api=api)
@@ -186,7 +225,10 @@ async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
 async def run_bot(settings: Settings) -> None:
     """Open the database and the API, run the bot until SIGTERM/SIGINT, then close in order."""
     token = settings.require_discord_token()
-    async with await Database.open(settings.database_path) as db, open_api(settings) as api:
+    async with (
+        await open_database(settings.database_dsn(), settings.database_path) as db,
+        open_api(settings) as api,
+    ):
         bot = VideoBot(settings=settings, db=db, api=api)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

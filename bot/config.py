@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.spending.limits import NO_LIMIT_WORDS, Limits
@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str = OPENAI_DEFAULT_BASE_URL
     database_path: Path = Path("data/videobot.sqlite3")
+    # postgresql://user:password@host:5432/videobot: PostgreSQL instead of the SQLite file, for
+    # several bot processes sharing one database. A secret: it may carry a password.
+    database_url: SecretStr | None = None
+    # Discord's shards: this process runs SHARD_IDS (all of them when unset) of SHARD_COUNT
+    # (Discord's recommendation when unset). Processes with disjoint SHARD_IDS form one bot.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # On a shared database each job is followed by one process, through a lease it renews; a
+    # process that stops renewing loses its jobs to another within lease + renew seconds.
+    lease_seconds: float = Field(default=20.0, gt=0)
+    lease_renew_seconds: float = Field(default=5.0, gt=0)
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: str = "INFO"
 
@@ -102,6 +113,23 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() in NO_LIMIT_WORDS:
             return None
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        return _split(value)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Self:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT, the total across every process")
+            outside = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if outside:
+                raise ValueError(f"SHARD_IDS must lie in 0..{self.shard_count - 1}: {outside}")
+        if self.lease_renew_seconds * 2 > self.lease_seconds:
+            raise ValueError("LEASE_RENEW_SECONDS must be at most half of LEASE_SECONDS")
+        return self
 
     @field_validator("openai_base_url")
     @classmethod
@@ -160,6 +188,10 @@ class Settings(BaseSettings):
                 overrides["default_price_per_second"] = default
         base = PRESETS[self.provider].model_dump()
         return ProviderProfile.model_validate(base | overrides)
+
+    def database_dsn(self) -> str | None:
+        """DATABASE_URL in clear, for the database driver only; None: the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url is not None else None
 
     def require_discord_token(self) -> SecretStr:
         if self.discord_token is None or not self.discord_token.get_secret_value().strip():

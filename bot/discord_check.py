@@ -13,7 +13,7 @@ from bot.app import commands_in_code
 from bot.command_sync import Payload, compare
 from bot.config import Settings
 from bot.permissions import missing
-from bot.storage import Database
+from bot.storage import open_database
 from bot.storage.videos import used_channels
 
 Problems = list[str]
@@ -117,10 +117,11 @@ async def _channels(
     client: discord.Client, settings: Settings, guilds: list[discord.Guild], problems: Problems
 ) -> None:
     """Per server, what the bot lacks in each channel it has been used in."""
-    if not settings.database_path.exists():
+    dsn = settings.database_dsn()
+    if dsn is None and not settings.database_path.exists():
         print(f"  channels: none used yet (no database at {settings.database_path})")
         return
-    async with await Database.open(settings.database_path) as db:
+    async with await open_database(dsn, settings.database_path) as db:
         used: defaultdict[int, set[int]] = defaultdict(set)
         for guild_id, channel_id in await used_channels(db):
             used[guild_id].add(channel_id)

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.leases import Leases
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
 from bot.videoapi.client import VideoClient
@@ -116,6 +117,7 @@ class Tracker:
         max_concurrent_retrieves: int = 8,
         backoff_base: float = 2.0,
         backoff_max: float = 120.0,
+        leases: Leases | None = None,
     ) -> None:
         self._api = api
         self._videos = videos
@@ -137,6 +139,9 @@ class Tracker:
         self._fresh = False
         self._trouble = 0
         self._task: asyncio.Task[None] | None = None
+        # None: this process is the only one, and follows every job.
+        self._leases = leases
+        self._lease_task: asyncio.Task[None] | None = None
 
     @property
     def tracked(self) -> frozenset[str]:
@@ -165,22 +170,50 @@ class Tracker:
 
     async def start(self) -> None:
         """Load every undelivered job; finished ones are published again for delivery."""
+        mine = await self._leases.claim_free() if self._leases is not None else None
         for row in await self._videos.pending():
-            self._follow(row)
+            if mine is None or row.key in mine:
+                self._follow(row)
         self._task = asyncio.create_task(self._run(), name="videobot-tracker")
+        if self._leases is not None:
+            self._lease_task = asyncio.create_task(
+                self._keep_leases(self._leases), name="videobot-leases"
+            )
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await cancel_and_wait(self._task, self._lease_task)
+        self._task = self._lease_task = None
 
     async def track(self, video_id: str) -> None:
         """Follow a job whose row was just inserted; its first refresh happens at once."""
         row = await self._videos.get(video_id)
-        if row is not None:
+        if row is not None and (self._leases is None or await self._leases.claim(row.key)):
             self._follow(row)
         # A new job's first look is not held back by the pacing of the others.
         self._fresh = True
         self._wakeup.set()
+
+    async def _keep_leases(self, leases: Leases) -> None:
+        """With other processes on the database: keep this one's jobs, take the free ones."""
+        while True:
+            await asyncio.sleep(leases.renew_every)
+            try:
+                # Only jobs followed before the renewal can have been lost by it: one that
+                # track() leased meanwhile is not in `held` yet.
+                before = set(self._jobs)
+                held = await leases.renew()
+                lost = [j for j in self._jobs.values() if j.row.id in before]
+                for job in [j for j in lost if j.row.key not in held]:
+                    log.warning("lost the lease of %s; another process follows it", job.row.id)
+                    self._drop(job.row.id)
+                for key in await leases.claim_free():
+                    row = await self._videos.get_by_key(key)
+                    if row is not None:
+                        self._follow(row)
+                        self._fresh = True
+                self._wakeup.set()
+            except Exception:  # the database is away for a moment: try again next round
+                log.exception("keeping the job leases failed")
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
@@ -214,7 +247,9 @@ class Tracker:
             self._fresh = False
             try:
                 requests = await self.refresh_due()
-                self._next_cycle_at = started + self._cadence.floor * requests
+                # The provider's rate is the API key's, shared by every process following jobs.
+                peers = self._leases.peers if self._leases is not None else 1
+                self._next_cycle_at = started + self._cadence.floor * requests * peers
             except PROVIDER_TROUBLE as exc:
                 self._back_off(exc)
             except Exception:

@@ -11,14 +11,14 @@ BUILD_FOR_A_REAL_PROVIDER = """
 import asyncio, sys
 import bot.__main__, bot.app, bot.backend
 from bot.config import Settings
-from bot.storage import Database
+from bot.storage import Database, SqliteDatabase
 
 async def build():
     settings = Settings(
         _env_file=None, discord_token="x", openai_api_key="sk-test",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    async with await Database.open(":memory:") as db, bot.backend.open_api(settings) as api:
+    async with await SqliteDatabase.open(":memory:") as db, bot.backend.open_api(settings) as api:
         client = bot.app.VideoBot(settings=settings, db=db, api=api)
         await client.load_extensions()
         await client.close()

@@ -27,6 +27,7 @@ from bot.storage import (
     Database,
     GuildRepository,
     LedgerRepository,
+    SqliteDatabase,
     VideoRepository,
     VideoRow,
 )
@@ -203,7 +204,7 @@ MakeEnv = Callable[..., Env]
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
         yield db
 
 

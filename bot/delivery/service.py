@@ -5,7 +5,8 @@ edit per card every `edit_interval` seconds; the result goes out as soon as its 
 While the interaction's token is fresh the card is edited through it; after that (or after a
 restart, when no token is known) through the bot's channel route; if the card is gone, a new
 message mentioning the owner carries the result. A result is marked delivered only after it
-was posted, and a delivered row is never posted again. Delivery never gives up while the
+was posted, and a delivered row is never posted again; with several processes on one database
+only the holder of the job's lease posts it. Delivery never gives up while the
 provider still has the files: attempts back off (capped, with jitter) and the next one's time
 is stored, so a restart keeps the schedule.
 """
@@ -29,6 +30,7 @@ import discord
 from bot.delivery.files import GONE, Expired, ResultFiles, Upload, upload_limit
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
+from bot.leases import Leases
 from bot.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
@@ -99,6 +101,7 @@ class Delivery:
         retry_max: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        leases: Leases | None = None,
     ) -> None:
         self._client = client
         self._videos = videos
@@ -111,6 +114,8 @@ class Delivery:
         self._wall = wall
         self._cards: dict[int, _Card] = {}
         self._task: asyncio.Task[None] | None = None
+        # With other processes on the database, only the job's lease holder posts its result.
+        self._leases = leases
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
@@ -323,6 +328,10 @@ class Delivery:
         row = await self._videos.get(card.row.id)
         if row is None or row.delivered_at is not None or row.deleted_at is not None:
             self._cards.pop(card.row.key, None)
+            return
+        if self._leases is not None and not await self._leases.holds(row.key):
+            log.info("%s is another process's to deliver now", row.id)
+            self._cards.pop(row.key, None)
             return
         card.row = row
         expired = row.expires_at is not None and row.expires_at < self._wall()

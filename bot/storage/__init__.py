@@ -1,14 +1,16 @@
-"""SQLite storage: one connection, numbered migrations, repositories returning typed rows.
+"""Storage: SQLite or PostgreSQL, numbered migrations, repositories returning typed rows.
 
 Knows nothing of Discord objects or HTTP.
 """
 
 from bot.storage.characters import CharacterRepository, CharacterRow
 from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
-from bot.storage.db import Database
+from bot.storage.db import Database, IntegrityError, open_database
 from bot.storage.guilds import NO_LIMIT, GuildRepository, GuildSettings
+from bot.storage.leases import LeaseRepository
 from bot.storage.ledger import Admission, Entry, LedgerRepository, Month, NewJob
 from bot.storage.migrate import DatabaseTooNewError, MigrationError
+from bot.storage.sqlite import SqliteDatabase
 from bot.storage.videos import VideoKind, VideoRepository, VideoRow
 
 __all__ = [
@@ -24,13 +26,17 @@ __all__ = [
     "EntryRow",
     "GuildRepository",
     "GuildSettings",
+    "IntegrityError",
+    "LeaseRepository",
     "LedgerRepository",
     "MigrationError",
     "Month",
     "NewJob",
+    "SqliteDatabase",
     "Standing",
     "VideoKind",
     "VideoRepository",
     "VideoRow",
     "Vote",
+    "open_database",
 ]

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import astuple, dataclass, replace
 
-from bot.storage.db import Database, column_list, keyed_insert_sql
+from bot.storage.db import Database, Row, column_list, keyed_insert_sql
 from bot.storage.videos import REF_PREFIX, parse_ref
 
 
@@ -26,27 +25,27 @@ class CharacterRow:
         return f"{REF_PREFIX}{self.key}"
 
 
-_INSERT = keyed_insert_sql("characters", CharacterRow)
 _SELECT = f"SELECT {column_list(CharacterRow)} FROM characters"
 _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND owner_id = ?"
 _GET_VISIBLE_BY_KEY = f"{_SELECT} WHERE key = ? AND owner_id = ?"
 _LIST_BY_OWNER = f"{_SELECT} WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 
 
-def _row(row: sqlite3.Row) -> CharacterRow:
+def _row(row: Row) -> CharacterRow:
     return CharacterRow(*row)
 
 
 class CharacterRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert_sql = keyed_insert_sql(db, "characters", CharacterRow)
 
     async def insert(
         self, character_id: str, *, owner_id: int, guild_id: int | None, name: str, created_at: int
     ) -> CharacterRow:
         # Plain values rather than the API's Character: its id and name are optional there.
         row = CharacterRow(0, character_id, owner_id, guild_id, name, created_at)
-        inserted = await self._db.fetch_one(_INSERT, astuple(row)[1:])
+        inserted = await self._db.fetch_one(self._insert_sql, astuple(row)[1:])
         assert inserted is not None  # RETURNING always answers for a row it inserted
         return replace(row, key=int(inserted[0]))
 

@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.storage.db import Database, column_list
+from bot.storage.db import Database, Row, column_list
 
 EntryRefusal = Literal["duplicate", "limit"]
 VoteOutcome = Literal["replayed", "added", "removed", "budget"]
@@ -86,7 +85,8 @@ _DELETE_CONTEST = "DELETE FROM contests WHERE id = ?"
 _IN_GUILD = f"{_CONTEST} WHERE id = ? AND guild_id = ?"
 # Open contests first (soonest deadline first), then the most recently finished.
 _LIST_GUILD = (
-    f"{_CONTEST} WHERE guild_id = ? AND (? = 0 OR {_OPEN}) AND theme LIKE ? ESCAPE '\\'"
+    f"{_CONTEST} WHERE guild_id = ? AND (? = 0 OR {_OPEN})"
+    " AND LOWER(theme) LIKE LOWER(?) ESCAPE '\\'"
     f" ORDER BY ({_OPEN}) DESC, CASE WHEN {_OPEN} THEN voting_end_at"
     " ELSE -COALESCE(closed_at, cancelled_at) END, id LIMIT ?"
 )
@@ -119,7 +119,8 @@ _SET_ENTRY_MESSAGE = "UPDATE contest_entries SET message_id = ? WHERE id = ?"
 _DELETE_ENTRY = "DELETE FROM contest_entries WHERE id = ?"
 
 _CLAIM_CLICK = (
-    "INSERT OR IGNORE INTO contest_vote_clicks (interaction_id, contest_id) VALUES (?, ?)"
+    "INSERT INTO contest_vote_clicks (interaction_id, contest_id) VALUES (?, ?)"
+    " ON CONFLICT DO NOTHING"
 )
 _UNVOTE = "DELETE FROM contest_votes WHERE entry_id = ? AND voter_id = ?"
 _VOTE = "INSERT INTO contest_votes (entry_id, voter_id, contest_id, created_at) VALUES (?, ?, ?, ?)"
@@ -139,12 +140,12 @@ _SET_ROLE = (
 )
 
 
-def _contest(row: sqlite3.Row) -> ContestRow:
+def _contest(row: Row) -> ContestRow:
     contest = ContestRow(*row)
     return replace(contest, live_counts=bool(contest.live_counts))  # stored as 0/1
 
 
-def _entry(row: sqlite3.Row) -> EntryRow:
+def _entry(row: Row) -> EntryRow:
     return EntryRow(*row)
 
 
@@ -319,7 +320,7 @@ class ContestRepository:
         """Every entry ranked by votes; among equals the earlier entry ranks first."""
         rows = await self._db.fetch_all(_STANDINGS, (contest_id,))
         return [
-            Standing(place, EntryRow(*row[:-1]), int(row[-1]))
+            Standing(place, EntryRow(*list(row)[:-1]), int(row[-1]))
             for place, row in enumerate(rows, start=1)
         ]
 

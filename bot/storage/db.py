@@ -1,37 +1,82 @@
-"""The bot's one SQLite connection: pragmas, serialized statements, transactions, migrations."""
+"""The seam between the repositories and a database: one protocol, two backends.
+
+Repositories write their SQL once, as named constants with `?` parameters, in the dialect both
+SQLite and PostgreSQL run (COALESCE, ON CONFLICT, RETURNING, CAST for a parameter tested only
+for NULL). What does differ lives in the backend's own module, once: `bot.storage.sqlite`
+(aiosqlite, one connection, `BEGIN IMMEDIATE`, `PRAGMA user_version`) and `bot.storage.postgres`
+(asyncpg, a pool, `$1..$n`, one writer lock per transaction, a `schema_version` table).
+"""
 
 # SQL here is composed from constants only; every value goes in as a `?` parameter.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
-
-import aiosqlite
-
-from bot.storage.migrate import DatabaseTooNewError, Migration, MigrationError, load_migrations
+from typing import Any, Protocol, Self
 
 Params = Sequence[Any]
 
-BUSY_TIMEOUT_MS = 5_000
 
-# WAL lets readers (backups, the sqlite3 shell) work while the bot writes; in WAL mode NORMAL
-# sync loses at most the last commits on power loss, never consistency.
-_PRAGMAS = (
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA foreign_keys = ON",
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-    "PRAGMA synchronous = NORMAL",
-)
+class Row(Protocol):
+    """A result row: `sqlite3.Row` or `asyncpg.Record`, read by position."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class IntegrityError(Exception):
+    """A constraint refused a write (CHECK, UNIQUE, FOREIGN KEY), whichever the backend."""
+
+
+class Database(Protocol):
+    """What every repository needs of a database."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        ...
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query meant to return at most one."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """A block whose statements commit together, or not at all when it raises.
+
+        One transaction at a time writes, across every process on the database, so a block
+        that reads and then writes sees no other writer in between. Does not nest.
+        """
+        ...
+
+    def next_key(self, table: str) -> str:
+        """An SQL expression for the next free `key` of `table`."""
+        ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may use this database at the same time."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
 
 def column_list(row_type: type[Any]) -> str:
@@ -48,148 +93,36 @@ def insert_sql(table: str, row_type: type[Any]) -> str:
     return f"INSERT INTO {table} ({column_list(row_type)}) VALUES ({placeholders})"
 
 
-def keyed_insert_sql(table: str, row_type: type[Any]) -> str:
+def keyed_insert_sql(db: Database, table: str, row_type: type[Any]) -> str:
     """An INSERT of a row whose first field, `key`, takes the next free number; returns it.
 
-    Run with every value but the key (`astuple(row)[1:]`). The one connection serializes
-    statements, so two inserts never take the same number.
+    Run with every value but the key (`astuple(row)[1:]`).
     """
     names = [field.name for field in fields(row_type)]
     if names[0] != "key":
         raise TypeError(f"{row_type.__name__} must have `key` as its first field")
     placeholders = ", ".join("?" for _ in names[1:])
-    next_key = f"(SELECT IFNULL(MAX(key), 0) + 1 FROM {table})"
     return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({next_key}, {placeholders})"
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({db.next_key(table)}, {placeholders})"
         " RETURNING key"
     )
 
 
-class Database:
-    """One aiosqlite connection shared by every task.
+async def open_database(
+    url: str | None,
+    path: str | os.PathLike[str],
+    *,
+    migrations: Traversable | None = None,
+) -> Database:
+    """PostgreSQL when `url` (DATABASE_URL) is set, else the SQLite file at `path`.
 
-    Statements and transactions are serialized by one lock: on a single connection a statement
-    from another task would otherwise run inside (and be rolled back with) someone's transaction.
-    Inside `transaction()` only the task that opened it may use the database; a task it spawns
-    and awaits there would wait for the lock forever.
+    Either way the schema is brought up to date first. `migrations` replaces the package's own
+    migration files of that backend, for tests.
     """
+    if url:
+        from bot.storage.postgres import PostgresDatabase
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._lock = asyncio.Lock()
-        self._transaction_task: asyncio.Task[Any] | None = None
+        return await PostgresDatabase.open(url, migrations=migrations)
+    from bot.storage.sqlite import SqliteDatabase
 
-    @classmethod
-    async def open(
-        cls, path: str | os.PathLike[str], *, migrations: Traversable | None = None
-    ) -> Database:
-        """Open (creating if needed) the database at `path` and bring its schema up to date.
-
-        `migrations` replaces the package's own migration files, for tests.
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit BEGINs; transactions are only those we open.
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        try:
-            connection.row_factory = sqlite3.Row
-            for pragma in _PRAGMAS:
-                await connection.execute(pragma)
-            await _migrate(connection, load_migrations(migrations))
-        except BaseException:
-            await connection.close()
-            raise
-        return cls(connection)
-
-    async def close(self) -> None:
-        # Taking the lock lets a transaction in flight finish instead of being rolled back.
-        async with self._lock:
-            await self._connection.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises. Does not nest."""
-        if self._in_own_transaction():
-            raise RuntimeError("transactions do not nest")
-        async with self._lock:
-            self._transaction_task = asyncio.current_task()
-            try:
-                # IMMEDIATE takes the write lock now, so a read-then-write block cannot fail
-                # halfway with SQLITE_BUSY against another process.
-                await self._connection.execute("BEGIN IMMEDIATE")
-                yield
-                await self._connection.commit()
-            except BaseException:
-                # Also after a cancelled BEGIN or COMMIT: the worker thread runs them in order,
-                # and rollback() does nothing when no transaction is open.
-                await self._connection.rollback()
-                raise
-            finally:
-                self._transaction_task = None
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the number of rows it changed."""
-        async with self._exclusive(), self._connection.execute(sql, params) as cursor:
-            return cursor.rowcount
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._exclusive():
-            return list(await self._connection.execute_fetchall(sql, params))
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of a query meant to return at most one."""
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    def _in_own_transaction(self) -> bool:
-        return self._transaction_task is not None and (
-            self._transaction_task is asyncio.current_task()
-        )
-
-    @asynccontextmanager
-    async def _exclusive(self) -> AsyncIterator[None]:
-        if self._in_own_transaction():
-            yield
-            return
-        async with self._lock:
-            yield
-
-
-async def _user_version(connection: aiosqlite.Connection) -> int:
-    async with connection.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    assert row is not None  # PRAGMA user_version always answers
-    return int(row[0])
-
-
-async def _migrate(connection: aiosqlite.Connection, migrations: list[Migration]) -> None:
-    current = await _user_version(connection)
-    known = len(migrations)
-    if current > known:
-        raise DatabaseTooNewError(
-            f"the database is at schema version {current} but this version of the bot knows "
-            f"only up to {known}; run a newer bot or restore a backup"
-        )
-    for migration in migrations[current:]:
-        # executescript() commits any open transaction before it runs, so the transaction has
-        # to be part of the script. PRAGMA takes no parameters; the version is our own integer.
-        script = (
-            f"BEGIN IMMEDIATE;\n{migration.sql}\n;\n"
-            f"PRAGMA user_version = {migration.version:d};\nCOMMIT;"
-        )
-        try:
-            await connection.executescript(script)
-        except sqlite3.Error as error:
-            await connection.rollback()
-            raise MigrationError(f"migration {migration.name} failed: {error}") from error
+    return await SqliteDatabase.open(path, migrations=migrations)

@@ -12,7 +12,6 @@ Money is integer micro-dollars (bot/spending/money.py).
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -22,7 +21,7 @@ from typing import Literal
 from bot.spending import periods
 from bot.spending.limits import Ask, Limits, Refuse, Usage, Verdict, Wait, decide, has_slot
 from bot.spending.money import to_usd
-from bot.storage.db import Database, column_list
+from bot.storage.db import Database, Row, column_list
 from bot.storage.videos import VideoKind, VideoRepository, VideoRow
 
 Clock = Callable[[], float]
@@ -140,7 +139,7 @@ _MONTH_ENTRIES = (
 )
 
 
-def _entry(row: sqlite3.Row) -> Entry:
+def _entry(row: Row) -> Entry:
     return Entry(*row)
 
 

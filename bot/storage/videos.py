@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from typing import Literal
 
-from bot.storage.db import Database, column_list, keyed_insert_sql
+from bot.storage.db import Database, Row, column_list, keyed_insert_sql
 from bot.videoapi.models import FINISHED_STATUSES, Video, VideoStatus
 
 VideoKind = Literal["create", "remix", "extend", "edit"]
@@ -95,17 +94,19 @@ def parse_ref(text: str) -> int | None:
 
 
 _COLUMNS = column_list(VideoRow)
-_INSERT = keyed_insert_sql("videos", VideoRow)
 _SELECT = f"SELECT {_COLUMNS} FROM videos"
 _UNFINISHED = "status IN ('queued', 'in_progress')"
 
 # DESIGN "Ownership and scope": the owner sees a video everywhere, members of the guild where it
 # was made see it there. Params: viewer id, guild id (None in a DM, which matches no row).
 _VISIBLE = "deleted_at IS NULL AND (owner_id = ? OR guild_id = ?)"
-# Optional filters pass each value twice: `? IS NULL` switches the filter off.
+# Optional filters pass each value twice: `? IS NULL` switches the filter off. The CAST gives
+# that first parameter a type, which PostgreSQL cannot infer from `IS NULL` alone. LOWER on both
+# sides: SQLite's LIKE ignores case, PostgreSQL's does not.
 _FILTERED = (
-    f"{_VISIBLE} AND (? IS NULL OR owner_id = ?) AND (? IS NULL OR status = ?)"
-    " AND (? IS NULL OR prompt LIKE ? ESCAPE '\\')"
+    f"{_VISIBLE} AND (CAST(? AS BIGINT) IS NULL OR owner_id = ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR status = ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR LOWER(prompt) LIKE LOWER(?) ESCAPE '\\')"
 )
 
 _GET = f"{_SELECT} WHERE id = ?"
@@ -113,11 +114,11 @@ _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND {_VISIBLE}"
 _GET_VISIBLE_BY_KEY = f"{_SELECT} WHERE key = ? AND {_VISIBLE}"
 _BY_MESSAGE = f"{_SELECT} WHERE status_message_id = ? AND deleted_at IS NULL"
 _CLAIM_REACTION = (
-    "INSERT OR IGNORE INTO reaction_claims (message_id, user_id, emoji, created_at)"
-    " VALUES (?, ?, ?, ?)"
+    "INSERT INTO reaction_claims (message_id, user_id, emoji, created_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
-# Ties within one second go by insertion order (rowid), not by the random id.
-_LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+# Ties within one second go by insertion order (the key), not by the random id.
+_LIST_VISIBLE = f"{_SELECT} WHERE {_FILTERED} ORDER BY created_at DESC, key DESC LIMIT ? OFFSET ?"
 _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # Same condition as the partial index videos_pending, so SQLite can use it. Delivered implies
 # finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".
@@ -238,7 +239,7 @@ def _accepted(asked: VideoRow, video: Video, now: float) -> VideoRow:
     )
 
 
-def _row(row: sqlite3.Row) -> VideoRow:
+def _row(row: Row) -> VideoRow:
     values = list(row)
     values[_WITH_IMAGE] = bool(values[_WITH_IMAGE])
     return VideoRow(*values)
@@ -256,6 +257,7 @@ class VideoRepository:
     def __init__(self, db: Database, *, clock: Clock = time.time) -> None:
         self._db = db
         self._clock = clock
+        self._insert_sql = keyed_insert_sql(db, "videos", VideoRow)
 
     async def insert(
         self,
@@ -425,7 +427,7 @@ class VideoRepository:
         )
 
     async def _insert(self, row: VideoRow) -> VideoRow:
-        inserted = await self._db.fetch_one(_INSERT, astuple(row)[1:])
+        inserted = await self._db.fetch_one(self._insert_sql, astuple(row)[1:])
         assert inserted is not None  # RETURNING always answers for a row it inserted
         return replace(row, key=int(inserted[0]))
 

@@ -12,7 +12,7 @@ import pytest
 from bot.app import commands_in_code
 from bot.config import Settings
 from bot.discord_check import check_discord
-from bot.storage import Database, VideoRepository
+from bot.storage import SqliteDatabase, VideoRepository
 from tests.e2e.fake_discord import ATTACH_FILES, EMBED_LINKS, FakeDiscord
 from tests.e2e.harness import World
 from tests.e2e.views import insert_video
@@ -34,7 +34,7 @@ async def register_code_commands(fake: FakeDiscord, config: Settings) -> list[di
 
 
 async def used_in(config: Settings, world: World) -> None:
-    async with await Database.open(config.database_path) as db:
+    async with await SqliteDatabase.open(config.database_path) as db:
         await insert_video(
             VideoRepository(db),
             owner_id=int(world.alice["id"]),
@@ -146,7 +146,7 @@ async def test_a_thread_is_judged_by_its_parent(
     config = settings(fake_discord, tmp_path)
     await register_code_commands(fake_discord, config)
     thread = fake_discord.add_thread(world.channel_id, "entries")
-    async with await Database.open(config.database_path) as db:
+    async with await SqliteDatabase.open(config.database_path) as db:
         await insert_video(
             VideoRepository(db),
             owner_id=int(world.alice["id"]),

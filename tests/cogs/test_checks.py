@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.jobs import may_delete
-from bot.storage import ContestRepository, Database, VideoRow
+from bot.storage import ContestRepository, Database, SqliteDatabase, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests
 from cogs.results import ask_delete
@@ -75,7 +75,7 @@ class ContestBot:
 
 @pytest.fixture
 async def contests(tmp_path: Path) -> AsyncIterator[Contests]:
-    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
         yield Contests(ContestBot(db), clock=lambda: 1_800_000_000.0)  # type: ignore[arg-type]
 
 

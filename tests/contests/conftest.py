@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from bot.simulator import ManualClock
-from bot.storage import ContestRepository, Database
+from bot.storage import ContestRepository, SqliteDatabase
 
 
 @pytest.fixture
 async def contests(tmp_path: Path) -> AsyncIterator[ContestRepository]:
-    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
         yield ContestRepository(db)
 
 

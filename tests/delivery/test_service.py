@@ -19,7 +19,7 @@ import pytest
 
 from bot.delivery import Delivery, ResultFiles
 from bot.delivery.files import GONE
-from bot.storage import Database, VideoRepository, VideoRow
+from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
 from bot.tracker import JobEvent
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.errors import InternalServerError
@@ -230,7 +230,7 @@ class Env:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "videobot.sqlite3") as db:
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
         yield db
 
 

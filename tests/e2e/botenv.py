@@ -16,7 +16,7 @@ from bot.app import VideoBot
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
-from bot.storage import Database
+from bot.storage import open_database
 from bot.videoapi.client import VideoClient
 
 from .harness import Harness
@@ -64,6 +64,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
     what a test is about.
 
     Each start gets its own simulator unless `sim_app` is passed to share one across restarts.
+    `database_url` puts the bot on that PostgreSQL database instead of the test's SQLite file.
     """
     async with AsyncExitStack() as stack:
 
@@ -74,6 +75,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             edit_interval: float = EDIT_INTERVAL,
             api_url: str | None = None,
             api_key: str | None = None,
+            database_url: str | None = None,
             **sim: Any,
         ) -> BotEnv:
             config = Settings(
@@ -93,7 +95,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
                 VideoClient(api_url, key, profile=config.profile(), transport=counting)
             )
             db_path = tmp_path / "videobot.sqlite3"
-            db = await stack.enter_async_context(await Database.open(db_path))
+            db = await stack.enter_async_context(await open_database(database_url, db_path))
             bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
             # Tests start the next cycle at once instead of waiting out the cadence.
             bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)

@@ -125,6 +125,8 @@ class Harness:
         # GUILD_CREATE would otherwise ask the (absent) gateway for member chunks.
         state._chunk_guilds = False
         state.guild_ready_timeout = 0.02
+        # An AutoShardedBot learns its shards when it connects, which a fed gateway never does.
+        state.shard_count, state.shard_ids = 1, [0]
         await self.client.login(self.fake.token)
         guild_stubs = [{"id": str(g), "unavailable": True} for g in self.fake.guilds]
         self.feed(
@@ -134,6 +136,7 @@ class Harness:
                 "user": self.fake.bot_user,
                 "guilds": guild_stubs,
                 "session_id": "fake-session",
+                "shard": [0, 1],
                 "resume_gateway_url": "wss://127.0.0.1.invalid",
                 "application": {"id": str(self.fake.application_id), "flags": 0},
             },

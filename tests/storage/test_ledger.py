@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import sqlite3
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from bot.spending.limits import Ask, Limits, Refuse, Start, Wait
-from bot.storage import Database, LedgerRepository, NewJob, VideoRepository, VideoRow
+from bot.storage import (
+    Database,
+    IntegrityError,
+    LedgerRepository,
+    NewJob,
+    VideoRepository,
+    VideoRow,
+)
 
 from .helpers import GUILD, MEMBER, OTHER_GUILD, OWNER, Clock, api_video
 
@@ -60,13 +65,9 @@ def ledger(db: Database, videos: VideoRepository, clock: Clock) -> LedgerReposit
     return LedgerRepository(db, videos, clock=clock)
 
 
-def entry_rows(path: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            "SELECT video_key, state, seconds, micros FROM ledger ORDER BY id"
-        ).fetchall()
-    connection.close()
-    return rows
+async def entry_rows(db: Database) -> list[tuple[object, ...]]:
+    rows = await db.fetch_all("SELECT video_key, state, seconds, micros FROM ledger ORDER BY id")
+    return [tuple(row) for row in rows]
 
 
 async def test_a_job_that_may_start_gets_its_row_and_its_reservation_together(
@@ -90,14 +91,14 @@ async def test_a_job_that_may_start_gets_its_row_and_its_reservation_together(
 
 
 async def test_a_failing_reservation_leaves_no_row(
-    db: Database, ledger: LedgerRepository, videos: VideoRepository, db_path: Path
+    db: Database, ledger: LedgerRepository, videos: VideoRepository
 ) -> None:
     # A negative price breaks the ledger's CHECK after the row was written: both roll back.
     broken = replace(job(), micros_per_second=-1)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await ledger.admit(broken, OPEN)
     assert await videos.submitting() == []
-    assert entry_rows(db_path) == []
+    assert await entry_rows(db) == []
 
 
 @pytest.mark.parametrize(("budget", "started"), [(800_000, 2), (799_999, 1), (0, 0)])
@@ -157,7 +158,7 @@ async def test_the_budget_resets_when_the_month_turns(
 
 
 async def test_abandon_and_unconfirmed_release_and_keep_the_entry(
-    ledger: LedgerRepository, videos: VideoRepository, db_path: Path
+    db: Database, ledger: LedgerRepository, videos: VideoRepository
 ) -> None:
     chosen = replace(OPEN, monthly_budget_micros=400_000)
     first = await admitted(ledger, job(), chosen)
@@ -165,12 +166,12 @@ async def test_abandon_and_unconfirmed_release_and_keep_the_entry(
     assert await ledger.abandon(first.key)
     assert await videos.get_by_key(first.key) is None
     # The history keeps it (released, its row gone), and the budget has room again.
-    assert entry_rows(db_path) == [(None, "released", 4, 400_000)]
+    assert await entry_rows(db) == [(None, "released", 4, 400_000)]
     second = await admitted(ledger, job(), chosen)
     failed = await ledger.unconfirmed(second.key, "not_confirmed", "no answer")
     assert failed is not None
     assert failed.status == "failed"
-    assert entry_rows(db_path)[-1] == (second.key, "released", 4, 400_000)
+    assert (await entry_rows(db))[-1] == (second.key, "released", 4, 400_000)
     assert (await ledger.admit(job(), chosen)).verdict == Start()
 
 
@@ -269,7 +270,7 @@ async def test_a_newcomer_does_not_jump_a_line_waiting_for_the_servers_slot(
 
 
 async def test_cancel_releases_a_waiting_job_only(
-    ledger: LedgerRepository, videos: VideoRepository, db_path: Path
+    db: Database, ledger: LedgerRepository, videos: VideoRepository
 ) -> None:
     chosen = replace(OPEN, jobs_per_user=1)
     running = await admitted(ledger, job(), chosen)
@@ -277,7 +278,7 @@ async def test_cancel_releases_a_waiting_job_only(
     assert not await ledger.cancel(running.key)  # not waiting: not cancelled
     assert await ledger.cancel(queued.key)
     assert not await ledger.cancel(queued.key)
-    assert entry_rows(db_path) == [
+    assert await entry_rows(db) == [
         (running.key, "reserved", 4, 400_000),
         (None, "released", 4, 400_000),
     ]

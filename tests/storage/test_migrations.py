@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, DatabaseTooNewError, MigrationError, VideoRepository
+from bot.storage import (
+    DatabaseTooNewError,
+    MigrationError,
+    SqliteDatabase,
+    VideoRepository,
+)
 from bot.storage.migrate import load_migrations
 
 from .helpers import OWNER, add_video
@@ -15,7 +20,7 @@ def copy_migrations(tmp_path: Path, upto: int) -> Path:
     """A migrations directory holding a copy of the package's first `upto` migrations."""
     directory = tmp_path / "migrations"
     directory.mkdir()
-    for migration in load_migrations()[:upto]:
+    for migration in load_migrations("sqlite")[:upto]:
         (directory / migration.name).write_text(migration.sql, encoding="utf-8")
     return directory
 
@@ -40,28 +45,30 @@ def tables(path: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
-async def test_a_new_database_gets_every_migration(db: Database, db_path: Path) -> None:
-    await db.close()
-    assert user_version(db_path) == len(load_migrations()) >= 1
+async def test_a_new_database_gets_every_migration(
+    sqlite_db: SqliteDatabase, db_path: Path
+) -> None:
+    await sqlite_db.close()
+    assert user_version(db_path) == len(load_migrations("sqlite")) >= 1
     assert {"videos", "characters", "guild_settings"} <= tables(db_path)
 
 
 async def test_an_older_database_is_migrated_without_losing_rows(
     db_path: Path, tmp_path: Path
 ) -> None:
-    migrations = copy_migrations(tmp_path, len(load_migrations()))
-    async with await Database.open(db_path, migrations=migrations) as db:
+    migrations = copy_migrations(tmp_path, len(load_migrations("sqlite")))
+    async with await SqliteDatabase.open(db_path, migrations=migrations) as db:
         videos = VideoRepository(db)
         parent = await add_video(videos, "video_1")
         child = await add_video(videos, "video_2", kind="remix", parent_id="video_1")
-    known = len(load_migrations())
+    known = len(load_migrations("sqlite"))
     assert user_version(db_path) == known
 
     (migrations / f"{known + 1:04d}_video_notes.sql").write_text(
         "ALTER TABLE videos ADD COLUMN note TEXT;\nCREATE INDEX videos_model ON videos (model);\n",
         encoding="utf-8",
     )
-    async with await Database.open(db_path, migrations=migrations) as db:
+    async with await SqliteDatabase.open(db_path, migrations=migrations) as db:
         videos = VideoRepository(db)
         assert await videos.get("video_1") == parent
         assert await videos.get("video_2") == child
@@ -69,31 +76,31 @@ async def test_an_older_database_is_migrated_without_losing_rows(
     assert user_version(db_path) == known + 1
 
     # Opening again applies nothing twice.
-    async with await Database.open(db_path, migrations=migrations) as db:
+    async with await SqliteDatabase.open(db_path, migrations=migrations) as db:
         assert await VideoRepository(db).count_unfinished_for_owner(OWNER) == 2
 
 
 async def test_a_failed_migration_rolls_back_entirely(db_path: Path, migrations: Path) -> None:
-    async with await Database.open(db_path, migrations=migrations):
+    async with await SqliteDatabase.open(db_path, migrations=migrations):
         pass
     (migrations / "0002_broken.sql").write_text(
         "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n",
         encoding="utf-8",
     )
     with pytest.raises(MigrationError, match=r"0002_broken\.sql.*no_such_table"):
-        await Database.open(db_path, migrations=migrations)
+        await SqliteDatabase.open(db_path, migrations=migrations)
     assert user_version(db_path) == 1
     assert "half_done" not in tables(db_path)
 
 
 async def test_a_database_newer_than_the_code_is_refused(db_path: Path, migrations: Path) -> None:
-    async with await Database.open(db_path, migrations=migrations):
+    async with await SqliteDatabase.open(db_path, migrations=migrations):
         pass
     with sqlite3.connect(db_path) as connection:
         connection.execute("PRAGMA user_version = 7")
     connection.close()
     with pytest.raises(DatabaseTooNewError, match=r"version 7 .* only up to 1"):
-        await Database.open(db_path, migrations=migrations)
+        await SqliteDatabase.open(db_path, migrations=migrations)
     assert user_version(db_path) == 7
 
 
@@ -126,7 +133,7 @@ async def test_rows_from_before_keys_get_keys_and_new_rows_follow_them(
     db_path: Path, tmp_path: Path
 ) -> None:
     migrations = copy_migrations(tmp_path, 3)
-    async with await Database.open(db_path, migrations=migrations) as db:
+    async with await SqliteDatabase.open(db_path, migrations=migrations) as db:
         for number, video_id in enumerate(("video_a", "video_b")):
             await db.execute(
                 "INSERT INTO videos (id, owner_id, channel_id, kind, prompt, model, size, seconds,"
@@ -134,7 +141,7 @@ async def test_rows_from_before_keys_get_keys_and_new_rows_follow_them(
                 " '720x1280', '4', 'completed', ?, 0)",
                 (video_id, OWNER, 1_700_000_000 + number),
             )
-    async with await Database.open(db_path) as db:
+    async with await SqliteDatabase.open(db_path) as db:
         videos = VideoRepository(db)
         old = [await videos.get(video_id) for video_id in ("video_a", "video_b")]
         assert [row.key for row in old if row is not None] == [1, 2]

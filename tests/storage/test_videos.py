@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, VideoRepository, VideoRow
+from bot.storage import Database, IntegrityError, SqliteDatabase, VideoRepository, VideoRow
 from bot.storage import videos as videos_module
 from bot.videoapi.models import VideoStatus
 
+from .conftest import OpenDb
 from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
 
 
@@ -60,7 +59,7 @@ async def test_insert_stores_the_job_as_given(videos: VideoRepository, clock: Cl
 
 async def test_an_id_is_inserted_once(videos: VideoRepository) -> None:
     await add_video(videos, "video_1")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await add_video(videos, "video_1")
 
 
@@ -196,7 +195,7 @@ async def test_mark_deleted_is_idempotent(videos: VideoRepository, clock: Clock)
     assert first.deleted_at is not None
 
 
-async def test_pending_survives_a_restart(db: Database, db_path: Path, clock: Clock) -> None:
+async def test_pending_survives_a_restart(db: Database, open_db: OpenDb, clock: Clock) -> None:
     videos = VideoRepository(db, clock=clock)
     await add_video(videos, "queued", created_at=CREATED_AT + 3)
     await add_video(videos, "running", status="in_progress", created_at=CREATED_AT + 1)
@@ -208,13 +207,13 @@ async def test_pending_survives_a_restart(db: Database, db_path: Path, clock: Cl
     await videos.mark_deleted("deleted")
     await db.close()
 
-    async with await Database.open(db_path) as reopened:
+    async with await open_db() as reopened:
         pending = await VideoRepository(reopened).pending()
     assert [row.id for row in pending] == ["running", "undelivered", "queued", "failed_undelivered"]
 
 
-async def test_pending_uses_its_partial_index(db: Database) -> None:
-    plan = await db.fetch_all("EXPLAIN QUERY PLAN " + videos_module._PENDING)
+async def test_pending_uses_its_partial_index(sqlite_db: SqliteDatabase) -> None:
+    plan = await sqlite_db.fetch_all("EXPLAIN QUERY PLAN " + videos_module._PENDING)
     assert any("videos_pending" in row["detail"] for row in plan)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.simulator import STATE_KEY, ManualClock, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
-from bot.storage import Database, VideoRepository
+from bot.storage import SqliteDatabase, VideoRepository
 from bot.tracker import Cadence, JobEvent, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.retry import Backoff
@@ -95,7 +95,7 @@ async def make_env(tmp_path: Path) -> AsyncIterator[MakeEnv]:
                 VideoClient(base_url, None, max_retries=0, backoff=Backoff(sleep=_no_sleep))
             )
             path = tmp_path / "videobot.sqlite3"
-            db = await stack.enter_async_context(await Database.open(path))
+            db = await stack.enter_async_context(await SqliteDatabase.open(path))
             env = Env(clock, app[STATE_KEY], api, VideoRepository(db, clock=clock), path)
             stack.push_async_callback(_stop_all, env)
             return env

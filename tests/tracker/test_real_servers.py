@@ -18,7 +18,7 @@ import pytest
 import respx
 
 from bot.simulator import ManualClock
-from bot.storage import Database, VideoRepository
+from bot.storage import Database, SqliteDatabase, VideoRepository
 from bot.tracker import Cadence, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import InternalServerError, RateLimitError
@@ -89,7 +89,7 @@ async def make_gateway(tmp_path: Path) -> AsyncIterator[MakeGateway]:
         )
         clients.append(api)
         clock = ManualClock()
-        db = await Database.open(tmp_path / f"videobot-{len(databases)}.sqlite3")
+        db = await SqliteDatabase.open(tmp_path / f"videobot-{len(databases)}.sqlite3")
         databases.append(db)
         return Gateway(router, api, VideoRepository(db, clock=clock), clock)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.storage import Database, VideoRepository
+from bot.storage import SqliteDatabase, VideoRepository
 from bot.tracker import Cadence
 from bot.videoapi.models import Operation, VideoError
 
@@ -209,7 +209,7 @@ async def test_a_new_job_is_refreshed_at_once(env: Env) -> None:
 async def test_a_database_from_an_older_process_is_picked_up(env: Env) -> None:
     video_id = await env.create()
     await env.videos.mark_failed(video_id, "timeout", "late")
-    async with await Database.open(env.db_path) as db:
+    async with await SqliteDatabase.open(env.db_path) as db:
         tracker = env.tracker()
         tracker._videos = VideoRepository(db)
         events = tracker.subscribe()

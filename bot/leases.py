@@ -1,0 +1,72 @@
+"""Which jobs this process follows when several bot processes share one database.
+
+Each unfinished job has one lease row; its holder follows the job and delivers its result, and
+renews every lease it holds while it lives. A process that dies stops renewing: its leases run
+out and whoever looks next takes the jobs over. A new job is leased by the process that started
+it (a job nobody leased is left to its starter for one lease term); the others learn of free
+jobs by polling (`claim_free`), so no coordinator is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from bot.storage import LeaseRepository
+
+# At most this many jobs taken over in one look, so that survivors share a dead process's work.
+CLAIM_BATCH = 1_000
+
+
+def process_holder() -> str:
+    """A name for this process's leases: where it runs, and unique across restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Leases:
+    def __init__(
+        self,
+        leases: LeaseRepository,
+        *,
+        ttl: float = 20.0,
+        renew_every: float = 5.0,
+        holder: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._leases = leases
+        self.ttl = ttl
+        self.renew_every = renew_every
+        self.holder = holder or process_holder()
+        self._clock = clock
+        # Processes following jobs, this one included, as of the last renewal.
+        self.peers = 1
+
+    async def claim(self, key: int) -> bool:
+        """Take a job this process just started (or found free); False if another holds it."""
+        now = self._clock()
+        return await self._leases.claim(key, self.holder, now + self.ttl, now)
+
+    async def claim_free(self) -> set[int]:
+        """Take the undelivered jobs nobody holds (new ones, or a dead process's)."""
+        now = self._clock()
+        return await self._leases.claim_free(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
+        )
+
+    async def renew(self) -> set[int]:
+        """Extend this process's leases; the keys it still holds. Counts the peers again."""
+        now = self._clock()
+        held = await self._leases.renew(self.holder, now + self.ttl, now)
+        self.peers = max(1, await self._leases.live_holders(now))
+        return held
+
+    async def holds(self, key: int) -> bool:
+        """Whether this process may still act on the job (deliver its result)."""
+        return await self._leases.holds(key, self.holder, self._clock())
+
+    async def release(self) -> None:
+        """On a clean stop: every job is free for the others at once."""
+        await self._leases.release(self.holder)

