@@ -48,10 +48,13 @@ pytest: $(PY_STAMP) $(NODE_STAMP) $(LITELLM_STAMP)
 
 test: lint types pytest
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) $(LITELLM_STAMP)
 	$(BIN)/python bench/tracker.py --jobs 1000
 	$(BIN)/python bench/interactions.py
 	$(BIN)/python bench/budget.py
+	$(BIN)/python bench/delivery.py fit
+	$(BIN)/python bench/delivery.py faults
+	$(BIN)/python bench/providers.py
 
 # 1, 2 and 4 processes on one PostgreSQL database (the tests' embedded server), 10,000 jobs.
 bench-shards: $(PY_STAMP)
