@@ -12,6 +12,7 @@ from bot.backend import open_api
 from bot.config import Settings, SettingsError, load_settings
 from bot.simulator import SimulatorConfig, run
 from bot.simulator.dialects import DIALECTS
+from bot.simulator.progress import SHAPES
 from bot.videoapi.probe import probe
 
 log = logging.getLogger("videobot")
@@ -73,6 +74,24 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--job-seconds", type=float, default=None, help="how long a job takes to complete"
     )
+    simulator.add_argument(
+        "--job-seconds-max",
+        type=float,
+        default=None,
+        help="draw each job's duration log-uniformly up to this",
+    )
+    simulator.add_argument(
+        "--progress-shape",
+        choices=[*SHAPES, "mixed"],
+        default="linear",
+        help="how progress grows while a job runs (mixed: one shape per job)",
+    )
+    simulator.add_argument("--seed", type=int, default=0, help="seed of durations and shapes")
+    simulator.add_argument(
+        "--hold",
+        action="store_true",
+        help="keep jobs queued until POST /simulator/release starts them all at once",
+    )
     simulator.add_argument("--api-key", default=None, help="require this bearer key")
     simulator.add_argument(
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
@@ -106,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = SimulatorConfig(
                 profile=settings.profile(),
                 job_seconds=args.job_seconds or settings.simulator_job_seconds,
+                job_seconds_max=args.job_seconds_max,
+                progress_shape=args.progress_shape,
+                seed=args.seed,
+                hold=args.hold,
                 api_key=args.api_key,
                 big_assets=args.big_assets,
                 dialect=args.dialect,
