@@ -69,7 +69,8 @@ class RequestBudget:
         if self._window_left is not None and self._window_left <= 0 and now < self._window_ends:
             ready = max(ready, self._window_ends)
         if self._tokens < 1:
-            ready = max(ready, now + (1 - self._tokens) / self.rate)
+            # A millisecond more, so the token is whole by then despite rounding.
+            ready = max(ready, now + (1 - self._tokens) / self.rate + 1e-3)
         return ready
 
     def observe(self, meta: ResponseMeta, now: float) -> None:
