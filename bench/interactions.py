@@ -1,12 +1,13 @@
 """Benchmark: a burst of concurrent /video interactions against the real bot on a fake Discord.
 
     .venv/bin/python bench/interactions.py
-    .venv/bin/python bench/interactions.py --interactions 100 --job-seconds 60 --edit-interval 5
+    .venv/bin/python bench/interactions.py --interactions 100 --job-seconds 20 --edit-interval 5
     .venv/bin/python bench/interactions.py --profile /tmp/interactions.prof
 
 Everything runs in this process, on loopback: the fake Discord of the end-to-end tests
 (`tests/e2e/fake_discord.py`, which records every request it gets with its time), the simulator
-(every job takes `--job-seconds`), and the real `VideoBot` with the real edit interval, the
+(jobs take `--job-seconds` to `--job-seconds-max`, log-uniformly, with mixed progress
+shapes), and the real `VideoBot` with the real edit interval, the
 default poll interval and tracker cadence, and a fresh SQLite file in a temporary directory.
 The bot is logged in and fed READY/GUILD_CREATE by the e2e `Harness`, as in `tests/e2e/botenv.py`.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import itertools
 import json
@@ -70,7 +72,11 @@ NEW_MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=100)
-    parser.add_argument("--job-seconds", type=float, default=60.0)
+    # Varied lengths (log-uniform between the two) and mixed progress shapes: not every job is a
+    # linear 60 s one, the tracker's best case.
+    parser.add_argument("--job-seconds", type=float, default=20.0, help="shortest job")
+    parser.add_argument("--job-seconds-max", type=float, default=120.0, help="longest job")
+    parser.add_argument("--progress-shape", default="mixed")
     parser.add_argument("--edit-interval", type=float, default=5.0)
     parser.add_argument(
         "--timeout", type=float, default=180.0, help="give up this long after the burst"
@@ -220,7 +226,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for user in users:
                 fake.add_member(world.guild_id, user)
 
-            sim_app = make_app(SimulatorConfig(job_seconds=args.job_seconds))
+            sim_app = make_app(
+                SimulatorConfig(
+                    job_seconds=args.job_seconds,
+                    job_seconds_max=args.job_seconds_max,
+                    progress_shape=args.progress_shape,
+                )
+            )
             sim: SimulatorState = sim_app[STATE_KEY]
             base_url = await stack.enter_async_context(serve_app(sim_app))
             api = await stack.enter_async_context(VideoClient(base_url, None))
@@ -230,7 +242,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             settings = Settings(_env_file=None, discord_token="fake")  # type: ignore[call-arg]
             bot = VideoBot(settings=settings, db=db, api=api, edit_interval=args.edit_interval)
             harness = Harness(fake, bot, world)
-            await harness.start()
+            await asyncio.wait_for(harness.start(), 60)
             harness.allow_errors()  # reported below instead
             # When the tracker published each job's end: splits delivery into noticing and posting.
             noticed: dict[str, float] = {}
@@ -283,7 +295,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         elapsed = last_report - burst_at
                         print(f"... {elapsed:5.0f} s: {done}/{len(records)} delivered", flush=True)
                 finished_at = time.monotonic()
-                await bot.delivery.idle()
+                # Bounded like every wait here: delivery's last edits, then the report.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(bot.delivery.idle(), 60)
             finally:
                 watcher.cancel()
                 await harness.close()
@@ -316,6 +330,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         "config": {
             "interactions": args.interactions,
             "job_seconds": args.job_seconds,
+            "job_seconds_max": args.job_seconds_max,
+            "progress_shape": args.progress_shape,
             "edit_interval_s": args.edit_interval,
             "timeout_s": args.timeout,
         },
@@ -327,7 +343,11 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     }
     r = result
     print()
-    print(f"{r['interactions']} concurrent /video, {args.job_seconds:.0f} s jobs, ", end="")
+    print(
+        f"{r['interactions']} concurrent /video, {args.job_seconds:.0f}-"
+        f"{args.job_seconds_max:.0f} s {args.progress_shape} jobs, ",
+        end="",
+    )
     print(f"edit interval {args.edit_interval} s (fed in {r['feed_all_ms']} ms)")
     print(
         f"  first response (defer)  p50 {r['first_response_p50_ms']} ms, "
