@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, bench/
 
 from bench.interactions import burst, percentile, start_bench_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.simulator import SimulatorConfig  # noqa: E402
 from bot.spending.money import MICROS_PER_USD, micros, usd  # noqa: E402
 from bot.videoapi.models import Operation  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, FakeInteraction, is_loading  # noqa: E402
@@ -71,7 +72,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 fake,
                 Path(tmp),
                 members=args.interactions,
-                job_seconds=args.job_seconds,
+                sim=SimulatorConfig(job_seconds=args.job_seconds),
                 edit_interval=5.0,
                 settings={
                     "monthly_budget_usd": str(budget / MICROS_PER_USD),

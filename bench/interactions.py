@@ -1,12 +1,13 @@
 """Benchmark: a burst of concurrent /video interactions against the real bot on a fake Discord.
 
     .venv/bin/python bench/interactions.py
-    .venv/bin/python bench/interactions.py --interactions 100 --job-seconds 60 --edit-interval 5
+    .venv/bin/python bench/interactions.py --interactions 100 --job-seconds 20 --edit-interval 5
     .venv/bin/python bench/interactions.py --profile /tmp/interactions.prof
 
 Everything runs in this process, on loopback: the fake Discord of the end-to-end tests
 (`tests/e2e/fake_discord.py`, which records every request it gets with its time), the simulator
-(every job takes `--job-seconds`), and the real `VideoBot` with the real edit interval, the
+(jobs take `--job-seconds` to `--job-seconds-max`, log-uniformly, with mixed progress
+shapes), and the real `VideoBot` with the real edit interval, the
 default poll interval and tracker cadence, and a fresh SQLite file in a temporary directory.
 The bot is logged in and fed READY/GUILD_CREATE by the e2e `Harness`, as in `tests/e2e/botenv.py`.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import itertools
 import json
@@ -84,7 +86,7 @@ async def start_bench_bot(
     folder: Path,
     *,
     members: int,
-    job_seconds: float,
+    sim: SimulatorConfig,
     edit_interval: float,
     settings: dict[str, Any] | None = None,
 ) -> BenchBot:
@@ -95,7 +97,7 @@ async def start_bench_bot(
     users = [fake.add_user(f"bench{i:03d}") for i in range(members)]
     for user in users:
         fake.add_member(world.guild_id, user)
-    sim_app = make_app(SimulatorConfig(job_seconds=job_seconds))
+    sim_app = make_app(sim)
     base_url = await stack.enter_async_context(serve_app(sim_app))
     api = await stack.enter_async_context(VideoClient(base_url, None))
     db = await stack.enter_async_context(await SqliteDatabase.open(folder / "videobot.sqlite3"))
@@ -119,7 +121,11 @@ def burst(harness: Harness, payloads: list[JSON]) -> list[FakeInteraction]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=100)
-    parser.add_argument("--job-seconds", type=float, default=60.0)
+    # Varied lengths (log-uniform between the two) and mixed progress shapes: not every job is a
+    # linear 60 s one, the tracker's best case.
+    parser.add_argument("--job-seconds", type=float, default=20.0, help="shortest job")
+    parser.add_argument("--job-seconds-max", type=float, default=120.0, help="longest job")
+    parser.add_argument("--progress-shape", default="mixed")
     parser.add_argument("--edit-interval", type=float, default=5.0)
     parser.add_argument(
         "--timeout", type=float, default=180.0, help="give up this long after the burst"
@@ -268,7 +274,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 fake,
                 Path(tmp),
                 members=args.interactions,
-                job_seconds=args.job_seconds,
+                sim=SimulatorConfig(
+                    job_seconds=args.job_seconds,
+                    job_seconds_max=args.job_seconds_max,
+                    progress_shape=args.progress_shape,
+                ),
                 edit_interval=args.edit_interval,
                 # What is measured here is the burst, not the spending limits (bench/budget.py).
                 settings={"monthly_budget_usd": "none", "daily_seconds_per_user": "none"},
@@ -322,7 +332,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         elapsed = last_report - burst_at
                         print(f"... {elapsed:5.0f} s: {done}/{len(records)} delivered", flush=True)
                 finished_at = time.monotonic()
-                await bot.delivery.idle()
+                # Bounded like every wait here: delivery's last edits, then the report.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(bot.delivery.idle(), 60)
             finally:
                 watcher.cancel()
                 await harness.close()
@@ -355,6 +367,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         "config": {
             "interactions": args.interactions,
             "job_seconds": args.job_seconds,
+            "job_seconds_max": args.job_seconds_max,
+            "progress_shape": args.progress_shape,
             "edit_interval_s": args.edit_interval,
             "timeout_s": args.timeout,
         },
@@ -366,7 +380,11 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     }
     r = result
     print()
-    print(f"{r['interactions']} concurrent /video, {args.job_seconds:.0f} s jobs, ", end="")
+    print(
+        f"{r['interactions']} concurrent /video, {args.job_seconds:.0f}-"
+        f"{args.job_seconds_max:.0f} s {args.progress_shape} jobs, ",
+        end="",
+    )
     print(f"edit interval {args.edit_interval} s (fed in {r['feed_all_ms']} ms)")
     print(
         f"  first response (defer)  p50 {r['first_response_p50_ms']} ms, "

@@ -7,13 +7,15 @@ restart would, lets it run full refresh cycles, and reports the process's peak R
 
     .venv/bin/python bench/tracker_memory.py --jobs 10000
 
-Loopback only; stops by itself. The last line is one JSON object.
+Loopback only; stops by itself, at the latest after a bound computed from the request budget.
+The last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
@@ -64,9 +66,13 @@ async def main(jobs: int, cycles: int) -> dict[str, object]:
             started = time.perf_counter()
             await tracker.start()
             pages_per_cycle = -(-jobs // 100)
-            # The simulator counts the tracker's requests; there is no event to wait on.
-            while state.calls[Operation.LIST] < cycles * pages_per_cycle:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+            # The simulator counts the tracker's requests; there is no event to wait on. Bounded:
+            # at its request budget the tracker needs pages / rate seconds, and some slack.
+            bound = 60 + cycles * pages_per_cycle / (api.profile.requests_per_minute / 60) * 2
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(bound):
+                    while state.calls[Operation.LIST] < cycles * pages_per_cycle:  # noqa: ASYNC110
+                        await asyncio.sleep(0.05)
             ran = time.perf_counter() - started
             tracked = len(tracker.tracked)
             await tracker.stop()
@@ -79,6 +85,7 @@ async def main(jobs: int, cycles: int) -> dict[str, object]:
         "retrieve_requests": state.calls[Operation.RETRIEVE],
         "seed_seconds": round(seeded, 2),
         "cycles_seconds": round(ran, 2),
+        "finished_in_bound": state.calls[Operation.LIST] >= cycles * pages_per_cycle,
         "baseline_rss_mib": round(baseline / MIB, 1),
         "peak_rss_mib": round(rss.peak / MIB, 1),
         "note": "RSS of the whole process: simulator, SQLite, httpx and tracker together",

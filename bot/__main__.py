@@ -71,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--job-seconds", type=float, default=None, help="how long a job takes to complete"
     )
+    simulator.add_argument(
+        "--job-seconds-max",
+        type=float,
+        default=None,
+        help="draw each job's duration log-uniformly up to this",
+    )
+    simulator.add_argument(
+        "--progress-shape",
+        default="linear",
+        help="how progress grows while a job runs: linear, ease-in, stalled-start, jumps, "
+        "or mixed (one shape per job)",
+    )
+    simulator.add_argument("--seed", type=int, default=0, help="seed of durations and shapes")
+    simulator.add_argument(
+        "--hold",
+        action="store_true",
+        help="keep jobs queued until POST /simulator/release starts them all at once",
+    )
     simulator.add_argument("--api-key", default=None, help="require this bearer key")
     simulator.add_argument(
         "--big-assets", action="store_true", help="serve MP4s larger than Discord's 10 MiB limit"
@@ -80,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve MP4s that weigh what real renders do (~30 MiB for 12 s at 1792x1024)",
     )
-    # Checked in main(): listing the choices here would load the simulator for every command.
+    # Checked in main(), as --progress-shape is: listing the choices here would load the
+    # simulator for every command.
     simulator.add_argument("--dialect", default="openai", help="imitate this real server")
     commands.add_parser(
         "check", help="validate settings, probe the API, and check the bot's Discord side"
@@ -108,12 +127,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulator":
             from bot.simulator import SimulatorConfig, run  # loaded only where it is used
             from bot.simulator.dialects import DIALECTS
+            from bot.simulator.progress import SHAPES
 
             if args.dialect not in DIALECTS:
                 parser.error(f"--dialect must be one of {', '.join(DIALECTS)}")
+            if args.progress_shape not in (*SHAPES, "mixed"):
+                parser.error(f"--progress-shape must be one of {', '.join(SHAPES)}, mixed")
             config = SimulatorConfig(
                 profile=settings.profile(),
                 job_seconds=args.job_seconds or settings.simulator_job_seconds,
+                job_seconds_max=args.job_seconds_max,
+                progress_shape=args.progress_shape,
+                seed=args.seed,
+                hold=args.hold,
                 api_key=args.api_key,
                 big_assets=args.big_assets,
                 noisy_assets=args.noisy_assets,

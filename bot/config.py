@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     provider_extend_seconds: CommaList = None
     # One price for every model ("0.10"), or per model ("sora-2=0.10,sora-2-pro=0.30").
     provider_price_per_second: Annotated[str | None, NoDecode] = None
+    # Status requests a minute the tracker may send; the preset's value when unset.
+    provider_requests_per_minute: float | None = Field(default=None, gt=0)
 
     # The built-in simulator, used when no API key is set.
     simulator_host: str = "127.0.0.1"
@@ -178,6 +180,7 @@ class Settings(BaseSettings):
                 ("seconds", self.provider_seconds),
                 ("extend_seconds", self.provider_extend_seconds),
                 ("body", self.provider_body),
+                ("requests_per_minute", self.provider_requests_per_minute),
             )
             if value is not None
         }

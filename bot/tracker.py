@@ -2,9 +2,11 @@
 
 The database is the queue: on start the tracker loads every job not yet delivered, and each
 change it learns is written first, then published to subscribers (delivery, tests). One loop
-sleeps until the earliest job is due or a new job wakes it; a due job is refreshed through
-one `GET /videos` page, which covers up to a hundred jobs at once, and `retrieve` only for the
-jobs no page covered (or all of them when the provider has no list).
+sleeps until the earliest job is due (and the provider's request budget allows a request) or a
+new job wakes it. Due jobs are looked at closest-to-their-predicted-end first, as many as the
+budget allows: each through the one `GET /videos` page that starts at it (the cursor is the
+tracked job just newer than it), which also covers up to 99 of its neighbours, and `retrieve`
+only for the jobs no page covered (or all of them when the provider has no list).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import contextlib
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.budget import RequestBudget
 from bot.leases import Leases
 from bot.storage import VideoRepository, VideoRow
 from bot.tasks import cancel_and_wait
@@ -31,7 +34,7 @@ from bot.videoapi.errors import (
     UnsupportedOperationError,
     VideoAPIError,
 )
-from bot.videoapi.models import Operation, Video, VideoStatus
+from bot.videoapi.models import Operation, ResponseMeta, Video, VideoStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,50 +50,112 @@ class JobEvent:
 
     job: VideoRow
     previous_status: VideoStatus | None
-    # When the tracker expects the job to finish (unix seconds); None without an estimate.
+    # Unix seconds the tracker expects the job to finish at; None when it has no estimate.
     predicted_end: float | None = None
+
+
+Sighting = tuple[float, int]  # (when, progress)
 
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
-    """When to look at a job again: soon after it starts, near its expected end, rarely between."""
+    """When to look at a job again: soon after it starts, closer and closer near its predicted
+    end, sooner when its progress stalls, rarely between."""
 
     base: float = 5.0
     floor: float = 1.0
     ceiling: float = 30.0
+    # Look again after this share of the time left to (or past) the predicted end, so looks
+    # close in on the end geometrically and thin out again when a prediction was early.
+    approach: float = 0.5
+    # A look far from the predicted end may wait up to this share of its delay longer, for a
+    # page that other jobs need too: one page then serves many jobs, not one each.
+    slack: float = 0.5
+
+    def predict(
+        self, job: VideoRow, now: float, since: Sighting | None, recent: Sighting | None = None
+    ) -> float | None:
+        """Unix seconds the job should finish at, from its pace; None while there is none.
+
+        `since` is when the tracker first saw it running, and its progress then; `recent` the
+        first sighting of its previous progress value. Real curves are not linear (slow starts,
+        stalls, jumps), so the earlier of the two paces' ends is taken: overall and recent.
+        """
+        if job.status != "in_progress":
+            return None
+        left: list[float] = []
+        for seen in (since, recent):
+            if seen is None:
+                continue
+            gained, took = job.progress - seen[1], now - seen[0]
+            if gained > 0 and took > 0:
+                left.append((100 - job.progress) * took / gained)
+        return now + min(left) if left else None
 
     def delay(
         self,
         job: VideoRow,
         now: float,
         hint_ms: int | None = None,
-        since: tuple[float, int] | None = None,
+        predicted_end: float | None = None,
+        *,
+        stalled: bool = False,
     ) -> float:
-        """`since` is when the tracker first saw the job in progress, and its progress then."""
         if hint_ms is not None:
             return self._clamp(hint_ms / 1000)
-        if job.status == "in_progress" and since is not None:
-            seen_at, seen_progress = since
-            gained, took = job.progress - seen_progress, now - seen_at
-            if gained > 0 and took > 0:
-                # The pace since it started running (not its time in the queue) predicts the end.
-                return self._clamp((100 - job.progress) * took / gained)
-            return self._clamp(self.base)
+        if job.status == "in_progress":
+            delay = self.base
+            if predicted_end is not None and predicted_end >= now:
+                delay = (predicted_end - now) * self.approach
+            elif predicted_end is not None:
+                # Past it: thinning out after an early prediction, but at least every base s.
+                delay = min(self.base, (now - predicted_end) * self.approach)
+            if stalled:
+                # No progress since the last look: the pace no longer says when it ends.
+                delay = min(delay, self.base)
+            return self._clamp(delay)
         # Queued: quick at first (early failures), then slower the longer it waits.
         age = max(0.0, now - job.created_at)
         return self._clamp(max(self.base, age / 4))
+
+    def wait_allowed(self, delay: float, now: float, predicted_end: float | None) -> float:
+        """How much later than `delay` a look may come; none close to the predicted end."""
+        if predicted_end is not None and predicted_end - now <= self.ceiling:
+            return 0.0
+        return delay * self.slack
 
     def _clamp(self, seconds: float) -> float:
         return min(self.ceiling, max(self.floor, seconds))
 
 
+# Sightings kept per job for its recent pace: the first sighting of each of its last values.
+RECENT_CHANGES = 2
+
+
 @dataclass(slots=True)
 class _Tracked:
     row: VideoRow
+    # Looked at on any page from `due` on; a page is asked for it once `latest` comes.
     due: float
+    latest: float
     failures: int = 0
-    running_since: tuple[float, int] | None = None
+    running_since: Sighting | None = None
+    changes: deque[Sighting] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
+    predicted_end: float | None = None
     unknown_logged: bool = False
+
+    def look_at(self, when: float, slack: float = 0.0) -> None:
+        self.due, self.latest = when, when + slack
+
+    @property
+    def urgency(self) -> float:
+        """Closest to its predicted end first; a job with no estimate yet when it falls due."""
+        return self.predicted_end if self.predicted_end is not None else self.due
+
+
+def _most_urgent(job: _Tracked) -> tuple[float, int, int]:
+    # Ties go newest first: a page holds the jobs created before the one it starts at.
+    return (job.urgency, -job.row.created_at, -job.row.key)
 
 
 @dataclass(slots=True)
@@ -118,6 +183,7 @@ class Tracker:
         backoff_base: float = 2.0,
         backoff_max: float = 120.0,
         leases: Leases | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._api = api
         self._videos = videos
@@ -133,10 +199,13 @@ class Tracker:
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
         self._paused_until = 0.0
-        # Set after each cycle from what it cost: the sustained rate stays near 1 request per
-        # cadence.floor seconds however many jobs there are (low tiers allow 10-25 a minute).
-        self._next_cycle_at = 0.0
-        self._fresh = False
+        # Status requests the provider allows: its profile's rate, tightened by its headers.
+        self._budget = budget or RequestBudget(api.profile.requests_per_minute)
+        # Tracked jobs newest first, as a provider lists them; rebuilt after jobs come or go.
+        self._newest_first: list[_Tracked] | None = None
+        # Set when the provider refused a page that starts after one of our ids: from then on
+        # pages are read from the newest only.
+        self._cursors_refused = False
         self._trouble = 0
         self._task: asyncio.Task[None] | None = None
         # None: this process is the only one, and follows every job.
@@ -151,6 +220,11 @@ class Tracker:
     def paused_until(self) -> float:
         return self._paused_until
 
+    def predicted_end(self, video_id: str) -> float | None:
+        """Unix seconds the tracker expects this job to finish at, if it has an estimate."""
+        job = self._jobs.get(video_id)
+        return job.predicted_end if job is not None else None
+
     def unfinished_for(self, owner_id: int) -> int:
         """Jobs of this owner being followed now: a quick check, before the database's answer."""
         return self._per_owner[owner_id]
@@ -158,6 +232,7 @@ class Tracker:
     def _drop(self, video_id: str) -> None:
         job = self._jobs.pop(video_id, None)
         if job is not None:
+            self._newest_first = None
             self._per_owner[job.row.owner_id] -= 1
             if self._per_owner[job.row.owner_id] <= 0:
                 del self._per_owner[job.row.owner_id]
@@ -189,8 +264,6 @@ class Tracker:
         row = await self._videos.get(video_id)
         if row is not None and (self._leases is None or await self._leases.claim(row.key)):
             self._follow(row)
-        # A new job's first look is not held back by the pacing of the others.
-        self._fresh = True
         self._wakeup.set()
 
     async def _keep_leases(self, leases: Leases) -> None:
@@ -202,6 +275,8 @@ class Tracker:
                 # track() leased meanwhile is not in `held` yet.
                 before = set(self._jobs)
                 held = await leases.renew()
+                # The provider's rate is the API key's, shared by every process following jobs.
+                self._budget.share = 1 / max(1, leases.peers)
                 lost = [j for j in self._jobs.values() if j.row.id in before]
                 for job in [j for j in lost if j.row.key not in held]:
                     log.warning("lost the lease of %s; another process follows it", job.row.id)
@@ -218,8 +293,7 @@ class Tracker:
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
         if video_id is not None and video_id in self._jobs:
-            self._jobs[video_id].due = self._clock()
-            self._fresh = True
+            self._jobs[video_id].look_at(self._clock())
         self._wakeup.set()
 
     def _follow(self, row: VideoRow) -> None:
@@ -230,26 +304,27 @@ class Tracker:
         else:
             if row.id not in self._jobs:
                 self._per_owner[row.owner_id] += 1
-            self._jobs[row.id] = _Tracked(row, due=self._clock())
+            now = self._clock()
+            self._jobs[row.id] = _Tracked(row, due=now, latest=now)
+            self._newest_first = None
 
     async def _run(self) -> None:
         while True:
             wait = self._seconds_to_next()
             if wait is None or wait > 0:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancel (stop()
+                # then waits out the whole pause) when it lands as the wait is set up.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
+            else:
+                # A cycle that finds nothing to send awaits nothing: let the loop run between.
+                await asyncio.sleep(0)
             self._wakeup.clear()
-            started = self._clock()
-            if started < self._paused_until:
+            if self._clock() < self._paused_until:
                 continue
-            if started < self._next_cycle_at and not self._fresh:
-                continue
-            self._fresh = False
             try:
-                requests = await self.refresh_due()
-                # The provider's rate is the API key's, shared by every process following jobs.
-                peers = self._leases.peers if self._leases is not None else 1
-                self._next_cycle_at = started + self._cadence.floor * requests * peers
+                await self.refresh_due()
             except PROVIDER_TROUBLE as exc:
                 self._back_off(exc)
             except Exception:
@@ -263,32 +338,48 @@ class Tracker:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
-        if self._fresh:
-            return 0.0
         if not self._jobs:
             return None
-        return max(min(job.due for job in self._jobs.values()), self._next_cycle_at) - now
+        earliest = min(job.latest for job in self._jobs.values())
+        return max(earliest, self._budget.ready_at(now)) - now
 
     def _back_off(self, exc: Exception | None) -> None:
         self._trouble += 1
         delay = min(self._backoff_max, self._backoff_base * 2 ** (self._trouble - 1))
         delay *= random.uniform(0.75, 1.0)
+        if isinstance(exc, VideoAPIError):
+            # A 429's Retry-After is obeyed when it asks for longer than our own backoff.
+            delay = max(delay, min(self._backoff_max, exc.meta.retry_after_s or 0.0))
         self._paused_until = self._clock() + delay
         log.warning("provider trouble (%s): pausing every refresh for %.1f s", exc, delay)
 
+    def _observe(self, meta: ResponseMeta) -> None:
+        self._budget.observe(meta, self._clock())
+
+    def _spend(self) -> bool:
+        return self._budget.try_spend(self._clock())
+
     async def refresh_due(self) -> int:
-        """One cycle: refresh every due job by the cheapest route, then enforce the deadline.
+        """One cycle: refresh due jobs, most urgent first, within the budget; enforce the deadline.
 
         Returns how many requests it made.
         """
         now = self._clock()
-        due = [job for job in self._jobs.values() if job.due <= now]
+        # Jobs whose look cannot wait longer, most urgent first; pages for them also serve
+        # every job whose look may come now.
+        due = sorted((job for job in self._jobs.values() if job.latest <= now), key=_most_urgent)
         requests = 0
         if due:
             answers = _Answers()
             if self._api.supports(Operation.LIST) is not False:
-                requests += await self._list_or_give_up(due, answers)
-            missing = [job for job in due if job.row.id not in answers.videos]
+                requests += await self._list_or_give_up(due, answers, now)
+            missing = []
+            for job in due:
+                if job.row.id in answers.videos or job.row.id not in self._jobs:
+                    continue
+                if not self._spend():
+                    break  # the rest wait for the next cycle, still due and first in line
+                missing.append(job)
             requests += len(missing)
             trouble = await self._retrieve(missing, answers, now)
             await self._apply(answers, now)
@@ -297,50 +388,108 @@ class Tracker:
         await self._enforce_deadline(now)
         return requests
 
-    async def _list_or_give_up(self, due: list[_Tracked], answers: _Answers) -> int:
+    async def _list_or_give_up(self, due: list[_Tracked], answers: _Answers, now: float) -> int:
         """List what it can; a list route that refuses us means retrieving, in this very cycle.
 
         A 4xx from `GET /videos` is about the route (LiteLLM wants a provider named, some
         servers want other parameters), never about one job: listing is marked unusable and
         every job is retrieved from then on. Only 429, 5xx and connection errors back off.
-        """
-        pages = 0
-        try:
-            pages = await self._list_covering(due, answers)
-        except UnsupportedOperationError:
-            pass
-        except APIStatusError as exc:
-            if isinstance(exc, PROVIDER_TROUBLE) or exc.status is None or exc.status >= 500:
-                raise
-            self._api.capabilities.record(Operation.LIST, served=False)
-            log.warning("listing videos is refused (%s); retrieving each job instead", exc)
-            pages = 1
-        return pages
-
-    async def _list_covering(self, due: list[_Tracked], answers: _Answers) -> int:
-        """Newest-first pages until every due job was seen or the pages are older than them.
-
         Returns how many pages it asked for.
         """
-        unseen = {job.row.id: job.row.created_at for job in due}
-        after: str | None = None
-        pages = 0
+        segments = self._plan_pages(due, now)
+        pages = [0]
+        results = await asyncio.gather(
+            *(self._list_from(after, wanted, answers, pages) for after, wanted in segments),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, UnsupportedOperationError):
+                continue
+            if isinstance(result, APIStatusError):
+                if (
+                    isinstance(result, PROVIDER_TROUBLE)
+                    or not result.status
+                    or result.status >= 500
+                ):
+                    raise result
+                self._api.capabilities.record(Operation.LIST, served=False)
+                log.warning("listing videos is refused (%s); retrieving each job instead", result)
+            elif isinstance(result, BaseException):
+                raise result
+        return pages[0]
+
+    def _plan_pages(self, due: list[_Tracked], now: float) -> list[tuple[str | None, set[str]]]:
+        """The pages this cycle needs, at most one request each within the budget.
+
+        Each starts at the most urgent due job not yet planned: its cursor is the tracked job
+        listed just before it, so the page holds that job and the ones created before it.
+        """
+        newest_first = self._order()
+        if self._cursors_refused:
+            return [(None, {job.row.id for job in due})]
+        at = {job.row.id: index for index, job in enumerate(newest_first)}
+        allowance = self._budget.available(now)
+        planned: set[str] = set()
+        segments: list[tuple[str | None, set[str]]] = []
+        for job in due:
+            if len(segments) >= allowance:
+                break
+            if job.row.id in planned:
+                continue
+            index = at[job.row.id]
+            window = newest_first[index : index + self._page_size]
+            wanted = {j.row.id for j in window if j.due <= now and j.row.id not in planned}
+            planned |= wanted
+            segments.append((newest_first[index - 1].row.id if index else None, wanted))
+        return segments
+
+    def _order(self) -> list[_Tracked]:
+        if self._newest_first is None:
+            # As the contract lists: by creation second, then (our stand-in for its own
+            # tie order) the order the rows were stored in.
+            self._newest_first = sorted(
+                self._jobs.values(), key=lambda job: (job.row.created_at, job.row.key), reverse=True
+            )
+        return self._newest_first
+
+    async def _list_from(
+        self, after: str | None, wanted: set[str], answers: _Answers, pages: list[int]
+    ) -> None:
+        """Pages from `after` on, until every wanted job was seen or the pages are older.
+
+        Adds to `pages[0]` each page it asked for.
+        """
+        unseen = {video_id: self._jobs[video_id].row.created_at for video_id in wanted}
+        sent = 0
         # A page costs one request, as one retrieve does: page on only while that is no dearer
         # than retrieving every job still unseen (a busy shared key buries ours deep).
-        while pages <= len(unseen):
-            page = await self._api.list(limit=self._page_size, order="desc", after=after)
-            pages += 1
+        while sent <= len(unseen) and self._spend():
+            pages[0] += 1
+            try:
+                page = await self._api.list(limit=self._page_size, order="desc", after=after)
+            except APIStatusError as exc:
+                self._observe(exc.meta)
+                if sent or after is None or exc.status is None or not 400 <= exc.status < 500:
+                    raise
+                if isinstance(exc, RateLimitError):
+                    raise
+                # Our own id as a cursor, refused (a provider that forgot that video, or one
+                # that takes only its own cursors): read pages from the newest from now on.
+                self._cursors_refused = True
+                log.warning("a page starting after %s was refused (%s)", after, exc)
+                return
+            sent += 1
+            self._observe(page.meta)
             for video in page.data:
                 if video.id in self._jobs:
                     answers.add(video.id, video, page.meta.poll_after_ms)
                     unseen.pop(video.id, None)
             if not unseen or not page.has_more or not page.data:
-                break
+                return
             oldest = page.data[-1].created_at
             if oldest is not None and oldest < min(unseen.values()):
-                break
+                return
             after = page.last_id
-        return pages
 
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float
@@ -354,6 +503,8 @@ class Tracker:
         trouble: VideoAPIError | None = None
         troubled: list[tuple[_Tracked, VideoAPIError]] = []
         for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, VideoAPIError | Video):
+                self._observe(result.meta)
             if isinstance(result, Video):
                 # Matched to the id asked for: LiteLLM re-encodes the id it answers with.
                 answers.add(job.row.id, result, result.meta.poll_after_ms)
@@ -384,11 +535,13 @@ class Tracker:
     def _retry_later(self, job: _Tracked, now: float, error: Exception) -> None:
         job.failures += 1
         delay = min(self._backoff_max, self._cadence.base * 2**job.failures)
-        job.due = now + delay
+        job.look_at(now + delay)
         log.warning("refreshing %s failed (%s); again in %.0f s", job.row.id, error, delay)
 
     async def _apply(self, answers: _Answers, now: float) -> None:
-        changed = {row.id: row for row in await self._videos.apply_refreshes(answers.videos)}
+        known = {vid: self._jobs[vid].row for vid in answers.videos if vid in self._jobs}
+        stored = await self._videos.store_refreshes(answers.videos, known)
+        rows = {row.id: (row, shown) for row, shown in stored}
         for video_id, video in answers.videos.items():
             job = self._jobs.get(video_id)
             if job is None:
@@ -402,17 +555,32 @@ class Tracker:
                     video.unknown_status,
                     video_id,
                 )
-            if video_id in changed:
-                previous = job.row.status
-                job.row = changed[video_id]
-                self._publish(job.row, previous)
-            if video.finished or job.row.finished:
+            previous = job.row.status
+            row, shown = rows.get(video_id, (job.row, False))
+            job.row = row
+            finished = video.finished or row.finished
+            if not finished:
+                self._schedule(job, now, answers.hints[video_id])
+            if shown:
+                self._publish(row, previous, None if finished else job.predicted_end)
+            if finished:
                 self._drop(video_id)
-                continue
-            if job.running_since is None and job.row.status == "in_progress":
-                job.running_since = (now, job.row.progress)
-            hint = answers.hints[video_id]
-            job.due = now + self._cadence.delay(job.row, now, hint, job.running_since)
+
+    def _schedule(self, job: _Tracked, now: float, hint_ms: int | None) -> None:
+        """Predict the job's end from what it has shown so far, and when to look again."""
+        row = job.row
+        stalled = False
+        if row.status == "in_progress":
+            if job.running_since is None:
+                job.running_since = (now, row.progress)
+            if job.changes and job.changes[-1][1] == row.progress:
+                stalled = True
+            else:
+                job.changes.append((now, row.progress))
+        recent = job.changes[0] if len(job.changes) > 1 else None
+        job.predicted_end = self._cadence.predict(row, now, job.running_since, recent)
+        delay = self._cadence.delay(row, now, hint_ms, job.predicted_end, stalled=stalled)
+        job.look_at(now + delay, self._cadence.wait_allowed(delay, now, job.predicted_end))
 
     async def _enforce_deadline(self, now: float) -> None:
         late = [job for job in self._jobs.values() if now - job.row.created_at > self._deadline]
@@ -427,7 +595,9 @@ class Tracker:
             if row is not None:
                 self._publish(row, job.row.status)
 
-    def _publish(self, row: VideoRow, previous: VideoStatus | None) -> None:
-        event = JobEvent(row, previous)
+    def _publish(
+        self, row: VideoRow, previous: VideoStatus | None, predicted_end: float | None = None
+    ) -> None:
+        event = JobEvent(row, previous, predicted_end)
         for queue in self._subscribers:
             queue.put_nowait(event)

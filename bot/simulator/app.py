@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.simulator.config import SimulatorConfig
+from bot.simulator.control import control_routes
 from bot.simulator.dialect_edge import dialect_edge
 from bot.simulator.handlers import Handlers
 from bot.simulator.media import MediaCache, shared_cache
@@ -52,4 +53,5 @@ def make_app(
             web.get(f"{videos}/{{video_id}}/content", handlers.download, name=Operation.DOWNLOAD),
         ]
     )
+    app.add_routes(control_routes(state))
     return app

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.simulator.clock import Clock
 from bot.simulator.dialects import DialectName
+from bot.simulator.progress import ProgressShapeSetting
 from bot.videoapi.models import Operation
 from bot.videoapi.profile import ProviderProfile
 
@@ -25,6 +26,11 @@ class SimulatorConfig(BaseModel):
     # same seed and order of creation give the same durations, whatever else is drawn.
     job_seconds_max: float | None = Field(default=None, ge=0)
     queued_fraction: float = Field(default=0.2, ge=0, le=1)
+    # How progress grows while a job runs (bot/simulator/progress.py); `mixed` draws one per job.
+    progress_shape: ProgressShapeSetting = "linear"
+    # Jobs created stay queued, their clocks stopped, until POST /simulator/release starts
+    # them all at once (benchmarks: every job truly concurrent).
+    hold: bool = False
     profile: ProviderProfile = Field(default_factory=ProviderProfile)
     # None accepts any key or none; otherwise only `Authorization: Bearer <api_key>` passes.
     api_key: str | None = Field(default=None, repr=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.simulator.config import SimulatorConfig
 from bot.simulator.dialects import DIALECTS
 from bot.simulator.errors import ApiError, invalid, not_found
+from bot.simulator.progress import SHAPES, ProgressShape, shaped
 from bot.videoapi.models import (
     Character,
     DeletedVideo,
@@ -49,6 +50,7 @@ class Job:
     ends: float
     # Decided when the job is created, shown only once it ends.
     failure: VideoError | None
+    shape: ProgressShape = "linear"
 
     @property
     def created_at(self) -> int:
@@ -70,7 +72,7 @@ class Job:
             progress = 100
         elif status == "in_progress":
             done = (now - self.queued_until) / (self.ends - self.queued_until)
-            progress = min(99, int(done * 100))
+            progress = min(99, int(shaped(self.shape, done) * 100))
         completed = status == "completed"
         return Video(
             id=self.id,
@@ -103,6 +105,10 @@ class SimulatorState:
         # Its own generator, so per-request fault draws never shift the durations, nor they the
         # faults: durations depend only on the seed and the order in which jobs are created.
         self._durations = random.Random(f"job_seconds:{config.seed}")
+        self._shapes = random.Random(f"progress_shape:{config.seed}")
+        # Held jobs wait, queued, with their clocks stopped until `release()` starts them all
+        # at once: N truly concurrent jobs, however long creating them took. Value: duration.
+        self.held: dict[str, float] | None = {} if config.hold else None
         self.jobs: dict[str, Job] = {}
         self.characters: dict[str, Character] = {}
         # Every request that reached a contract route, faulted or not: the API calls a client made.
@@ -130,6 +136,7 @@ class SimulatorState:
         now = self.now()
         duration = self.job_duration()
         blocked = self.chance(self.config.rate_moderation_failure)
+        starts = math.inf if self.held is not None else now
         job = Job(
             id=self.new_video_id(),
             seq=next(self._seq),
@@ -139,10 +146,13 @@ class SimulatorState:
             prompt=prompt,
             remixed_from=remixed_from,
             started=now,
-            queued_until=now + duration * self.config.queued_fraction,
-            ends=now + duration,
+            queued_until=starts + duration * self.config.queued_fraction,
+            ends=starts + duration,
             failure=MODERATION_BLOCKED if blocked else None,
+            shape=self.progress_shape(),
         )
+        if self.held is not None:
+            self.held[job.id] = duration
         self.jobs[job.id] = job
         self._sort_keys[job.id] = _sort_key(job)
         return job
@@ -155,6 +165,22 @@ class SimulatorState:
         # Log-uniform: as many jobs between 30 s and 1 min as between 5 and 10 min.
         drawn = math.exp(self._durations.uniform(math.log(low), math.log(high)))
         return min(high, max(low, drawn))
+
+    def progress_shape(self) -> ProgressShape:
+        if self.config.progress_shape == "mixed":
+            return self._shapes.choice(SHAPES)
+        return self.config.progress_shape
+
+    def release(self) -> int:
+        """Start the clock of every held job now, and hold no more; returns how many started."""
+        held, self.held = self.held or {}, None
+        now = self.now()
+        for video_id, duration in held.items():
+            job = self.jobs.get(video_id)
+            if job is not None and math.isinf(job.ends):
+                job.queued_until = now + duration * self.config.queued_fraction
+                job.ends = now + duration
+        return len(held)
 
     def job(self, video_id: str, *, param: str = "video_id") -> Job:
         job = self.jobs.get(video_id)

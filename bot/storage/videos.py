@@ -181,10 +181,38 @@ _COUNT_UNFINISHED = f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_HOLDS
 _SET_STATUS_MESSAGE = (
     "UPDATE videos SET channel_id = ?, status_message_id = ?, updated_at = ? WHERE id = ?"
 )
-_REFRESH = (
-    "UPDATE videos SET status = ?, progress = ?, error_code = ?, error_message = ?,"
-    " completed_at = ?, expires_at = ?, updated_at = ? WHERE id = ?"
-)
+# Rows a refresh writes per statement, and ids a read asks for per statement: short enough that
+# the one connection is never held long, and far under SQLite's 32,766 parameters.
+_WRITE_ROWS = 100
+_READ_ROWS = 500
+_STAGE_SQL = "CASE videos.status WHEN 'queued' THEN 0 WHEN 'in_progress' THEN 1 ELSE 2 END"
+
+
+def _refresh_sql(rows: int) -> str:
+    """One UPDATE of `rows` jobs from a VALUES list, run with `_written(row)` for each.
+
+    The WHERE repeats the rules in SQL (unfinished only, never backwards), so a row another
+    writer moved on since the caller read it is left alone; RETURNING gives the stored rows.
+    """
+    # Typed, because PostgreSQL reads an untyped parameter in VALUES as text.
+    row = (
+        "(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS INTEGER),"
+        " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT),"
+        " CAST(? AS DOUBLE PRECISION))"
+    )
+    values = ", ".join([row] * rows)
+    return (
+        "WITH answer (a_id, a_stage, a_status, a_progress, a_error_code, a_error_message,"
+        f" a_completed_at, a_expires_at, a_updated_at) AS (VALUES {values})"
+        " UPDATE videos SET status = a_status, progress = a_progress, error_code = a_error_code,"
+        " error_message = a_error_message, completed_at = a_completed_at,"
+        " expires_at = a_expires_at, updated_at = a_updated_at"
+        f" FROM answer WHERE videos.id = a_id AND videos.{_UNFINISHED}"
+        f" AND ({_STAGE_SQL}, videos.progress) <= (a_stage, a_progress)"
+        f" RETURNING {_COLUMNS}"
+    )
+
+
 _MARK_FAILED = (
     "UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?"
     f" WHERE id = ? AND {_UNFINISHED}"
@@ -215,7 +243,7 @@ def _shown(row: VideoRow) -> tuple[object, ...]:
 
 
 def _stored(row: VideoRow) -> tuple[object, ...]:
-    """What a refresh writes, in _REFRESH's order."""
+    """What a refresh writes."""
     return (*_shown(row), row.completed_at, row.expires_at)
 
 
@@ -237,6 +265,31 @@ def _accepted(asked: VideoRow, video: Video, now: float) -> VideoRow:
         completed_at=video.completed_at,
         expires_at=video.expires_at,
     )
+
+
+def _written(row: VideoRow) -> tuple[object, ...]:
+    """A refreshed row as one line of _refresh_sql's VALUES."""
+    return (row.id, _STAGE[row.status], *_stored(row), row.updated_at)
+
+
+def _refreshed(row: VideoRow, video: Video, now: float) -> VideoRow | None:
+    """The row after this answer, or None when the answer changes nothing or goes backwards."""
+    if row.finished:
+        return None
+    if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
+        return None
+    error = video.error
+    new = replace(
+        row,
+        status=video.status,
+        progress=video.progress,
+        error_code=error.code if error else None,
+        error_message=error.message if error else None,
+        completed_at=video.completed_at,
+        expires_at=video.expires_at,
+        updated_at=now,
+    )
+    return None if _stored(new) == _stored(row) else new
 
 
 def _row(row: Row) -> VideoRow:
@@ -511,44 +564,57 @@ class VideoRepository:
         changed = await self.apply_refreshes({video_id or video.id: video})
         return changed[0] if changed else None
 
-    async def apply_refreshes(self, answers: Mapping[str, Video]) -> list[VideoRow]:
-        """Store many answers in one transaction (a list page covers up to 100 jobs).
+    async def apply_refreshes(
+        self, answers: Mapping[str, Video], known: Mapping[str, VideoRow] | None = None
+    ) -> list[VideoRow]:
+        """Store answers about many jobs; returns the rows whose status card would change.
+
+        As `store_refreshes`, keeping only the rows a status card would show differently.
+        """
+        return [row for row, shown in await self.store_refreshes(answers, known) if shown]
+
+    async def store_refreshes(
+        self, answers: Mapping[str, Video], known: Mapping[str, VideoRow] | None = None
+    ) -> list[tuple[VideoRow, bool]]:
+        """Store answers about many jobs; returns each row written, and whether its card changes.
 
         `answers` maps the stored id to the answer about it: a gateway may re-encode the id it
-        answers with, so an answer's own id is not the key. Returns the rows whose status card
-        would change. A job only moves forward: an answer older than what is stored (a late
-        poll, a webhook out of order) is ignored, and a finished job is never reopened.
+        answers with, so an answer's own id is not the key. `known` is the caller's current view
+        of those rows (the tracker's memory): each answer is compared with it and only rows that
+        changed are written, one statement per hundred rows, so a reader waits at most for one
+        short write. Rows not in `known` are read first, in one query. A job only moves forward:
+        an answer older than what is stored (a late poll, a webhook out of order) is ignored,
+        and a finished job is never reopened, also when `known` is out of date.
         """
-        changed: list[VideoRow] = []
-        async with self._db.transaction():
-            now = self._clock()
-            for video_id, video in answers.items():
-                row = await self._refresh_one(video_id, video, now)
-                if row is not None:
-                    changed.append(row)
-        return changed
+        now = self._clock()
+        rows = {video_id: known[video_id] for video_id in answers if known and video_id in known}
+        rows |= await self._rows([video_id for video_id in answers if video_id not in rows])
+        updates: list[tuple[VideoRow, VideoRow]] = []
+        for video_id, video in answers.items():
+            row = rows.get(video_id)
+            new = _refreshed(row, video, now) if row is not None else None
+            if row is not None and new is not None:
+                updates.append((row, new))
+        stored: list[tuple[VideoRow, bool]] = []
+        for start in range(0, len(updates), _WRITE_ROWS):
+            chunk = updates[start : start + _WRITE_ROWS]
+            params = [value for _, new in chunk for value in _written(new)]
+            rows_sql = _refresh_sql(len(chunk))
+            written = {row.id: row for row in map(_row, await self._db.fetch_all(rows_sql, params))}
+            stored += [
+                (written[new.id], _shown(written[new.id]) != _shown(old))
+                for old, new in chunk
+                if new.id in written
+            ]
+        return stored
 
-    async def _refresh_one(self, video_id: str, video: Video, now: float) -> VideoRow | None:
-        row = await self.get(video_id)
-        if row is None or row.finished:
-            return None
-        if (_STAGE[video.status], video.progress) < (_STAGE[row.status], row.progress):
-            return None
-        error = video.error
-        new = replace(
-            row,
-            status=video.status,
-            progress=video.progress,
-            error_code=error.code if error else None,
-            error_message=error.message if error else None,
-            completed_at=video.completed_at,
-            expires_at=video.expires_at,
-            updated_at=now,
-        )
-        if _stored(new) == _stored(row):
-            return None
-        await self._db.execute(_REFRESH, (*_stored(new), now, video_id))
-        return new if _shown(new) != _shown(row) else None
+    async def _rows(self, video_ids: list[str]) -> dict[str, VideoRow]:
+        rows: dict[str, VideoRow] = {}
+        for start in range(0, len(video_ids), _READ_ROWS):
+            chunk = video_ids[start : start + _READ_ROWS]
+            sql = f"{_SELECT} WHERE id IN ({', '.join('?' for _ in chunk)})"
+            rows |= {row.id: row for row in map(_row, await self._db.fetch_all(sql, chunk))}
+        return rows
 
     async def mark_failed(self, video_id: str, code: str, message: str) -> bool:
         """Fail an unfinished job for a reason of the bot's own; False if it had finished."""

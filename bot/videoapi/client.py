@@ -415,6 +415,7 @@ class VideoClient:
             request_id=response.headers.get("x-request-id"),
             code=None if code is None else str(code),
             body=text if payload is None else payload,
+            meta=response_meta(response),
         )
 
     def _learn(self, operation: Operation, status: int, *, api_error_body: bool) -> None:

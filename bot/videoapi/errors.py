@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.videoapi.models import Operation
+from bot.videoapi.models import Operation, ResponseMeta
 
 
 class VideoAPIError(Exception):
@@ -18,6 +18,7 @@ class VideoAPIError(Exception):
         request_id: str | None = None,
         code: str | None = None,
         body: Any = None,
+        meta: ResponseMeta | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -25,6 +26,8 @@ class VideoAPIError(Exception):
         self.request_id = request_id
         self.code = code
         self.body = body
+        # The error response's headers, read: a 429's Retry-After and rate-limit state.
+        self.meta = meta or ResponseMeta(request_id=request_id)
 
 
 class InvalidParameterError(VideoAPIError, ValueError):

@@ -44,6 +44,11 @@ class ResponseMeta(BaseModel):
 
     request_id: str | None = None
     poll_after_ms: int | None = None
+    # The provider's request budget: what is left of it, and seconds until it is full again
+    # (OpenAI's x-ratelimit-*-requests headers), and the wait a 429 asked for (Retry-After).
+    ratelimit_remaining_requests: int | None = None
+    ratelimit_reset_requests_s: float | None = None
+    retry_after_s: float | None = None
 
 
 class APIModel(BaseModel):

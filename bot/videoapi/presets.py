@@ -26,6 +26,8 @@ _GENERATION_ONLY: Final = frozenset(
     }
 )
 
+_SELF_HOSTED_RPM: Final = 600.0
+
 PRESETS: Final[dict[PresetName, ProviderProfile]] = {
     # The contract as OpenAI wrote it.
     "openai": ProviderProfile(),
@@ -33,12 +35,20 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
     "generic": ProviderProfile(),
     # litellm/proxy/video_endpoints/endpoints.py (1.106.12): no DELETE route (405); GET /videos
     # answers 400 without a provider, and ignores `limit` when it works, so jobs are retrieved.
-    "litellm": ProviderProfile(body="json", missing=frozenset({Operation.DELETE, Operation.LIST})),
+    "litellm": ProviderProfile(
+        body="json",
+        missing=frozenset({Operation.DELETE, Operation.LIST}),
+        # Every job is one retrieve there; the proxy's own limit is the deployment's to set.
+        requests_per_minute=120.0,
+    ),
     # vllm_omni/entrypoints/openai/api_server.py: create reads Form fields only, and a JSON
     # body gets a 400 (not a 415), so `auto` could not find out by itself.
-    "vllm-omni": ProviderProfile(body="multipart", missing=_GENERATION_ONLY),
+    # A self-hosted server has no request quota; status calls only cost it a little CPU.
+    "vllm-omni": ProviderProfile(
+        body="multipart", missing=_GENERATION_ONLY, requests_per_minute=_SELF_HOSTED_RPM
+    ),
     # python/sglang/multimodal_gen/runtime/entrypoints/openai/video_api.py: JSON or multipart.
-    "sglang": ProviderProfile(missing=_GENERATION_ONLY),
+    "sglang": ProviderProfile(missing=_GENERATION_ONLY, requests_per_minute=_SELF_HOSTED_RPM),
     # aquilesimage/main.py and models/models.py: JSON with string seconds, four sizes, its own
     # model names (the one it was started with must come first: PROVIDER_MODELS).
     "aquiles": ProviderProfile(
@@ -55,6 +65,7 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
         price_per_second={},
         body="json",
         missing=_GENERATION_ONLY,
+        requests_per_minute=_SELF_HOSTED_RPM,
     ),
 }
 

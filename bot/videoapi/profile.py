@@ -39,6 +39,10 @@ class ProviderProfile(BaseModel):
     )
     default_price_per_second: float = 0.10
     body: BodyEncoding = "auto"
+    # Status requests (list, retrieve) the tracker may send a minute, sustained. The provider's
+    # rate-limit headers tighten it; creates by users come out of the same allowance, so the
+    # default leaves room for them under OpenAI's lower tiers.
+    requests_per_minute: float = Field(default=60.0, gt=0)
     # Operations the server is known to lack: refused at once, hidden from cards from the start.
     missing: frozenset[Operation] = frozenset()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import httpx
 
 from bot.videoapi.errors import APIConnectionError, APITimeoutError
 from bot.videoapi.models import ResponseMeta, Upload
+from bot.videoapi.retry import retry_after
 
 JSONObject = dict[str, Any]
 # An error page is read only this far: enough for any real error object, and a misbehaving
@@ -117,9 +119,34 @@ def from_a_handler(payload: Any) -> bool:
     return detail is not None and detail.strip() != ROUTER_NOT_FOUND
 
 
+# OpenAI writes durations as Go does: `1s`, `6m0s`, `20ms`, `1h2m3.5s`.
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def duration_seconds(text: str | None) -> float | None:
+    """Seconds in a duration like `6m0s` or a plain number of seconds; None if unreadable."""
+    if text is None:
+        return None
+    text = text.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+
+
 def response_meta(response: httpx.Response) -> ResponseMeta:
-    poll_after = response.headers.get("openai-poll-after-ms", "")
+    headers = response.headers
+    poll_after = headers.get("openai-poll-after-ms", "")
+    remaining = headers.get("x-ratelimit-remaining-requests", "").strip()
     return ResponseMeta(
-        request_id=response.headers.get("x-request-id"),
+        request_id=headers.get("x-request-id"),
         poll_after_ms=int(poll_after) if poll_after.isdigit() else None,
+        ratelimit_remaining_requests=int(remaining) if remaining.isdigit() else None,
+        ratelimit_reset_requests_s=duration_seconds(headers.get("x-ratelimit-reset-requests")),
+        retry_after_s=retry_after(headers),
     )

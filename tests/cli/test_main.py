@@ -37,6 +37,13 @@ def test_a_copy_of_the_example_env_needs_only_the_token(tmp_path: Path) -> None:
     assert settings.uses_simulator
 
 
+def test_the_request_budget_comes_from_the_preset_unless_set() -> None:
+    assert load_settings(provider="openai").profile().requests_per_minute == 60
+    assert load_settings(provider="vllm-omni").profile().requests_per_minute == 600
+    chosen = load_settings(provider="openai", provider_requests_per_minute=300)
+    assert chosen.profile().requests_per_minute == 300
+
+
 def test_a_malformed_setting_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,9 +38,11 @@ async def test_the_survivor_delivers_every_job_once(
     cards = [await start_job(doomed, f"a lighthouse, take {n}") for n in range(3)]
     cards.append(await start_job(survivor, "a lighthouse, from the other side"))
     jobs = [video_id(card) for card in cards]
-    # Each process follows the jobs it started, and only those.
-    assert doomed.bot.tracker.tracked == frozenset(jobs[:3])
-    assert survivor.bot.tracker.tracked == frozenset(jobs[3:])
+    # Each job is followed by exactly one process. (Which one is not asserted: a job may be
+    # taken by the other process before its starter leases it; see the issue 12 note.)
+    followed = (doomed.bot.tracker.tracked, survivor.bot.tracker.tracked)
+    assert followed[0] | followed[1] == frozenset(jobs)
+    assert not followed[0] & followed[1]
 
     fake = survivor.harness.fake
     await kill(doomed)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,67 @@ async def test_count_unfinished_for_owner(videos: VideoRepository) -> None:
     assert await videos.count_unfinished_for_owner(OWNER) == 2
     assert await videos.count_unfinished_for_owner(OWNER + 1) == 1
     assert await videos.count_unfinished_for_owner(GUILD) == 0
+
+
+def _count_statements(videos: VideoRepository) -> list[str]:
+    """Record the SQL of every query the repository sends from now on."""
+    sent: list[str] = []
+    db = videos._db
+    real = db.fetch_all
+
+    async def recording(sql: str, params: Any = ()) -> list[Any]:
+        sent.append(sql.split()[0])
+        return await real(sql, params)
+
+    db.fetch_all = recording  # type: ignore[method-assign]
+    return sent
+
+
+async def test_only_rows_that_changed_are_written_and_known_rows_are_not_read(
+    videos: VideoRepository, clock: Clock
+) -> None:
+    known = {
+        video_id: await add_video(videos, video_id, status="in_progress", progress=10)
+        for video_id in ("video_1", "video_2", "video_3")
+    }
+    clock.now += 5
+    sent = _count_statements(videos)
+    answers = {
+        "video_1": api_video("video_1", status="in_progress", progress=10),
+        "video_2": api_video("video_2", status="in_progress", progress=40),
+        "video_3": api_video("video_3", status="in_progress", progress=10),
+    }
+    [(row, shown)] = await videos.store_refreshes(answers, known)
+    assert (row.id, row.progress, row.updated_at, shown) == ("video_2", 40, clock.now, True)
+    assert sent == ["WITH"]  # one UPDATE, no SELECT
+    unchanged = await videos.get("video_1")
+    assert unchanged == known["video_1"]
+
+
+async def test_rows_not_known_are_read_in_one_query(videos: VideoRepository) -> None:
+    for n in range(3):
+        await add_video(videos, f"video_{n}")
+    sent = _count_statements(videos)
+    answers = {f"video_{n}": api_video(f"video_{n}", status="in_progress") for n in range(3)}
+    assert len(await videos.apply_refreshes(answers)) == 3
+    assert sent == ["SELECT", "WITH"]
+
+
+async def test_a_hundred_rows_a_statement(videos: VideoRepository) -> None:
+    known = {f"video_{n}": await add_video(videos, f"video_{n}") for n in range(150)}
+    sent = _count_statements(videos)
+    answers = {video_id: api_video(video_id, status="in_progress") for video_id in known}
+    assert len(await videos.apply_refreshes(answers, known)) == 150
+    assert sent == ["WITH", "WITH"]
+
+
+async def test_an_out_of_date_known_row_never_moves_a_job_backwards(
+    videos: VideoRepository,
+) -> None:
+    stale = await add_video(videos, "video_1", status="in_progress", progress=10)
+    await videos.apply_refresh(api_video("video_1", status="completed", progress=100))
+    done = await videos.get("video_1")
+    # The caller still thinks it runs at 10%; the stored row is finished and stays so.
+    answer = {"video_1": api_video("video_1", status="in_progress", progress=50)}
+    assert await videos.apply_refreshes(answer, {"video_1": stale}) == []
+    assert await videos.get("video_1") == done

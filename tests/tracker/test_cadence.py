@@ -22,18 +22,56 @@ def test_a_long_queued_job_is_looked_at_less_often() -> None:
 
 def test_progress_since_it_started_running_predicts_the_end() -> None:
     running = replace(JOB, status="in_progress", progress=50)
-    # 10 points in 20 s since first seen at 40%: 50 points left take 100 s, capped at 30.
-    assert CADENCE.delay(running, now=1100, since=(1080, 40)) == 30
-    nearly = replace(running, progress=96)
-    # 4 points left at 2 points a second: look again in 2 s, not after the time in the queue.
-    assert CADENCE.delay(nearly, now=1100, since=(1090, 76)) == pytest.approx(2)
+    # 10 points in 20 s since first seen at 40%: 50 points left take 100 s.
+    assert CADENCE.predict(running, now=1100, since=(1080, 40)) == pytest.approx(1200)
+    # Halfway to a predicted end 100 s away is 50 s: capped at 30.
+    assert CADENCE.delay(running, now=1100, predicted_end=1200) == 30
 
 
-def test_no_pace_yet_means_the_base_interval() -> None:
+def test_the_recent_pace_wins_when_progress_speeds_up() -> None:
+    # Ease-in: 60 points in the first 100 s of running, then 30 in the last 10 s.
+    running = replace(JOB, status="in_progress", progress=90)
+    overall = CADENCE.predict(running, now=1110, since=(1000, 0))
+    recent = CADENCE.predict(running, now=1110, since=(1000, 0), recent=(1100, 60))
+    assert overall == pytest.approx(1110 + 10 * 110 / 90)
+    assert recent == pytest.approx(1110 + 10 * 10 / 30)
+
+
+def test_looks_close_in_on_the_predicted_end() -> None:
+    running = replace(JOB, status="in_progress", progress=90)
+    delays = [CADENCE.delay(running, now=now, predicted_end=1120) for now in (1100, 1110, 1115)]
+    # Half the time left each time (20 s, 10 s, 5 s left), never under the floor.
+    assert delays == [10, 5, 2.5]
+    assert CADENCE.delay(running, now=1119.5, predicted_end=1120) == 1
+
+
+def test_past_its_predicted_end_a_job_is_looked_at_less_often_up_to_the_base() -> None:
+    running = replace(JOB, status="in_progress", progress=99)
+    assert CADENCE.delay(running, now=1121, predicted_end=1120) == 1
+    assert CADENCE.delay(running, now=1126, predicted_end=1120) == 3
+    assert CADENCE.delay(running, now=1500, predicted_end=1120) == 5
+
+
+def test_a_stall_means_looking_again_sooner_but_not_under_the_floor() -> None:
+    running = replace(JOB, status="in_progress", progress=60)
+    assert CADENCE.delay(running, now=1100, predicted_end=1300) == 30
+    assert CADENCE.delay(running, now=1100, predicted_end=1300, stalled=True) == 5
+    assert CADENCE.delay(running, now=1100, predicted_end=1101, stalled=True) == 1
+
+
+def test_no_pace_yet_means_the_base_interval_and_no_prediction() -> None:
     running = replace(JOB, status="in_progress", progress=10)
-    assert CADENCE.delay(running, now=1100, since=(1100, 10)) == 5
+    assert CADENCE.predict(running, now=1100, since=(1100, 10)) is None
+    assert CADENCE.delay(running, now=1100) == 5
+    assert CADENCE.predict(JOB, now=1100, since=(1000, 0)) is None  # queued
 
 
 def test_the_providers_hint_wins_within_bounds() -> None:
     assert CADENCE.delay(JOB, now=1002, hint_ms=2500) == 2.5
     assert CADENCE.delay(JOB, now=1002, hint_ms=10) == 1
+
+
+def test_a_look_far_from_the_end_may_wait_for_a_shared_page_but_not_near_it() -> None:
+    assert CADENCE.wait_allowed(30, now=1000, predicted_end=None) == 15
+    assert CADENCE.wait_allowed(30, now=1000, predicted_end=1100) == 15
+    assert CADENCE.wait_allowed(10, now=1000, predicted_end=1030) == 0

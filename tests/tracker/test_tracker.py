@@ -2,10 +2,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
+import pytest
+
+from bot.budget import RequestBudget
 from bot.storage import SqliteDatabase, VideoRepository
 from bot.tracker import Cadence
-from bot.videoapi.models import Operation, VideoError
+from bot.videoapi.errors import RateLimitError
+from bot.videoapi.models import Operation, ResponseMeta, VideoError, VideoPage
 
 from .conftest import Env, MakeEnv, cycle_until, drain
 
@@ -50,11 +55,14 @@ async def test_pages_are_followed_only_while_due_jobs_are_unseen(make_env: MakeE
     for _ in range(3):  # newer videos of someone else on the same key
         await env.api.create("not ours")
     env.state.calls.clear()
-    # The cycle reports its cost, which paces the next one.
-    assert await tracker.refresh_due() == 3
-    # 6 videos newest first, 2 a page: ours are on pages 2 and 3, and nothing is retrieved.
+    # The cycle reports its cost, which the request budget is charged.
+    assert await tracker.refresh_due() == 4
+    # 6 videos newest first, 2 a page. The newest of ours has no cursor of ours before it, so
+    # pages are read from the top, past someone else's videos, while that is no dearer than
+    # retrieving (2 pages, then the middle one is retrieved); the oldest one's page starts
+    # after the middle one (1 page).
     assert env.state.calls[Operation.LIST] == 3
-    assert env.state.calls[Operation.RETRIEVE] == 0
+    assert env.state.calls[Operation.RETRIEVE] == 1
     assert set(ours) <= tracker.tracked
 
 
@@ -236,3 +244,167 @@ async def test_unfinished_jobs_are_counted_per_owner(env: Env) -> None:
     env.state.complete(first)
     await tracker.refresh_due()
     assert tracker.unfinished_for(1) == 1
+
+
+def _ids_asked(env: Env, operation: str) -> list[str | None]:
+    """Record what each list (its `after`) or retrieve (its id) asked for, from now on."""
+    asked: list[str | None] = []
+    real = getattr(env.api, operation)
+
+    async def recording(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("after") if operation == "list" else args[0])
+        return await real(*args, **kwargs)
+
+    setattr(env.api, operation, recording)
+    return asked
+
+
+async def test_a_cycle_sends_no_more_than_the_budget_allows(make_env: MakeEnv) -> None:
+    env = await make_env(disabled_operations=frozenset({Operation.LIST}))
+    env.api.capabilities.record(Operation.LIST, served=False)
+    # 60 a minute with 2 s of burst: 2 at once, then 1 a second.
+    tracker = env.tracker(budget=RequestBudget(per_minute=60, burst_seconds=2))
+    for _ in range(5):
+        await env.create(tracker)
+    env.state.calls.clear()
+    assert await tracker.refresh_due() == 2
+    assert await tracker.refresh_due() == 0
+    env.clock.advance(1)
+    assert await tracker.refresh_due() == 1
+    assert env.state.calls[Operation.RETRIEVE] == 3
+
+
+async def test_the_job_closest_to_its_predicted_end_is_looked_at_first(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(disabled_operations=frozenset({Operation.LIST}))
+    env.api.capabilities.record(Operation.LIST, served=False)
+    budget = RequestBudget(per_minute=600)
+    tracker = env.tracker(budget=budget)
+    lengths = {"long": 300.0, "short": 30.0, "middle": 100.0}
+    ids = {}
+    for name, seconds in lengths.items():
+        ids[name] = await env.create(tracker)
+        job = env.state.jobs[ids[name]]
+        job.queued_until, job.ends = env.clock.now, env.clock.now + seconds
+    await tracker.refresh_due()  # first sightings, running at 0%
+    env.clock.advance(10)
+    for video_id in ids.values():
+        tracker.wake(video_id)
+    await tracker.refresh_due()
+    ends = {name: tracker.predicted_end(video_id) for name, video_id in ids.items()}
+    assert ends["short"] < ends["middle"] < ends["long"]  # type: ignore[operator]
+
+    while budget.try_spend(env.clock.now):  # nothing left but the next token
+        pass
+    env.clock.advance(0.15)
+    for video_id in ids.values():
+        tracker.wake(video_id)
+    asked = _ids_asked(env, "retrieve")
+    assert await tracker.refresh_due() == 1
+    assert asked == [ids["short"]]
+
+
+async def test_a_cycle_lists_only_the_page_its_due_jobs_are_on(env: Env) -> None:
+    tracker = env.tracker(page_size=2)
+    ids = [await env.create(tracker) for _ in range(6)]  # listed newest first: ids[5] .. ids[0]
+    await tracker.refresh_due()
+    tracker.wake(ids[0])
+    env.state.calls.clear()
+    asked = _ids_asked(env, "list")
+    assert await tracker.refresh_due() == 1
+    # The oldest job's page starts after the tracked job just newer than it: one page, not 3.
+    assert asked == [ids[1]]
+    assert env.state.calls[Operation.RETRIEVE] == 0
+
+
+async def test_the_providers_remaining_count_holds_the_next_cycle(env: Env) -> None:
+    tracker = env.tracker()
+    await env.create(tracker)
+    real_list = env.api.list
+
+    async def nearly_out(**kwargs: Any) -> VideoPage:
+        page = await real_list(**kwargs)
+        page._meta = ResponseMeta(ratelimit_remaining_requests=0, ratelimit_reset_requests_s=20)
+        return page
+
+    env.api.list = nearly_out  # type: ignore[method-assign]
+    start = env.clock.now
+    assert await tracker.refresh_due() == 1
+    for seconds in (5, 10, 5):
+        env.clock.advance(seconds)
+        tracker.wake(next(iter(tracker.tracked)))
+        assert await tracker.refresh_due() == (1 if env.clock.now >= start + 20 else 0)
+
+
+async def test_a_429_retry_after_holds_every_request_that_long(env: Env) -> None:
+    tracker = env.tracker()
+    await env.create(tracker)
+    env.set_faults(rate_429=1.0, retry_after_seconds=40)
+    with pytest.raises(RateLimitError):
+        await tracker.refresh_due()
+    env.set_faults(rate_429=0.0)
+    env.clock.advance(39)
+    assert await tracker.refresh_due() == 0
+    env.clock.advance(1)
+    assert await tracker.refresh_due() == 1
+
+
+async def test_events_carry_the_predicted_end_while_a_job_runs(make_env: MakeEnv) -> None:
+    env = await make_env(job_seconds=100, queued_fraction=0)
+    tracker = env.tracker()
+    events = tracker.subscribe()
+    video_id = await env.create(tracker)
+    end = env.state.jobs[video_id].ends
+    await cycle_until(env, tracker, lambda: video_id not in tracker.tracked)
+    seen = drain(events)
+    predicted = [e.predicted_end for e in seen if e.job.status == "in_progress"]
+    # The first sightings give no pace yet; after that the prediction is the simulator's end.
+    assert predicted[-1] == pytest.approx(end, abs=3)
+    assert seen[-1].job.status == "completed"
+    assert seen[-1].predicted_end is None
+
+
+@pytest.mark.parametrize("shape", ["ease-in", "stalled-start", "jumps"])
+async def test_a_job_of_any_progress_shape_is_noticed_within_seconds_of_its_end(
+    make_env: MakeEnv, shape: str
+) -> None:
+    env = await make_env(job_seconds=300, progress_shape=shape)
+    tracker = env.tracker()
+    video_id = await env.create(tracker)
+    end = env.state.jobs[video_id].ends
+    await cycle_until(env, tracker, lambda: video_id not in tracker.tracked, limit=1000)
+    # One-second steps of the manual clock: noticed within a few looks of the end.
+    assert env.clock.now - end <= 6
+
+
+async def test_a_look_that_may_wait_rides_on_a_page_another_job_needs(env: Env) -> None:
+    tracker = env.tracker()
+    first = await env.create(tracker)
+    second = await env.create(tracker)
+    await tracker.refresh_due()  # both queued: each may wait up to half its delay
+    env.clock.advance(5)
+    tracker.wake(second)  # the newer job needs a look now; the older one's may come now too
+    env.state.calls.clear()
+    answered = _ids_asked(env, "list")
+    assert await tracker.refresh_due() == 1
+    assert answered == [None]  # the newest page, which holds both
+    env.clock.advance(1)
+    # The older one was refreshed on that page, so it is not due again yet.
+    assert await tracker.refresh_due() == 0
+    assert {first, second} <= tracker.tracked
+
+
+async def test_a_tracker_paused_by_a_429_pauses_that_long_and_still_stops_at_once(
+    env: Env,
+) -> None:
+    tracker = env.tracker(clock=lambda: env.clock.now, backoff_base=0.2)
+    video_id = await env.create()
+    env.set_faults(rate_429=1.0, retry_after_seconds=40)
+    await tracker.start()
+    await tracker.track(video_id)
+    await _eventually(lambda: tracker.paused_until > env.clock.now)
+    assert tracker.paused_until == env.clock.now + 40
+    # Bounded, so a lost cancel fails here instead of waiting out the 40 s pause.
+    async with asyncio.timeout(5):
+        await tracker.stop()

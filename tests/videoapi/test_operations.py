@@ -11,9 +11,10 @@ import pytest
 import respx
 
 from bot.videoapi.client import VideoClient
-from bot.videoapi.errors import InvalidParameterError, VideoAPIError
+from bot.videoapi.errors import InvalidParameterError, RateLimitError, VideoAPIError
 from bot.videoapi.models import Character, DeletedVideo, ImageReference, Video, VideoPage
 from bot.videoapi.profile import ProviderProfile
+from bot.videoapi.wire import duration_seconds
 
 from .conftest import MakeClient
 from .helpers import API_KEY, video_json
@@ -268,3 +269,39 @@ async def test_the_profile_decides_what_is_valid(
         "seconds": "5",
     }
     assert route.call_count == 1
+
+
+async def test_response_meta_carries_the_providers_rate_limit_state(
+    router: respx.Router, client: VideoClient
+) -> None:
+    headers = {"x-ratelimit-remaining-requests": "42", "x-ratelimit-reset-requests": "6m0s"}
+    router.get("/videos/video_1").respond(json=video_json(), headers=headers)
+
+    meta = (await client.retrieve("video_1")).meta
+
+    assert (meta.ratelimit_remaining_requests, meta.ratelimit_reset_requests_s) == (42, 360.0)
+    assert meta.retry_after_s is None
+
+
+async def test_a_429_carries_its_retry_after(router: respx.Router, make_client: MakeClient) -> None:
+    router.get("/videos/video_1").respond(
+        429, json={"error": {"message": "slow down"}}, headers={"Retry-After": "7"}
+    )
+
+    with pytest.raises(RateLimitError) as caught:
+        await make_client(max_retries=0).retrieve("video_1")
+
+    assert caught.value.meta.retry_after_s == 7.0
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("1h2m3.5s", 3723.5), ("0.5", 0.5)],
+)
+def test_openai_durations_are_read_as_seconds(text: str, seconds: float) -> None:
+    assert duration_seconds(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", [None, "", "soon", "5 minutes", "1s garbage"])
+def test_an_unreadable_duration_is_none(text: str | None) -> None:
+    assert duration_seconds(text) is None
