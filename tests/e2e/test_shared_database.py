@@ -10,15 +10,15 @@ from tests.postgres import PostgresServer
 from .botenv import BotEnv, StartBot
 from .views import delivered, edits_of, has_card, has_mp4, row_when, status, uploads, video_id
 
-# Lease times compressed: a dead process's jobs are taken over within about 3 s, with room for
+# Lease times compressed: a dead process's jobs are taken over within about 5 s, with room for
 # a live one to renew on a machine busy with the rest of the suite.
-LEASES = {"lease_seconds": 2.0, "lease_renew_seconds": 0.5, "max_concurrent_jobs_per_user": 5}
+LEASES = {"lease_seconds": 4.0, "lease_renew_seconds": 1.0, "max_concurrent_jobs_per_user": 5}
 
 
 async def start_job(env: BotEnv, prompt: str) -> dict[str, object]:
     h = env.harness
     rec = await h.slash("video", {"prompt": prompt}, user=h.world.alice)
-    return await h.original(rec, lambda m: has_card(m) and status(m) == "🎬 Generating")
+    return await h.original(rec, lambda m: has_card(m) and status(m) == "⏳ Queued")
 
 
 async def kill(env: BotEnv) -> None:
@@ -31,22 +31,22 @@ async def test_the_survivor_delivers_every_job_once(
     start_bot: StartBot, postgres: PostgresServer
 ) -> None:
     url = await postgres.new_database()
-    # Long enough that no job ends before the kill, however slowly the four are started.
-    sim_app = make_app(SimulatorConfig(job_seconds=8.0))
+    # Held until the kill: no job ends before it, however slowly a busy machine starts them.
+    sim_app = make_app(SimulatorConfig(job_seconds=3.0, hold=True))
     doomed = await start_bot(sim_app=sim_app, database_url=url, settings=LEASES)
     survivor = await start_bot(sim_app=sim_app, database_url=url, settings=LEASES)
     cards = [await start_job(doomed, f"a lighthouse, take {n}") for n in range(3)]
     cards.append(await start_job(survivor, "a lighthouse, from the other side"))
     jobs = [video_id(card) for card in cards]
-    # Each job is followed by exactly one process. (Which one is not asserted: a job may be
-    # taken by the other process before its starter leases it; see the issue 12 note.)
-    followed = (doomed.bot.tracker.tracked, survivor.bot.tracker.tracked)
-    assert followed[0] | followed[1] == frozenset(jobs)
-    assert not followed[0] & followed[1]
+    # No process follows a job another one does. (Which process follows which is not asserted:
+    # on a machine this busy a renewal can come late and a lease pass to the other process.)
+    assert not doomed.bot.tracker.tracked & survivor.bot.tracker.tracked
 
     fake = survivor.harness.fake
     await kill(doomed)
     assert not uploads(fake)  # mid-job: nothing was finished, nothing posted yet
+    assert survivor.sim is not None
+    survivor.sim.release()
     for card, job in zip(cards, jobs, strict=True):
         await survivor.harness.wait_for(lambda c=card: has_mp4(fake.messages[int(c["id"])]), 30)
         await row_when(survivor.bot.videos, job, delivered, within=10)
