@@ -16,7 +16,7 @@ import contextlib
 import logging
 import random
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -195,7 +195,6 @@ class Tracker:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._jobs: dict[str, _Tracked] = {}
-        self._per_owner: Counter[int] = Counter()
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
         self._paused_until = 0.0
@@ -225,17 +224,10 @@ class Tracker:
         job = self._jobs.get(video_id)
         return job.predicted_end if job is not None else None
 
-    def unfinished_for(self, owner_id: int) -> int:
-        """Jobs of this owner being followed now: a quick check, before the database's answer."""
-        return self._per_owner[owner_id]
-
     def _drop(self, video_id: str) -> None:
         job = self._jobs.pop(video_id, None)
         if job is not None:
             self._newest_first = None
-            self._per_owner[job.row.owner_id] -= 1
-            if self._per_owner[job.row.owner_id] <= 0:
-                del self._per_owner[job.row.owner_id]
 
     def subscribe(self) -> asyncio.Queue[JobEvent]:
         """A queue of every event from now on; subscribe before start() to get the replays."""
@@ -302,8 +294,6 @@ class Tracker:
         if row.finished:
             self._publish(row, None)
         else:
-            if row.id not in self._jobs:
-                self._per_owner[row.owner_id] += 1
             now = self._clock()
             self._jobs[row.id] = _Tracked(row, due=now, latest=now)
             self._newest_first = None

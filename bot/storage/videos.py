@@ -177,7 +177,6 @@ _UNCONFIRMED = (
     "UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?,"
     " submitting_since = NULL WHERE key = ? AND submitting_since IS NOT NULL"
 )
-_COUNT_UNFINISHED = f"SELECT COUNT(*) FROM videos WHERE owner_id = ? AND {_HOLDS_SLOT}"
 _SET_STATUS_MESSAGE = (
     "UPDATE videos SET channel_id = ?, status_message_id = ?, updated_at = ? WHERE id = ?"
 )
@@ -546,9 +545,6 @@ class VideoRepository:
     async def pending(self) -> list[VideoRow]:
         """Every job not yet delivered (unfinished ones included) and not deleted, oldest first."""
         return [_row(row) for row in await self._db.fetch_all(_PENDING)]
-
-    async def count_unfinished_for_owner(self, owner_id: int) -> int:
-        return await self._count(_COUNT_UNFINISHED, (owner_id,))
 
     async def set_status_message(self, video_id: str, channel_id: int, message_id: int) -> None:
         """Where the job's status card now is (a reposted card may be in another channel)."""

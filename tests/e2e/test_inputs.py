@@ -10,7 +10,16 @@ from bot.videoapi.models import Operation
 
 from .botenv import StartBot
 from .harness import Harness, Upload
-from .views import JSON, ephemeral_reply, has_card, has_mp4, status, video_id, visible_messages_of
+from .views import (
+    JSON,
+    ephemeral_reply,
+    has_card,
+    has_mp4,
+    status,
+    unfinished_of,
+    video_id,
+    visible_messages_of,
+)
 
 
 async def refusal(h: Harness, rec: Any) -> JSON:
@@ -62,7 +71,7 @@ async def test_image_that_is_not_what_it_claims(start_bot: StartBot) -> None:
     reply = await h.wait_for(lambda: ephemeral_reply(h, rec), what="an ephemeral answer")
     assert "could not read that image" in reply["content"]
     assert sum(env.sim.calls.values()) == 0
-    assert await env.bot.videos.count_unfinished_for_owner(int(h.world.alice["id"])) == 0
+    assert await unfinished_of(env.bot.videos, int(h.world.alice["id"])) == 0
 
 
 async def test_remix_of_an_unknown_id(start_bot: StartBot) -> None:
@@ -102,7 +111,7 @@ async def test_extend_not_served_by_the_provider(start_bot: StartBot) -> None:
     assert "not supported by this provider" in reply["content"]
     assert env.sim.calls[Operation.EXTEND] == 1
     assert await env.bot.videos.count_visible(alice, h.world.guild_id) == 1
-    assert await env.bot.videos.count_unfinished_for_owner(alice) == 0
+    assert await unfinished_of(env.bot.videos, alice) == 0
     [card] = [m for m in h.messages() if has_card(m)]
     assert video_id(card) == parent
     assert status(card) == "✅ Done"

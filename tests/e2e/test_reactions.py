@@ -25,6 +25,7 @@ from .views import (
     row_when,
     settle_listeners,
     status,
+    unfinished_of,
     video_id,
     video_key,
     video_ref,
@@ -162,7 +163,7 @@ async def test_extend_emoji_is_ignored(start_bot: StartBot, case: str) -> None:
     await settle_listeners()
     assert env.sim.calls == before
     assert [without_reactions(m) for m in public(h)] == shown
-    assert await env.bot.videos.count_unfinished_for_owner(int(reactor["id"])) == 0
+    assert await unfinished_of(env.bot.videos, int(reactor["id"])) == 0
 
 
 async def test_delete_emoji_by_someone_else_is_ignored(start_bot: StartBot) -> None:

@@ -16,6 +16,7 @@ from .views import (
     has_card,
     has_mp4,
     status,
+    unfinished_of,
     video_id,
     video_ref,
 )
@@ -83,7 +84,7 @@ async def test_remix_in_scope_and_out_of_it(
     reply = await h.wait_for(lambda: ephemeral_reply(h, rec), what="the refusal")
     assert NOT_FOUND in reply["content"]
     assert env.sim.calls[Operation.REMIX] == 1
-    assert await env.bot.videos.count_unfinished_for_owner(int(elsewhere.carol["id"])) == 0
+    assert await unfinished_of(env.bot.videos, int(elsewhere.carol["id"])) == 0
 
     # Alice may use her own video in the other guild.
     options = {"video": parent, "prompt": "in the other server"}

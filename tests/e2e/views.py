@@ -237,3 +237,9 @@ async def assert_deleted(env: BotEnv, card: JSON, video: str, by: JSON) -> None:
     assert row.deleted_at is not None
     assert env.sim.calls[Operation.DELETE] == 1
     assert video not in env.sim.jobs
+
+
+async def unfinished_of(videos: VideoRepository, user_id: int) -> int:
+    """How many of a member's jobs are not finished (waiting in line included)."""
+    rows = await videos.list_visible(user_id, None, owner_id=user_id, limit=100)
+    return len([row for row in rows if not row.finished])

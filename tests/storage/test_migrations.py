@@ -77,7 +77,7 @@ async def test_an_older_database_is_migrated_without_losing_rows(
 
     # Opening again applies nothing twice.
     async with await SqliteDatabase.open(db_path, migrations=migrations) as db:
-        assert await VideoRepository(db).count_unfinished_for_owner(OWNER) == 2
+        assert len(await VideoRepository(db).pending()) == 2
 
 
 async def test_a_failed_migration_rolls_back_entirely(db_path: Path, migrations: Path) -> None:

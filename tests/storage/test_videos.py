@@ -10,7 +10,7 @@ from bot.storage import videos as videos_module
 from bot.videoapi.models import VideoStatus
 
 from .conftest import OpenDb
-from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
+from .helpers import CHANNEL, CREATED_AT, OWNER, Clock, add_video, api_video
 
 
 async def test_insert_stores_the_job_as_given(videos: VideoRepository, clock: Clock) -> None:
@@ -216,20 +216,6 @@ async def test_pending_survives_a_restart(db: Database, open_db: OpenDb, clock: 
 async def test_pending_uses_its_partial_index(sqlite_db: SqliteDatabase) -> None:
     plan = await sqlite_db.fetch_all("EXPLAIN QUERY PLAN " + videos_module._PENDING)
     assert any("videos_pending" in row["detail"] for row in plan)
-
-
-async def test_count_unfinished_for_owner(videos: VideoRepository) -> None:
-    await add_video(videos, "queued")
-    await add_video(videos, "running", status="in_progress", guild_id=None)
-    await add_video(videos, "done", status="completed")
-    await add_video(videos, "failed", status="failed")
-    await add_video(videos, "deleted", status="in_progress")
-    await videos.mark_deleted("deleted")
-    await add_video(videos, "someone_else", owner_id=OWNER + 1)
-
-    assert await videos.count_unfinished_for_owner(OWNER) == 2
-    assert await videos.count_unfinished_for_owner(OWNER + 1) == 1
-    assert await videos.count_unfinished_for_owner(GUILD) == 0
 
 
 def _count_statements(videos: VideoRepository) -> list[str]:

@@ -235,17 +235,6 @@ async def _eventually(condition: Callable[[], bool], within: float = 2.0) -> Non
             await asyncio.sleep(0.01)
 
 
-async def test_unfinished_jobs_are_counted_per_owner(env: Env) -> None:
-    tracker = env.tracker()
-    first = await env.create(tracker)
-    await env.create(tracker)
-    assert tracker.unfinished_for(1) == 2
-    assert tracker.unfinished_for(2) == 0
-    env.state.complete(first)
-    await tracker.refresh_due()
-    assert tracker.unfinished_for(1) == 1
-
-
 def _ids_asked(env: Env, operation: str) -> list[str | None]:
     """Record what each list (its `after`) or retrieve (its id) asked for, from now on."""
     asked: list[str | None] = []
