@@ -137,10 +137,11 @@ def _edited_message(fake: FakeDiscord, request: RecordedRequest) -> int | None:
     return record.original_id if record is not None else None
 
 
-def _mp4_job(request: RecordedRequest) -> str | None:
+def _mp4_job(request: RecordedRequest, files: dict[str, str]) -> str | None:
+    """The provider id of the job whose MP4 a request carries (files are named by row key)."""
     for part in request.files:
         if part.filename and part.filename.endswith(".mp4"):
-            return part.filename.removesuffix(".mp4")
+            return files.get(part.filename)
     return None
 
 
@@ -150,6 +151,7 @@ def measure(
     records: list[Any],
     burst_at: float,
     wall_minus_mono: float,
+    files: dict[str, str],
 ) -> dict[str, Any]:
     acks = [r.ack_latency for r in records if r.ack_latency is not None]
     originals = {r.original_id: r for r in records if r.original_id is not None}
@@ -177,7 +179,7 @@ def measure(
         for patch in patches:
             edits_by_route[patch.route.split()[1].split("/")[1]] += 1
             failed_edits += not 200 <= patch.status < 300
-            job_id = _mp4_job(patch)
+            job_id = _mp4_job(patch, files)
             if job_id is not None and 200 <= patch.status < 300 and job_id in sim.jobs:
                 delivered_jobs.add(job_id)
                 delivery.append(patch.at + wall_minus_mono - sim.jobs[job_id].ends)
@@ -298,10 +300,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # Bounded like every wait here: delivery's last edits, then the report.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(bot.delivery.idle(), 60)
+                # Delivery names each MP4 by the row's key, not the provider's id.
+                rows = await db.fetch_all("SELECT key, id FROM videos")
+                files = {f"video-{row[0]}.mp4": str(row[1]) for row in rows}
             finally:
                 watcher.cancel()
                 await harness.close()
-            result = measure(fake, sim, records, burst_at, wall_minus_mono)
+            result = measure(fake, sim, records, burst_at, wall_minus_mono, files)
             result["feed_all_ms"] = _ms(fed_s)
             seen = [noticed[j] - job.ends for j, job in sim.jobs.items() if j in noticed]
             result["noticed_p50_s"] = _s(percentile(seen, 0.50))
