@@ -56,6 +56,7 @@ from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, 
 from bot.storage import Database  # noqa: E402
 from bot.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
+from bot.videoapi.profile import ProviderProfile  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, RecordedRequest  # noqa: E402
 from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402
 
@@ -77,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job-seconds", type=float, default=20.0, help="shortest job")
     parser.add_argument("--job-seconds-max", type=float, default=120.0, help="longest job")
     parser.add_argument("--progress-shape", default="mixed")
+    # The provider's request budget for status calls (PROVIDER_REQUESTS_PER_MINUTE); the
+    # simulator itself has none.
+    parser.add_argument("--rpm", type=float, default=300.0)
     parser.add_argument("--edit-interval", type=float, default=5.0)
     parser.add_argument(
         "--timeout", type=float, default=180.0, help="give up this long after the burst"
@@ -237,7 +241,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             sim: SimulatorState = sim_app[STATE_KEY]
             base_url = await stack.enter_async_context(serve_app(sim_app))
-            api = await stack.enter_async_context(VideoClient(base_url, None))
+            profile = ProviderProfile(requests_per_minute=args.rpm)
+            api = await stack.enter_async_context(VideoClient(base_url, None, profile=profile))
             db = await stack.enter_async_context(
                 await Database.open(Path(tmp) / "videobot.sqlite3")
             )
@@ -337,6 +342,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
             "job_seconds": args.job_seconds,
             "job_seconds_max": args.job_seconds_max,
             "progress_shape": args.progress_shape,
+            "requests_per_minute": args.rpm,
             "edit_interval_s": args.edit_interval,
             "timeout_s": args.timeout,
         },
