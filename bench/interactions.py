@@ -99,9 +99,9 @@ async def start_bench_bot(
         fake.add_member(world.guild_id, user)
     sim_app = make_app(sim)
     base_url = await stack.enter_async_context(serve_app(sim_app))
-    api = await stack.enter_async_context(VideoClient(base_url, None))
-    db = await stack.enter_async_context(await SqliteDatabase.open(folder / "videobot.sqlite3"))
     config = Settings(_env_file=None, discord_token="fake", **(settings or {}))  # type: ignore[call-arg]
+    api = await stack.enter_async_context(VideoClient(base_url, None, profile=config.profile()))
+    db = await stack.enter_async_context(await SqliteDatabase.open(folder / "videobot.sqlite3"))
     bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
     harness = Harness(fake, bot, world)
     await harness.start()
@@ -126,6 +126,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job-seconds", type=float, default=20.0, help="shortest job")
     parser.add_argument("--job-seconds-max", type=float, default=120.0, help="longest job")
     parser.add_argument("--progress-shape", default="mixed")
+    # The provider's request budget for status calls (PROVIDER_REQUESTS_PER_MINUTE); the
+    # simulator itself has none.
+    parser.add_argument("--rpm", type=float, default=300.0)
     parser.add_argument("--edit-interval", type=float, default=5.0)
     parser.add_argument(
         "--timeout", type=float, default=180.0, help="give up this long after the burst"
@@ -186,10 +189,11 @@ def _edited_message(fake: FakeDiscord, request: RecordedRequest) -> int | None:
     return record.original_id if record is not None else None
 
 
-def _mp4_job(request: RecordedRequest) -> str | None:
+def _mp4_job(request: RecordedRequest, files: dict[str, str]) -> str | None:
+    """The provider id of the job whose MP4 a request carries (files are named by row key)."""
     for part in request.files:
         if part.filename and part.filename.endswith(".mp4"):
-            return part.filename.removesuffix(".mp4")
+            return files.get(part.filename)
     return None
 
 
@@ -199,6 +203,7 @@ def measure(
     records: list[Any],
     burst_at: float,
     wall_minus_mono: float,
+    files: dict[str, str],
 ) -> dict[str, Any]:
     acks = [r.ack_latency for r in records if r.ack_latency is not None]
     originals = {r.original_id: r for r in records if r.original_id is not None}
@@ -226,7 +231,7 @@ def measure(
         for patch in patches:
             edits_by_route[patch.route.split()[1].split("/")[1]] += 1
             failed_edits += not 200 <= patch.status < 300
-            job_id = _mp4_job(patch)
+            job_id = _mp4_job(patch, files)
             if job_id is not None and 200 <= patch.status < 300 and job_id in sim.jobs:
                 delivered_jobs.add(job_id)
                 delivery.append(patch.at + wall_minus_mono - sim.jobs[job_id].ends)
@@ -281,7 +286,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 ),
                 edit_interval=args.edit_interval,
                 # What is measured here is the burst, not the spending limits (bench/budget.py).
-                settings={"monthly_budget_usd": "none", "daily_seconds_per_user": "none"},
+                settings={
+                    "monthly_budget_usd": "none",
+                    "daily_seconds_per_user": "none",
+                    "provider_requests_per_minute": args.rpm,
+                },
             )
             harness, bot, sim, users = started.harness, started.bot, started.sim, started.users
             # When the tracker published each job's end: splits delivery into noticing and posting.
@@ -335,10 +344,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # Bounded like every wait here: delivery's last edits, then the report.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(bot.delivery.idle(), 60)
+                # Delivery names each MP4 by the row's key, not the provider's id.
+                rows = await bot.db.fetch_all("SELECT key, id FROM videos")
+                files = {f"video-{row[0]}.mp4": str(row[1]) for row in rows}
             finally:
                 watcher.cancel()
                 await harness.close()
-            result = measure(fake, sim, records, burst_at, wall_minus_mono)
+            result = measure(fake, sim, records, burst_at, wall_minus_mono, files)
             result["feed_all_ms"] = _ms(fed_s)
             seen = [noticed[j] - job.ends for j, job in sim.jobs.items() if j in noticed]
             result["noticed_p50_s"] = _s(percentile(seen, 0.50))
@@ -369,6 +381,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
             "job_seconds": args.job_seconds,
             "job_seconds_max": args.job_seconds_max,
             "progress_shape": args.progress_shape,
+            "requests_per_minute": args.rpm,
             "edit_interval_s": args.edit_interval,
             "timeout_s": args.timeout,
         },

@@ -200,8 +200,10 @@ class Tracker:
         self._paused_until = 0.0
         # Status requests the provider allows: its profile's rate, tightened by its headers.
         self._budget = budget or RequestBudget(api.profile.requests_per_minute)
-        # Tracked jobs newest first, as a provider lists them; rebuilt after jobs come or go.
-        self._newest_first: list[_Tracked] | None = None
+        # Every job followed since start, finished ones too, newest first, as a provider lists
+        # them: what a page starting anywhere will hold. Rebuilt when a job comes.
+        self._listed: dict[str, tuple[int, int]] = {}
+        self._newest_first: list[str] | None = None
         # Set when the provider refused a page that starts after one of our ids: from then on
         # pages are read from the newest only.
         self._cursors_refused = False
@@ -225,9 +227,7 @@ class Tracker:
         return job.predicted_end if job is not None else None
 
     def _drop(self, video_id: str) -> None:
-        job = self._jobs.pop(video_id, None)
-        if job is not None:
-            self._newest_first = None
+        self._jobs.pop(video_id, None)
 
     def subscribe(self) -> asyncio.Queue[JobEvent]:
         """A queue of every event from now on; subscribe before start() to get the replays."""
@@ -296,7 +296,11 @@ class Tracker:
         else:
             now = self._clock()
             self._jobs[row.id] = _Tracked(row, due=now, latest=now)
-            self._newest_first = None
+            if row.id not in self._listed:
+                # As the contract lists: by creation second, then (our stand-in for its own
+                # tie order) the order the rows were stored in.
+                self._listed[row.id] = (row.created_at, row.key)
+                self._newest_first = None
 
     async def _run(self) -> None:
         while True:
@@ -411,36 +415,53 @@ class Tracker:
     def _plan_pages(self, due: list[_Tracked], now: float) -> list[tuple[str | None, set[str]]]:
         """The pages this cycle needs, at most one request each within the budget.
 
-        Each starts at the most urgent due job not yet planned: its cursor is the tracked job
-        listed just before it, so the page holds that job and the ones created before it.
+        Each starts at the most urgent due job not yet planned: its cursor is the job listed
+        just before it, so the page holds that job and the ones created before it. A job whose
+        page would hold no other tracked job is left to `retrieve`, as cheap and sure.
         """
-        newest_first = self._order()
         if self._cursors_refused:
             return [(None, {job.row.id for job in due})]
-        at = {job.row.id: index for index, job in enumerate(newest_first)}
+        listed = self._order()
+        at = {video_id: index for index, video_id in enumerate(listed)}
         allowance = self._budget.available(now)
         planned: set[str] = set()
         segments: list[tuple[str | None, set[str]]] = []
+        retrieves = 0
         for job in due:
-            if len(segments) >= allowance:
+            if len(segments) + retrieves >= allowance:
                 break
             if job.row.id in planned:
                 continue
             index = at[job.row.id]
-            window = newest_first[index : index + self._page_size]
+            window = [
+                self._jobs[video_id]
+                for video_id in listed[index : index + self._page_size]
+                if video_id in self._jobs
+            ]
+            if len(window) < 2:
+                planned.add(job.row.id)
+                retrieves += 1
+                continue
             wanted = {j.row.id for j in window if j.due <= now and j.row.id not in planned}
             planned |= wanted
-            segments.append((newest_first[index - 1].row.id if index else None, wanted))
+            segments.append((listed[index - 1] if index else None, wanted))
         return segments
 
-    def _order(self) -> list[_Tracked]:
+    def _order(self) -> list[str]:
         if self._newest_first is None:
-            # As the contract lists: by creation second, then (our stand-in for its own
-            # tie order) the order the rows were stored in.
-            self._newest_first = sorted(
-                self._jobs.values(), key=lambda job: (job.row.created_at, job.row.key), reverse=True
-            )
+            listed = sorted(self._listed, key=self._listed.__getitem__, reverse=True)
+            # Jobs older than the oldest tracked one by more than a page are in no window.
+            tracked = (i for i, video_id in enumerate(listed) if video_id in self._jobs)
+            last = max(tracked, default=0)
+            for video_id in listed[last + self._page_size :]:
+                del self._listed[video_id]
+            self._newest_first = listed[: last + self._page_size]
         return self._newest_first
+
+    def _forget(self, video_id: str) -> None:
+        """A finished job the provider no longer lists (deleted): no cursor any more."""
+        if self._listed.pop(video_id, None) is not None:
+            self._newest_first = None
 
     async def _list_from(
         self, after: str | None, wanted: set[str], answers: _Answers, pages: list[int]
@@ -463,8 +484,11 @@ class Tracker:
                     raise
                 if isinstance(exc, RateLimitError):
                     raise
-                # Our own id as a cursor, refused (a provider that forgot that video, or one
-                # that takes only its own cursors): read pages from the newest from now on.
+                if after not in self._jobs:
+                    self._forget(after)  # a finished job, deleted since
+                    return
+                # A tracked job's id as a cursor, refused (a provider that takes only its own
+                # cursors): read pages from the newest from now on.
                 self._cursors_refused = True
                 log.warning("a page starting after %s was refused (%s)", after, exc)
                 return

@@ -183,17 +183,18 @@ async def test_provider_trouble_on_list_still_backs_off(
     gateway: Gateway, answer: httpx.Response
 ) -> None:
     listing = gateway.list().mock(return_value=answer)
-    video_id = await gateway.job("video_1")
-    retrieve = gateway.retrieve(video_id).respond(json=video(video_id))
+    # Two jobs: a page is worth listing (a lone job is retrieved).
+    ids = [await gateway.job(f"video_{n}") for n in range(2)]
+    retrieves = [gateway.retrieve(video_id).respond(json=video(video_id)) for video_id in ids]
     tracker = gateway.tracker()
 
     await run_until(tracker, lambda: tracker.paused_until > gateway.clock.now)
 
     assert listing.call_count == 1
-    assert retrieve.call_count == 0
+    assert [route.call_count for route in retrieves] == [0, 0]
     # Not a refusal of the route: listing is tried again after the pause.
     assert gateway.api.supports(Operation.LIST) is not False
-    assert video_id in tracker.tracked
+    assert tracker.tracked == frozenset(ids)
 
 
 # Answers with another id.

@@ -57,32 +57,42 @@ async def test_pages_are_followed_only_while_due_jobs_are_unseen(make_env: MakeE
     env.state.calls.clear()
     # The cycle reports its cost, which the request budget is charged.
     assert await tracker.refresh_due() == 4
-    # 6 videos newest first, 2 a page. The newest of ours has no cursor of ours before it, so
-    # pages are read from the top, past someone else's videos, while that is no dearer than
-    # retrieving (2 pages, then the middle one is retrieved); the oldest one's page starts
-    # after the middle one (1 page).
-    assert env.state.calls[Operation.LIST] == 3
-    assert env.state.calls[Operation.RETRIEVE] == 1
+    # 6 videos newest first, 2 a page. The newest two of ours have no cursor of ours before
+    # them, so pages are read from the top, past someone else's videos, while that is no
+    # dearer than retrieving (2 pages; the middle one is then retrieved). The oldest one's
+    # page would hold no other job of ours: it is retrieved.
+    assert env.state.calls[Operation.LIST] == 2
+    assert env.state.calls[Operation.RETRIEVE] == 2
     assert set(ours) <= tracker.tracked
 
 
 async def test_a_busy_key_falls_back_to_retrieve_after_a_few_pages(env: Env) -> None:
     tracker = env.tracker(page_size=2)
-    ours = await env.create(tracker)
+    ours = [await env.create(tracker) for _ in range(2)]
     for _ in range(20):
         await env.api.create("not ours")
     env.state.calls.clear()
     await tracker.refresh_due()
-    # Paging through someone else's hundreds of videos would cost more than one retrieve.
-    assert env.state.calls[Operation.LIST] == 2
+    # Paging through someone else's hundreds of videos would cost more than two retrieves.
+    assert env.state.calls[Operation.LIST] == 3
+    assert env.state.calls[Operation.RETRIEVE] == 2
+    assert set(ours) <= tracker.tracked
+
+
+async def test_a_job_whose_page_would_hold_no_other_is_retrieved(env: Env) -> None:
+    tracker = env.tracker()
+    await env.create(tracker)
+    env.state.calls.clear()
+    assert await tracker.refresh_due() == 1
+    assert env.state.calls[Operation.LIST] == 0
     assert env.state.calls[Operation.RETRIEVE] == 1
-    assert ours in tracker.tracked
 
 
 async def test_a_provider_without_list_still_works(make_env: MakeEnv) -> None:
     env = await make_env(disabled_operations=frozenset({Operation.LIST}))
     tracker = env.tracker()
     events = tracker.subscribe()
+    await env.create(tracker)
     video_id = await env.create(tracker)
     await cycle_until(env, tracker, lambda: not tracker.tracked)
     assert drain(events)[-1].job.status == "completed"
@@ -211,7 +221,8 @@ async def test_a_new_job_is_refreshed_at_once(env: Env) -> None:
     env.state.calls.clear()
     await env.create(tracker)
     # No fixed sleep between the job's start and its first refresh.
-    await _eventually(lambda: env.state.calls[Operation.LIST] == 1, within=1)
+    calls = env.state.calls
+    await _eventually(lambda: calls[Operation.LIST] + calls[Operation.RETRIEVE] == 1, within=1)
 
 
 async def test_a_database_from_an_older_process_is_picked_up(env: Env) -> None:
@@ -298,18 +309,19 @@ async def test_a_cycle_lists_only_the_page_its_due_jobs_are_on(env: Env) -> None
     tracker = env.tracker(page_size=2)
     ids = [await env.create(tracker) for _ in range(6)]  # listed newest first: ids[5] .. ids[0]
     await tracker.refresh_due()
-    tracker.wake(ids[0])
+    tracker.wake(ids[2])
     env.state.calls.clear()
     asked = _ids_asked(env, "list")
     assert await tracker.refresh_due() == 1
-    # The oldest job's page starts after the tracked job just newer than it: one page, not 3.
-    assert asked == [ids[1]]
+    # The job's page starts after the job just newer than it: one page, not 3.
+    assert asked == [ids[3]]
     assert env.state.calls[Operation.RETRIEVE] == 0
 
 
 async def test_the_providers_remaining_count_holds_the_next_cycle(env: Env) -> None:
     tracker = env.tracker()
-    await env.create(tracker)
+    for _ in range(2):  # two, so a page is worth more than a retrieve
+        await env.create(tracker)
     real_list = env.api.list
 
     async def nearly_out(**kwargs: Any) -> VideoPage:
