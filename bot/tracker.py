@@ -3,10 +3,11 @@
 The database is the queue: on start the tracker loads every job not yet delivered, and each
 change it learns is written first, then published to subscribers (delivery, tests). One loop
 sleeps until the earliest job is due (and the provider's request budget allows a request) or a
-new job wakes it. Due jobs are looked at closest-to-their-predicted-end first, as many as the
-budget allows: each through the one `GET /videos` page that starts at it (the cursor is the
-tracked job just newer than it), which also covers up to 99 of its neighbours, and `retrieve`
-only for the jobs no page covered (or all of them when the provider has no list).
+new job wakes it. Due jobs are looked at in the order their looks fell due (a job near its
+predicted end falls due soonest), as many as the budget allows: each through the `GET /videos`
+page that holds it (the listing is cut into fixed pages of 100, each starting after a job the
+tracker knows), which also covers its neighbours, and `retrieve` only for the jobs no page
+covered (or all of them when the provider has no list).
 """
 
 from __future__ import annotations
@@ -100,9 +101,12 @@ class Cadence:
         predicted_end: float | None = None,
         *,
         stalled: bool = False,
+        pages: int = 1,
     ) -> float:
+        """Seconds until the next look; `pages` is how many list pages the tracked jobs span."""
+        floor = self.floor_for(pages)
         if hint_ms is not None:
-            return self._clamp(hint_ms / 1000)
+            return self._clamp(hint_ms / 1000, floor)
         if job.status == "in_progress":
             delay = self.base
             if predicted_end is not None and predicted_end >= now:
@@ -113,10 +117,16 @@ class Cadence:
             if stalled:
                 # No progress since the last look: the pace no longer says when it ends.
                 delay = min(delay, self.base)
-            return self._clamp(delay)
+            return self._clamp(delay, floor)
         # Queued: quick at first (early failures), then slower the longer it waits.
         age = max(0.0, now - job.created_at)
-        return self._clamp(max(self.base, age / 4))
+        return self._clamp(max(self.base, age / 4), floor)
+
+    def floor_for(self, pages: int) -> float:
+        """The shortest delay when the jobs span `pages` pages: the quick looks near an end then
+        cost one page a `floor` second at most however many jobs there are, and never space
+        out past `base`."""
+        return min(self.base, self.floor * max(1, pages))
 
     def wait_allowed(self, delay: float, now: float, predicted_end: float | None) -> float:
         """How much later than `delay` a look may come; none close to the predicted end."""
@@ -124,8 +134,8 @@ class Cadence:
             return 0.0
         return delay * self.slack
 
-    def _clamp(self, seconds: float) -> float:
-        return min(self.ceiling, max(self.floor, seconds))
+    def _clamp(self, seconds: float, floor: float) -> float:
+        return min(self.ceiling, max(floor, seconds))
 
 
 # Sightings kept per job for its recent pace: the first sighting of each of its last values.
@@ -147,15 +157,14 @@ class _Tracked:
     def look_at(self, when: float, slack: float = 0.0) -> None:
         self.due, self.latest = when, when + slack
 
-    @property
-    def urgency(self) -> float:
-        """Closest to its predicted end first; a job with no estimate yet when it falls due."""
-        return self.predicted_end if self.predicted_end is not None else self.due
 
-
-def _most_urgent(job: _Tracked) -> tuple[float, int, int]:
-    # Ties go newest first: a page holds the jobs created before the one it starts at.
-    return (job.urgency, -job.row.created_at, -job.row.key)
+def _most_urgent(job: _Tracked) -> tuple[float, float, int, int]:
+    """The look due first goes first: near its predicted end a job falls due soonest, and one
+    whose look waited longest is never starved by others' closer ends. Equal ones go closest to
+    their predicted end first, then newest first (a page holds the jobs created before the one
+    it starts at)."""
+    end = job.predicted_end if job.predicted_end is not None else job.due
+    return (job.latest, end, -job.row.created_at, -job.row.key)
 
 
 @dataclass(slots=True)
@@ -204,6 +213,8 @@ class Tracker:
         # them: what a page starting anywhere will hold. Rebuilt when a job comes.
         self._listed: dict[str, tuple[int, int]] = {}
         self._newest_first: list[str] | None = None
+        # Listing positions from the newest job to the oldest tracked one.
+        self._span = 0
         # Set when the provider refused a page that starts after one of our ids: from then on
         # pages are read from the newest only.
         self._cursors_refused = False
@@ -415,9 +426,11 @@ class Tracker:
     def _plan_pages(self, due: list[_Tracked], now: float) -> list[tuple[str | None, set[str]]]:
         """The pages this cycle needs, at most one request each within the budget.
 
-        Each starts at the most urgent due job not yet planned: its cursor is the job listed
-        just before it, so the page holds that job and the ones created before it. A job whose
-        page would hold no other tracked job is left to `retrieve`, as cheap and sure.
+        The listing is cut into fixed pages (the first page, then one after every
+        `page_size`-th job), so no two pages of a cycle hold the same job and a cycle that can
+        afford every page sweeps the whole listing once. Pages go in the order of the most
+        urgent due job they hold. A job whose page would hold no other tracked job is left to
+        `retrieve`, as cheap and sure.
         """
         if self._cursors_refused:
             return [(None, {job.row.id for job in due})]
@@ -432,10 +445,10 @@ class Tracker:
                 break
             if job.row.id in planned:
                 continue
-            index = at[job.row.id]
+            start = at[job.row.id] // self._page_size * self._page_size
             window = [
                 self._jobs[video_id]
-                for video_id in listed[index : index + self._page_size]
+                for video_id in listed[start : start + self._page_size]
                 if video_id in self._jobs
             ]
             if len(window) < 2:
@@ -444,7 +457,7 @@ class Tracker:
                 continue
             wanted = {j.row.id for j in window if j.due <= now and j.row.id not in planned}
             planned |= wanted
-            segments.append((listed[index - 1] if index else None, wanted))
+            segments.append((listed[start - 1] if start else None, wanted))
         return segments
 
     def _order(self) -> list[str]:
@@ -456,7 +469,14 @@ class Tracker:
             for video_id in listed[last + self._page_size :]:
                 del self._listed[video_id]
             self._newest_first = listed[: last + self._page_size]
+            self._span = last + 1
         return self._newest_first
+
+    def _pages_in_play(self) -> int:
+        """How many pages hold the tracked jobs; 1 when every job is retrieved on its own."""
+        if self._cursors_refused or self._api.supports(Operation.LIST) is False:
+            return 1
+        return -(-self._span // self._page_size)
 
     def _forget(self, video_id: str) -> None:
         """A finished job the provider no longer lists (deleted): no cursor any more."""
@@ -593,7 +613,9 @@ class Tracker:
                 job.changes.append((now, row.progress))
         recent = job.changes[0] if len(job.changes) > 1 else None
         job.predicted_end = self._cadence.predict(row, now, job.running_since, recent)
-        delay = self._cadence.delay(row, now, hint_ms, job.predicted_end, stalled=stalled)
+        delay = self._cadence.delay(
+            row, now, hint_ms, job.predicted_end, stalled=stalled, pages=self._pages_in_play()
+        )
         job.look_at(now + delay, self._cadence.wait_allowed(delay, now, job.predicted_end))
 
     async def _enforce_deadline(self, now: float) -> None:

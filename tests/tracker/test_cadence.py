@@ -75,3 +75,14 @@ def test_a_look_far_from_the_end_may_wait_for_a_shared_page_but_not_near_it() ->
     assert CADENCE.wait_allowed(30, now=1000, predicted_end=None) == 15
     assert CADENCE.wait_allowed(30, now=1000, predicted_end=1100) == 15
     assert CADENCE.wait_allowed(10, now=1000, predicted_end=1030) == 0
+
+
+def test_the_floor_rises_with_the_pages_the_jobs_span_up_to_the_base() -> None:
+    running = replace(JOB, status="in_progress", progress=90)
+    near_end = {"now": 1119.5, "predicted_end": 1120}
+    # One page a second at most for the quick looks: 3 pages, each every 3 s.
+    assert CADENCE.delay(running, **near_end, pages=1) == 1
+    assert CADENCE.delay(running, **near_end, pages=3) == 3
+    assert CADENCE.delay(running, **near_end, pages=50) == 5
+    assert CADENCE.delay(running, now=1100, predicted_end=1200, pages=50) == 30
+    assert CADENCE.delay(JOB, now=1002, hint_ms=500, pages=2) == 2

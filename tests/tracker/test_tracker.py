@@ -313,8 +313,9 @@ async def test_a_cycle_lists_only_the_page_its_due_jobs_are_on(env: Env) -> None
     env.state.calls.clear()
     asked = _ids_asked(env, "list")
     assert await tracker.refresh_due() == 1
-    # The job's page starts after the job just newer than it: one page, not 3.
-    assert asked == [ids[3]]
+    # Pages of 2: ids[5..4], ids[3..2], ids[1..0]. Only the job's own page is asked for, the
+    # one after ids[4]: one page, not 3.
+    assert asked == [ids[4]]
     assert env.state.calls[Operation.RETRIEVE] == 0
 
 
