@@ -22,8 +22,6 @@ class RequestBudget:
     per_minute: float
     # How many seconds of the sustained rate may go in one burst.
     burst_seconds: float = 5.0
-    # This process's part of the key's rate, when several processes follow jobs (leases).
-    share: float = 1.0
     _tokens: float = field(init=False)
     _refilled_at: float = field(default=0.0, init=False)
     _window_left: int | None = field(default=None, init=False)
@@ -38,7 +36,7 @@ class RequestBudget:
     @property
     def rate(self) -> float:
         """Requests a second, sustained."""
-        return self.per_minute * self.share / 60
+        return self.per_minute / 60
 
     @property
     def capacity(self) -> float:

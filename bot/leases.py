@@ -1,10 +1,15 @@
 """Which jobs this process follows when several bot processes share one database.
 
-Each unfinished job has one lease row; its holder follows the job and delivers its result, and
-renews every lease it holds while it lives. A process that dies stops renewing: its leases run
-out and whoever looks next takes the jobs over. A new job is leased by the process that started
-it (a job nobody leased is left to its starter for one lease term); the others learn of free
-jobs by polling (`claim_free`), so no coordinator is needed.
+Each unfinished job has one lease row; its holder publishes the job's changes and delivers its
+result, and renews every lease it holds while it lives. A process that dies stops renewing: its
+leases run out and whoever looks next takes the jobs over. A new job is leased by the process
+that started it (a job nobody leased is left to its starter for one lease term); the others
+learn of free jobs by polling (`claim_free`), so no coordinator is needed.
+
+Asking the provider is one process's job, the leader's (one row, leased the same way): a page
+of `GET /videos` holds every process's jobs, so one process reading it serves them all, and
+the requests per job stay those of a single process however many there are. It writes every
+change to the database, where each process reads its own jobs' (`VideoRepository.changed`).
 """
 
 from __future__ import annotations
@@ -41,8 +46,6 @@ class Leases:
         self.renew_every = renew_every
         self.holder = holder or process_holder()
         self._clock = clock
-        # Processes following jobs, this one included, as of the last renewal.
-        self.peers = 1
 
     async def claim(self, key: int) -> bool:
         """Take a job this process just started (or found free); False if another holds it."""
@@ -57,11 +60,14 @@ class Leases:
         )
 
     async def renew(self) -> set[int]:
-        """Extend this process's leases; the keys it still holds. Counts the peers again."""
+        """Extend this process's leases; the keys it still holds."""
         now = self._clock()
-        held = await self._leases.renew(self.holder, now + self.ttl, now)
-        self.peers = max(1, await self._leases.live_holders(now))
-        return held
+        return await self._leases.renew(self.holder, now + self.ttl, now)
+
+    async def lead(self) -> bool:
+        """Be (or stay) the process that asks the provider about every job, if none is."""
+        now = self._clock()
+        return await self._leases.lead(self.holder, now + self.ttl, now)
 
     async def holds(self, key: int) -> bool:
         """Whether this process may still act on the job (deliver its result)."""

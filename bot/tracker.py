@@ -140,6 +140,8 @@ class Cadence:
 
 # Sightings kept per job for its recent pace: the first sighting of each of its last values.
 RECENT_CHANGES = 2
+# Seconds of changes read again by a process that does not lead (see Tracker._sync).
+SYNC_OVERLAP = 2.0
 
 
 @dataclass(slots=True)
@@ -223,10 +225,23 @@ class Tracker:
         # None: this process is the only one, and follows every job.
         self._leases = leases
         self._lease_task: asyncio.Task[None] | None = None
+        # With leases: whether this process asks the provider about every job (the leader),
+        # the jobs whose events it publishes, what it last published of each, and how far it
+        # read the changes the leader wrote.
+        self._leading = False
+        self._held: set[int] = set()
+        self._shown: dict[int, VideoRow] = {}
+        self._changes_read_to = 0.0
+        self._sync_at = 0.0
 
     @property
     def tracked(self) -> frozenset[str]:
         return frozenset(self._jobs)
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process asks the provider (always, without other processes)."""
+        return self._leases is None or self._leading
 
     @property
     def paused_until(self) -> float:
@@ -248,10 +263,11 @@ class Tracker:
 
     async def start(self) -> None:
         """Load every undelivered job; finished ones are published again for delivery."""
-        mine = await self._leases.claim_free() if self._leases is not None else None
+        if self._leases is not None:
+            self._held = await self._leases.claim_free()
+            self._leading = await self._leases.lead()
         for row in await self._videos.pending():
-            if mine is None or row.key in mine:
-                self._follow(row)
+            self._follow(row)
         self._task = asyncio.create_task(self._run(), name="videobot-tracker")
         if self._leases is not None:
             self._lease_task = asyncio.create_task(
@@ -263,35 +279,67 @@ class Tracker:
         self._task = self._lease_task = None
 
     async def track(self, video_id: str) -> None:
-        """Follow a job whose row was just inserted; its first refresh happens at once."""
+        """Follow a job whose row was just inserted; its first refresh happens at once (by
+        the leader, when another process leads)."""
         row = await self._videos.get(video_id)
         if row is not None and (self._leases is None or await self._leases.claim(row.key)):
+            self._held.add(row.key)
             self._follow(row)
         self._wakeup.set()
 
     async def _keep_leases(self, leases: Leases) -> None:
-        """With other processes on the database: keep this one's jobs, take the free ones."""
+        """With other processes on the database: keep this one's jobs, take the free ones,
+        and lead when no live process does."""
         while True:
             await asyncio.sleep(leases.renew_every)
             try:
-                # Only jobs followed before the renewal can have been lost by it: one that
-                # track() leased meanwhile is not in `held` yet.
-                before = set(self._jobs)
+                # Only jobs held before the renewal can have been lost by it: one that track()
+                # leased meanwhile is not in `held` yet.
+                before = set(self._held)
                 held = await leases.renew()
-                # The provider's rate is the API key's, shared by every process following jobs.
-                self._budget.share = 1 / max(1, leases.peers)
-                lost = [j for j in self._jobs.values() if j.row.id in before]
-                for job in [j for j in lost if j.row.key not in held]:
-                    log.warning("lost the lease of %s; another process follows it", job.row.id)
-                    self._drop(job.row.id)
-                for key in await leases.claim_free():
-                    row = await self._videos.get_by_key(key)
-                    if row is not None:
-                        self._follow(row)
-                        self._fresh = True
+                for key in before - held:
+                    self._held.discard(key)
+                    shown = self._shown.pop(key, None)
+                    if shown is not None and not shown.finished:
+                        log.warning("lost the lease of %s; another process has it", shown.id)
+                claimed = await leases.claim_free()
+                self._held |= claimed
+                for row in await self._videos.by_keys(sorted(claimed)):
+                    self._follow(row)
+                self._lead(await leases.lead())
                 self._wakeup.set()
             except Exception:  # the database is away for a moment: try again next round
                 log.exception("keeping the job leases failed")
+
+    def _lead(self, leading: bool) -> None:
+        if leading and not self._leading:
+            log.info("this process now asks the provider about every process's jobs")
+            self._sync_at = 0.0  # every unfinished job is picked up at once
+        elif self._leading and not leading:
+            log.warning("another process leads now; following this one's jobs from the database")
+            self._jobs.clear()
+            self._changes_read_to = 0.0
+        self._leading = leading
+
+    async def _sync(self) -> None:
+        """With other processes: the leader picks up every new unfinished job; the others
+        publish their jobs' changes as the leader wrote them."""
+        self._sync_at = self._clock() + self._cadence.floor
+        if self._leading:
+            followed = {job.row.key for job in self._jobs.values()}
+            new = await self._videos.unfinished_keys() - followed
+            for row in await self._videos.by_keys(sorted(new)):
+                self._follow(row)
+            return
+        assert self._leases is not None  # only called with them
+        # Re-read a little before the last change read: a write stamped earlier can commit
+        # later. What was published already is not published again.
+        since = self._changes_read_to - SYNC_OVERLAP
+        for row in await self._videos.changed(self._leases.holder, since):
+            self._changes_read_to = max(self._changes_read_to, row.updated_at)
+            shown = self._shown.get(row.key)
+            if shown is None or row.shown != shown.shown:
+                self._publish(row, None if shown is None else shown.status)
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
@@ -304,7 +352,10 @@ class Tracker:
             return
         if row.finished:
             self._publish(row, None)
-        else:
+            return
+        if row.key in self._held:
+            self._shown[row.key] = row
+        if self.leading and row.id not in self._jobs:
             now = self._clock()
             self._jobs[row.id] = _Tracked(row, due=now, latest=now)
             if row.id not in self._listed:
@@ -329,7 +380,10 @@ class Tracker:
             if self._clock() < self._paused_until:
                 continue
             try:
-                await self.refresh_due()
+                if self._leases is not None and self._clock() >= self._sync_at:
+                    await self._sync()
+                if self.leading:
+                    await self.refresh_due()
             except PROVIDER_TROUBLE as exc:
                 self._back_off(exc)
             except Exception:
@@ -343,10 +397,12 @@ class Tracker:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
+        sync = self._sync_at - now if self._leases is not None else None
         if not self._jobs:
-            return None
+            return sync
         earliest = min(job.latest for job in self._jobs.values())
-        return max(earliest, self._budget.ready_at(now)) - now
+        wait = max(earliest, self._budget.ready_at(now)) - now
+        return wait if sync is None else min(wait, sync)
 
     def _back_off(self, exc: Exception | None) -> None:
         self._trouble += 1
@@ -634,6 +690,11 @@ class Tracker:
     def _publish(
         self, row: VideoRow, previous: VideoStatus | None, predicted_end: float | None = None
     ) -> None:
+        if self._leases is not None:
+            # Each job's events come from the process holding its lease, and once per change.
+            if row.key not in self._held:
+                return
+            self._shown[row.key] = row
         event = JobEvent(row, previous, predicted_end)
         for queue in self._subscribers:
             queue.put_nowait(event)

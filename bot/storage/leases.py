@@ -42,9 +42,16 @@ _RENEW = (
     "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
 )
 _HOLDS = "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND expires_at >= ?"
-_LIVE_HOLDERS = "SELECT COUNT(DISTINCT holder) FROM job_leases WHERE expires_at >= ?"
 # Released, not deleted: a lease row that has run out says the job is free at once.
 _RELEASE = "UPDATE job_leases SET expires_at = 0 WHERE holder = ?"
+# The one row of tracker_leader, taken like a job's lease: when it ran out, or already ours.
+_LEAD = (
+    "INSERT INTO tracker_leader (id, holder, expires_at) VALUES (1, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+    " WHERE tracker_leader.expires_at < ? OR tracker_leader.holder = excluded.holder"
+    " RETURNING id"
+)
+_STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
 
 
 class LeaseRepository:
@@ -79,12 +86,12 @@ class LeaseRepository:
     async def holds(self, key: int, holder: str, now: float) -> bool:
         return await self._db.fetch_one(_HOLDS, (key, holder, now)) is not None
 
-    async def live_holders(self, now: float) -> int:
-        """How many processes hold a live lease: those following jobs now."""
-        row = await self._db.fetch_one(_LIVE_HOLDERS, (now,))
-        assert row is not None  # COUNT always answers
-        return int(row[0])
+    async def lead(self, holder: str, until: float, now: float) -> bool:
+        """Take or keep the leader's row (the process that asks the provider about every job)."""
+        return await self._db.fetch_one(_LEAD, (holder, until, now)) is not None
 
     async def release(self, holder: str) -> None:
-        """Give up every lease of `holder`, for another process to take at once."""
-        await self._db.execute(_RELEASE, (holder,))
+        """Give up every lease of `holder`, the leader's too, for another process to take."""
+        async with self._db.transaction():
+            await self._db.execute(_RELEASE, (holder,))
+            await self._db.execute(_STOP_LEADING, (holder,))

@@ -71,6 +71,11 @@ class VideoRow:
         return self.guild_id or 0
 
     @property
+    def shown(self) -> tuple[object, ...]:
+        """What a status card shows of the job: a change here is worth an event."""
+        return (self.status, self.progress, self.error_code, self.error_message)
+
+    @property
     def at_provider(self) -> bool:
         """Whether `id` is the provider's (not the placeholder of a call that got no answer)."""
         return not self.id.startswith(PLACEHOLDER_PREFIX)
@@ -124,9 +129,17 @@ _COUNT_VISIBLE = f"SELECT COUNT(*) FROM videos WHERE {_FILTERED}"
 # finished (a CHECK in the schema), so this is "unfinished, or finished and undelivered".
 # Rows still submitting have no provider id to follow: they are reconciled first; rows waiting
 # for a slot have none yet.
-_PENDING = (
-    f"{_SELECT} WHERE delivered_at IS NULL AND deleted_at IS NULL"
-    " AND submitting_since IS NULL AND waiting_since IS NULL ORDER BY created_at, id"
+_PENDING_ROWS = (
+    "delivered_at IS NULL AND deleted_at IS NULL"
+    " AND submitting_since IS NULL AND waiting_since IS NULL"
+)
+_PENDING = f"{_SELECT} WHERE {_PENDING_ROWS} ORDER BY created_at, id"
+# With several processes: the leader follows every unfinished job, each process publishes the
+# changes of the jobs it holds the lease of.
+_UNFINISHED_KEYS = f"SELECT key FROM videos WHERE {_PENDING_ROWS} AND {_UNFINISHED}"
+_CHANGED = (
+    f"{_SELECT} WHERE {_PENDING_ROWS} AND updated_at > ?"
+    " AND key IN (SELECT video_key FROM job_leases WHERE holder = ?) ORDER BY updated_at"
 )
 # The line: first asked, first started.
 _WAITING = f"{_SELECT} WHERE waiting_since IS NOT NULL ORDER BY waiting_since, key"
@@ -236,14 +249,9 @@ _MARK_DELETED = (
 _STAGE: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 
 
-def _shown(row: VideoRow) -> tuple[object, ...]:
-    """What a status card shows of a job."""
-    return (row.status, row.progress, row.error_code, row.error_message)
-
-
 def _stored(row: VideoRow) -> tuple[object, ...]:
     """What a refresh writes."""
-    return (*_shown(row), row.completed_at, row.expires_at)
+    return (*row.shown, row.completed_at, row.expires_at)
 
 
 def _accepted(asked: VideoRow, video: Video, now: float) -> VideoRow:
@@ -546,6 +554,18 @@ class VideoRepository:
         """Every job not yet delivered (unfinished ones included) and not deleted, oldest first."""
         return [_row(row) for row in await self._db.fetch_all(_PENDING)]
 
+    async def unfinished_keys(self) -> set[int]:
+        """The keys of every job still being made (what the leader follows)."""
+        return {int(row[0]) for row in await self._db.fetch_all(_UNFINISHED_KEYS)}
+
+    async def by_keys(self, keys: Sequence[int]) -> list[VideoRow]:
+        return await self._where_in("key", keys)
+
+    async def changed(self, holder: str, since: float) -> list[VideoRow]:
+        """The undelivered jobs `holder` leases whose row changed after `since` (updated_at,
+        as the writer's clock put it), oldest change first."""
+        return [_row(row) for row in await self._db.fetch_all(_CHANGED, (since, holder))]
+
     async def set_status_message(self, video_id: str, channel_id: int, message_id: int) -> None:
         """Where the job's status card now is (a reposted card may be in another channel)."""
         await self._db.execute(
@@ -598,18 +618,22 @@ class VideoRepository:
             rows_sql = _refresh_sql(len(chunk))
             written = {row.id: row for row in map(_row, await self._db.fetch_all(rows_sql, params))}
             stored += [
-                (written[new.id], _shown(written[new.id]) != _shown(old))
+                (written[new.id], written[new.id].shown != old.shown)
                 for old, new in chunk
                 if new.id in written
             ]
         return stored
 
     async def _rows(self, video_ids: list[str]) -> dict[str, VideoRow]:
-        rows: dict[str, VideoRow] = {}
-        for start in range(0, len(video_ids), _READ_ROWS):
-            chunk = video_ids[start : start + _READ_ROWS]
-            sql = f"{_SELECT} WHERE id IN ({', '.join('?' for _ in chunk)})"
-            rows |= {row.id: row for row in map(_row, await self._db.fetch_all(sql, chunk))}
+        return {row.id: row for row in await self._where_in("id", video_ids)}
+
+    async def _where_in(self, column: str, values: Sequence[object]) -> list[VideoRow]:
+        """Rows whose `column` is one of `values`, in statements of at most _READ_ROWS."""
+        rows: list[VideoRow] = []
+        for start in range(0, len(values), _READ_ROWS):
+            chunk = list(values[start : start + _READ_ROWS])
+            sql = f"{_SELECT} WHERE {column} IN ({', '.join('?' for _ in chunk)})"
+            rows += map(_row, await self._db.fetch_all(sql, chunk))
         return rows
 
     async def mark_failed(self, video_id: str, code: str, message: str) -> bool:

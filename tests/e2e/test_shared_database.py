@@ -38,9 +38,9 @@ async def test_the_survivor_delivers_every_job_once(
     cards = [await start_job(doomed, f"a lighthouse, take {n}") for n in range(3)]
     cards.append(await start_job(survivor, "a lighthouse, from the other side"))
     jobs = [video_id(card) for card in cards]
-    # No process follows a job another one does. (Which process follows which is not asserted:
-    # on a machine this busy a renewal can come late and a lease pass to the other process.)
-    assert not doomed.bot.tracker.tracked & survivor.bot.tracker.tracked
+    # The first process to start asks the provider about every job; the other asks nothing.
+    assert (doomed.bot.tracker.leading, survivor.bot.tracker.leading) == (True, False)
+    assert not [r for r in survivor.api_requests if r.startswith("GET")]
 
     fake = survivor.harness.fake
     await kill(doomed)
@@ -51,6 +51,7 @@ async def test_the_survivor_delivers_every_job_once(
         await survivor.harness.wait_for(lambda c=card: has_mp4(fake.messages[int(c["id"])]), 30)
         await row_when(survivor.bot.videos, job, delivered, within=10)
     await survivor.bot.delivery.idle()
+    assert survivor.bot.tracker.leading
 
     # Exactly one result per card, on that card: the survivor's, the other being dead.
     for card in cards:

@@ -126,3 +126,34 @@ async def test_racing_processes_never_share_a_job(
     per_holder = [taken[n] | taken[n + 1] for n in range(0, len(taken), 2)]
     claimed = [key for keys_of_one in per_holder for key in keys_of_one]
     assert sorted(claimed) == sorted(many)  # every job to one process, none to two
+
+
+async def test_one_process_leads_until_its_row_runs_out(db: Database) -> None:
+    leases = LeaseRepository(db)
+    assert await leases.lead("a", NOW + TTL, NOW)
+    assert not await leases.lead("b", NOW + 1 + TTL, NOW + 1)
+    assert await leases.lead("a", NOW + 2 + TTL, NOW + 2)  # its own again: renewed
+    # "a" stopped renewing: once its row ran out, "b" leads and "a" no longer may.
+    later = NOW + 3 + TTL
+    assert await leases.lead("b", later + TTL, later)
+    assert not await leases.lead("a", later + TTL, later)
+
+
+async def test_release_gives_up_the_lead_at_once(db: Database) -> None:
+    leases = LeaseRepository(db)
+    assert await leases.lead("a", NOW + TTL, NOW)
+    await leases.release("a")
+    assert await leases.lead("b", NOW + 1 + TTL, NOW + 1)
+
+
+async def test_racing_processes_never_both_lead(open_db: OpenDb, db: Database) -> None:
+    others = [await open_db() for _ in range(3)]
+    try:
+        repos = [LeaseRepository(database) for database in (db, *others)]
+        won = await asyncio.gather(
+            *(repo.lead(f"holder_{n}", NOW + TTL, NOW) for n, repo in enumerate(repos))
+        )
+    finally:
+        for database in others:
+            await database.close()
+    assert won.count(True) == 1

@@ -5,7 +5,14 @@ from typing import Any
 
 import pytest
 
-from bot.storage import Database, IntegrityError, SqliteDatabase, VideoRepository, VideoRow
+from bot.storage import (
+    Database,
+    IntegrityError,
+    LeaseRepository,
+    SqliteDatabase,
+    VideoRepository,
+    VideoRow,
+)
 from bot.storage import videos as videos_module
 from bot.videoapi.models import VideoStatus
 
@@ -216,6 +223,45 @@ async def test_pending_survives_a_restart(db: Database, open_db: OpenDb, clock: 
 async def test_pending_uses_its_partial_index(sqlite_db: SqliteDatabase) -> None:
     plan = await sqlite_db.fetch_all("EXPLAIN QUERY PLAN " + videos_module._PENDING)
     assert any("videos_pending" in row["detail"] for row in plan)
+
+
+async def test_unfinished_keys_are_the_jobs_still_being_made(
+    videos: VideoRepository,
+) -> None:
+    queued = await add_video(videos, "queued")
+    running = await add_video(videos, "running", status="in_progress")
+    await add_video(videos, "done", status="completed")
+    await add_video(videos, "deleted", status="in_progress")
+    await videos.mark_deleted("deleted")
+    assert await videos.unfinished_keys() == {queued.key, running.key}
+    ids = {row.id for row in await videos.by_keys([running.key, queued.key])}
+    assert ids == {"queued", "running"}
+
+
+async def test_changed_holds_the_holders_rows_written_after_a_time(
+    db: Database, clock: Clock
+) -> None:
+    videos = VideoRepository(db, clock=clock)
+    mine = await add_video(videos, "mine")
+    theirs = await add_video(videos, "theirs")
+    leases = LeaseRepository(db)
+    for row, holder in ((mine, "a"), (theirs, "b")):
+        assert await leases.claim(row.key, holder, clock.now + 60, clock.now)
+    before = clock.now
+    clock.now += 5
+    await videos.apply_refreshes(
+        {
+            video_id: api_video(video_id, status="in_progress", progress=40)
+            for video_id in ("mine", "theirs")
+        }
+    )
+    assert [(row.id, row.progress) for row in await videos.changed("a", before)] == [("mine", 40)]
+    assert await videos.changed("a", clock.now) == []
+    # Delivered: nothing more to publish.
+    await videos.apply_refresh(api_video("mine", status="completed", progress=100))
+    assert [row.status for row in await videos.changed("a", before)] == ["completed"]
+    await videos.mark_delivered("mine")
+    assert await videos.changed("a", before) == []
 
 
 def _count_statements(videos: VideoRepository) -> list[str]:
