@@ -56,12 +56,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the PostgreSQL starter lives in tests/, not in the package
     sys.path.insert(0, str(ROOT))
 
+from bot.cadence import Cadence  # noqa: E402
 from bot.leases import Leases  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
 from bot.storage.db import Database, Params, Row  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
-from bot.tracker import Cadence, Tracker  # noqa: E402
+from bot.tracker import Tracker  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from bot.videoapi.models import Operation  # noqa: E402
 from tests.postgres import running_postgres  # noqa: E402

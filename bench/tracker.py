@@ -129,9 +129,10 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.budget import RequestBudget
+    from bot.cadence import Cadence
     from bot.storage import SqliteDatabase, VideoRepository
     from bot.tasks import cancel_and_wait
-    from bot.tracker import Cadence, Tracker
+    from bot.tracker import Tracker
     from bot.videoapi.client import VideoClient
 
     ids = set(json.loads(args.ids.read_text()))

@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.assets import Assets
 from bot.backend import open_api
+from bot.cadence import Cadence
 from bot.command_sync import code_payloads, compare
 from bot.config import Settings
 from bot.delivery import Delivery, ResultFiles
@@ -30,7 +31,7 @@ from bot.storage import (
     VideoRepository,
     open_database,
 )
-from bot.tracker import Cadence, Tracker
+from bot.tracker import Tracker
 from bot.tree import VideoTree
 from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient

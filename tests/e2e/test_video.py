@@ -7,7 +7,7 @@ import itertools
 
 from PIL import Image
 
-from bot.tracker import Cadence
+from bot.cadence import Cadence
 from bot.videoapi.models import Operation, VideoError
 
 from .botenv import EDIT_INTERVAL, StartBot

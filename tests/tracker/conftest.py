@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot.cadence import Cadence
 from bot.simulator import STATE_KEY, ManualClock, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import SqliteDatabase, VideoRepository
-from bot.tracker import Cadence, JobEvent, Tracker
+from bot.tracker import JobEvent, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.retry import Backoff
 

@@ -17,9 +17,10 @@ import httpx
 import pytest
 import respx
 
+from bot.cadence import Cadence
 from bot.simulator import ManualClock
 from bot.storage import Database, SqliteDatabase, VideoRepository
-from bot.tracker import Cadence, Tracker
+from bot.tracker import Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import InternalServerError, RateLimitError
 from bot.videoapi.models import Operation, Video
