@@ -22,11 +22,13 @@ _TAKE = (
 _CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at) VALUES (?, ?, ?)" + _TAKE
 # The jobs the tracker would load on start (VideoRepository.pending) whose lease is free: run
 # out, or released. A job that never had one is its starter's until it is a lease term old
-# (the starter leases it right after the provider accepts it, or died before it could).
+# (the starter leases it right after the provider accepts it, or died before it could). Jobs
+# not sent yet (submitting, waiting) have no provider id to follow.
 _CLAIM_FREE = (
     "INSERT INTO job_leases (video_key, holder, expires_at)"
     " SELECT key, ?, ? FROM videos"
     " WHERE delivered_at IS NULL AND deleted_at IS NULL AND submitting_since IS NULL"
+    " AND waiting_since IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
     " AND held.expires_at >= ?)"
     " AND (updated_at < ? OR EXISTS"

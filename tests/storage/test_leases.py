@@ -7,7 +7,7 @@ import asyncio
 from bot.storage import Database, LeaseRepository, VideoRepository
 
 from .conftest import OpenDb
-from .helpers import CREATED_AT, Clock, add_video, api_video
+from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
 
 TTL = 20.0
 # Past every row's updated_at by more than a lease term: unleased jobs are free.
@@ -126,3 +126,22 @@ async def test_racing_processes_never_share_a_job(
     per_holder = [taken[n] | taken[n + 1] for n in range(0, len(taken), 2)]
     claimed = [key for keys_of_one in per_holder for key in keys_of_one]
     assert sorted(claimed) == sorted(many)  # every job to one process, none to two
+
+
+async def test_claim_free_leaves_jobs_not_sent_yet(db: Database, videos: VideoRepository) -> None:
+    # A waiting job's id is a placeholder: a tracker following it would ask the provider for
+    # it, hear 404 and fail the job while it still waits for its slot.
+    leases = LeaseRepository(db)
+    for waiting in (False, True):
+        await videos.begin_submit(
+            owner_id=OWNER,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            kind="create",
+            prompt="not sent yet",
+            model="sora-2",
+            size="720x1280",
+            seconds="4",
+            waiting=waiting,
+        )
+    assert await take(leases, "b") == set()
