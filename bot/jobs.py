@@ -27,6 +27,7 @@ import discord
 
 from bot.delivery import CardPoster, Delivery
 from bot.errors import LimitReached, NotAllowed, UserError, VideoNotFound, VideoNotReady
+from bot.leases import Leases
 from bot.reconcile import find_created
 from bot.spending.limits import Ask, Refuse, Wait, denied
 from bot.spending.money import micros, to_usd
@@ -155,6 +156,7 @@ class Jobs:
         *,
         reconcile_wait: float = 2.0,
         clock: Callable[[], float] = time.time,
+        leases: Leases | None = None,
     ) -> None:
         self._api = api
         self._videos = videos
@@ -164,6 +166,8 @@ class Jobs:
         self._delivery = delivery
         self._reconcile_wait = reconcile_wait
         self._clock = clock
+        # With other processes on the database: a job's call is out only under its lease.
+        self._leases = leases
         # The calls of waiting jobs, kept while this process runs: after a restart a call is
         # rebuilt from the row (all but a reference image can be).
         self._calls: dict[int, Call] = {}
@@ -319,6 +323,9 @@ class Jobs:
         lineage = Lineage.of(request.parent) if request.parent else None
         if isinstance(verdict, Wait):
             return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
+        if self._leases is not None:
+            # Leased before the call goes out: no other process takes it for a dead one's.
+            await self._leases.claim(row.key)
         try:
             video: Video | None = await request.call()
         except LOST_ANSWERS as exc:
@@ -377,6 +384,10 @@ class Jobs:
             asyncio.create_task(self._follow(events), name="videobot-ledger"),
             asyncio.create_task(self._run_line(), name="videobot-line"),
         ]
+        if self._leases is not None:
+            self._loops.append(
+                asyncio.create_task(self._watch_others(self._leases), name="videobot-others")
+            )
         self._move_line()
 
     async def stop(self) -> None:
@@ -428,6 +439,17 @@ class Jobs:
             row = await self._videos.get_by_key(entry.video_key) if entry.video_key else None
             if row is not None and row.finished:
                 await self._close(row)
+
+    async def _watch_others(self, leases: Leases) -> None:
+        """Beside other processes: the calls of one that died are recovered by a survivor,
+        which need not restart for it."""
+        while True:
+            await asyncio.sleep(leases.renew_every)
+            try:
+                await self.recover()
+            except Exception:
+                # The database or the provider is away for a moment: the next round tries again.
+                log.exception("recovering the calls of stopped processes failed")
 
     async def _run_line(self) -> None:
         while True:
@@ -507,14 +529,30 @@ class Jobs:
 
     async def recover(self) -> None:
         """On start: every job whose billable call was out when the bot stopped is found at
-        the provider and followed, or ends failed with a Retry button for its owner."""
-        for row in await self._videos.submitting():
+        the provider and followed, or ends failed with a Retry button for its owner.
+
+        Beside other processes, only the calls no live process has out: those whose lease ran
+        out or was released, taken first, so that one process recovers each.
+        """
+        for row in await self._stranded():
             video = await find_created(self._api, row, self._videos.known_ids)
             if video is not None:
                 log.info("found %s at the provider after a restart", row.ref)
                 await self._videos.confirm(row.key, video)
             else:
                 await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            if self._leases is not None:
+                # Followed and delivered from here like any job another process left.
+                await self._leases.let_go(row.key)
+
+    async def _stranded(self) -> list[VideoRow]:
+        if self._leases is None:
+            return await self._videos.submitting()
+        rows = [await self._videos.get_by_key(key) for key in await self._leases.claim_stranded()]
+        # In the order they were sent, as on start: of two alike, the older gets the older video.
+        return sorted(
+            (row for row in rows if row is not None), key=lambda row: row.submitting_since or 0.0
+        )
 
     async def delete(self, row: VideoRow, actor_id: int) -> None:
         """Delete upstream, hide the row, and turn the card into a tombstone without buttons."""

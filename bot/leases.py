@@ -3,8 +3,9 @@
 Each unfinished job has one lease row; its holder follows the job and delivers its result, and
 renews every lease it holds while it lives. A process that dies stops renewing: its leases run
 out and whoever looks next takes the jobs over. A new job is leased by the process that started
-it (a job nobody leased is left to its starter for one lease term); the others learn of free
-jobs by polling (`claim_free`), so no coordinator is needed.
+it, from before its billable call goes out (a job nobody leased is left to its starter for one
+lease term); the others learn of free jobs by polling (`claim_free`, and `claim_stranded` for
+calls that were out when their process died), so no coordinator is needed.
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ class Leases:
         return await self._leases.claim_free(
             self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
         )
+
+    async def claim_stranded(self) -> set[int]:
+        """Take the jobs whose billable call was out when their process died or stopped."""
+        now = self._clock()
+        return await self._leases.claim_stranded(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, sent_before=now - self.ttl
+        )
+
+    async def let_go(self, key: int) -> None:
+        """Free one job's lease at once: any process may take it next, this one included."""
+        await self._leases.let_go(key, self.holder)
 
     async def renew(self) -> set[int]:
         """Extend this process's leases; the keys it still holds. Counts the peers again."""

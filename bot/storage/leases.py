@@ -35,6 +35,17 @@ _CLAIM_FREE = (
     " (SELECT 1 FROM job_leases AS lapsed WHERE lapsed.video_key = videos.key))"
     " ORDER BY key LIMIT ?" + _TAKE
 )
+# Jobs whose billable call went out (`submitting_since`) and no live process holds: their
+# process died or stopped during the call. Only calls sent a lease term ago or more: a starter
+# leases its row right after writing it, so a younger unleased row may be a live call.
+_CLAIM_STRANDED = (
+    "INSERT INTO job_leases (video_key, holder, expires_at)"
+    " SELECT key, ?, ? FROM videos WHERE submitting_since < ?"
+    " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
+    " AND held.expires_at >= ?)"
+    " ORDER BY key LIMIT ?" + _TAKE
+)
+_LET_GO = "UPDATE job_leases SET expires_at = 0 WHERE video_key = ? AND holder = ?"
 # Leases of jobs delivered or deleted since are dropped rather than renewed.
 _DROP_DONE = (
     "DELETE FROM job_leases WHERE holder = ? AND video_key IN"
@@ -68,6 +79,19 @@ class LeaseRepository:
         params = (holder, until, now, unleased_before, limit, now)
         rows = await self._db.fetch_all(_CLAIM_FREE, params)
         return {int(row[0]) for row in rows}
+
+    async def claim_stranded(
+        self, holder: str, until: float, now: float, limit: int, *, sent_before: float
+    ) -> set[int]:
+        """Take up to `limit` leases of jobs whose billable call went out before `sent_before`
+        and which no live process holds: the calls of processes that died or stopped."""
+        params = (holder, until, sent_before, now, limit, now)
+        rows = await self._db.fetch_all(_CLAIM_STRANDED, params)
+        return {int(row[0]) for row in rows}
+
+    async def let_go(self, key: int, holder: str) -> None:
+        """Free one lease of `holder` at once, for whichever process looks next."""
+        await self._db.execute(_LET_GO, (key, holder))
 
     async def renew(self, holder: str, until: float, now: float) -> set[int]:
         """Extend every live lease of `holder`; the keys it still holds.

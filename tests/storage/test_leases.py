@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Any
 
 from bot.storage import Database, LeaseRepository, VideoRepository
 
@@ -12,6 +14,17 @@ from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_vi
 TTL = 20.0
 # Past every row's updated_at by more than a lease term: unleased jobs are free.
 NOW = CREATED_AT + 1_000.0
+# A job whose row is written before its billable call.
+NOT_SENT: dict[str, Any] = {
+    "owner_id": OWNER,
+    "guild_id": GUILD,
+    "channel_id": CHANNEL,
+    "kind": "create",
+    "prompt": "not sent yet",
+    "model": "sora-2",
+    "size": "720x1280",
+    "seconds": "4",
+}
 
 
 async def keys(videos: VideoRepository, *ids: str) -> list[int]:
@@ -132,16 +145,32 @@ async def test_claim_free_leaves_jobs_not_sent_yet(db: Database, videos: VideoRe
     # A waiting job's id is a placeholder: a tracker following it would ask the provider for
     # it, hear 404 and fail the job while it still waits for its slot.
     leases = LeaseRepository(db)
-    for waiting in (False, True):
-        await videos.begin_submit(
-            owner_id=OWNER,
-            guild_id=GUILD,
-            channel_id=CHANNEL,
-            kind="create",
-            prompt="not sent yet",
-            model="sora-2",
-            size="720x1280",
-            seconds="4",
-            waiting=waiting,
-        )
+    await videos.begin_submit(**NOT_SENT)
+    await videos.begin_submit(**NOT_SENT, waiting=True)
     assert await take(leases, "b") == set()
+
+
+async def test_claim_stranded_takes_calls_no_live_process_has_out(
+    db: Database, videos: VideoRepository, clock: Clock
+) -> None:
+    leases = LeaseRepository(db)
+
+    async def sent() -> int:
+        return (await videos.begin_submit(**NOT_SENT)).key
+
+    live, dead, released, unleased = [await sent() for _ in range(4)]
+    await leases.claim(live, "a", NOW + TTL, NOW)
+    await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
+    await leases.claim(released, "stopped", NOW + TTL, NOW)
+    await leases.release("stopped")
+    clock.now = NOW - 1
+    young = await sent()
+    await add_video(videos, "answered")
+
+    def stranded(holder: str) -> Awaitable[set[int]]:
+        return leases.claim_stranded(holder, NOW + TTL, NOW, 100, sent_before=NOW - TTL)
+
+    assert await stranded("b") == {dead, released, unleased}
+    assert await stranded("c") == set()  # one process recovers each
+    # The young one may be a live process's call between writing its row and leasing it.
+    assert not await leases.holds(young, "b", NOW)
