@@ -174,6 +174,9 @@ class Jobs:
         # Waiting jobs whose card is being posted: they start only once it is there.
         self._posting: set[int] = set()
         self._line_moved = asyncio.Event()
+        # Set while the line has no pass to make.
+        self._line_still = asyncio.Event()
+        self._line_still.set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -359,6 +362,9 @@ class Jobs:
         self._calls[row.key] = call
         self._posting.add(row.key)
         try:
+            if self._leases is not None:
+                # Its call is kept here: this process starts it, and shows its place in line.
+                await self._leases.claim(row.key)
             return await self._delivery.post_first(row, poster, lineage, position=position)
         finally:
             self._posting.discard(row.key)
@@ -395,8 +401,14 @@ class Jobs:
         self._loops = []
 
     async def idle(self) -> None:
-        """Wait until no waiting job is being started (tests and benchmarks)."""
-        while pending := [task for task in self._tasks if not task.done()]:
+        """Wait until the line has moved as asked and no waiting job is being started (tests
+        and benchmarks)."""
+        while True:
+            if self._loops:
+                await self._line_still.wait()
+            pending = [task for task in self._tasks if not task.done()]
+            if not pending:
+                return
             await asyncio.wait(pending)
 
     def limits_changed(self) -> None:
@@ -404,6 +416,7 @@ class Jobs:
         self._move_line()
 
     def _move_line(self) -> None:
+        self._line_still.clear()
         self._line_moved.set()
 
     async def _follow(self, events: asyncio.Queue[JobEvent]) -> None:
@@ -441,8 +454,8 @@ class Jobs:
                 await self._close(row)
 
     async def _watch_others(self, leases: Leases) -> None:
-        """Beside other processes: the calls of one that died are recovered by a survivor,
-        which need not restart for it."""
+        """Beside other processes: the calls and the line of one that died are taken over by
+        a survivor, which need not restart for it; a slot another process freed is seen."""
         while True:
             await asyncio.sleep(leases.renew_every)
             try:
@@ -450,9 +463,12 @@ class Jobs:
             except Exception:
                 # The database or the provider is away for a moment: the next round tries again.
                 log.exception("recovering the calls of stopped processes failed")
+            self._move_line()
 
     async def _run_line(self) -> None:
         while True:
+            if not self._line_moved.is_set():
+                self._line_still.set()
             await self._line_moved.wait()
             self._line_moved.clear()
             try:
@@ -462,16 +478,24 @@ class Jobs:
                 log.exception("starting waiting jobs failed")
 
     async def _start_due(self) -> None:
-        waiting = [r for r in await self._videos.waiting_rows() if r.key not in self._posting]
+        # Beside other processes, the jobs each one put in line are its own to start and show:
+        # it has their calls (a reference image lives only there) and their cards.
+        here = await self._leases.waiting_here() if self._leases is not None else None
+        waiting = [
+            r
+            for r in await self._videos.waiting_rows()
+            if r.key not in self._posting and (here is None or r.key in here)
+        ]
         if not waiting:
             return
         limits = {scope: await self._spending.limits(scope) for scope in {r.scope for r in waiting}}
-        for row in await self._ledger.start_waiting(limits, hold=self._posting):
+        started = await self._ledger.start_waiting(limits, hold=self._posting, startable=here)
+        for row in started:
             task = asyncio.create_task(self._start_waited(row), name=f"videobot-start-{row.key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         for row, position in await self._ledger.line():
-            if row.key not in self._posting:
+            if row.key not in self._posting and (here is None or row.key in here):
                 self._delivery.show_waiting(row, position)
 
     async def _start_waited(self, row: VideoRow) -> None:

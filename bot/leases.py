@@ -3,9 +3,10 @@
 Each unfinished job has one lease row; its holder follows the job and delivers its result, and
 renews every lease it holds while it lives. A process that dies stops renewing: its leases run
 out and whoever looks next takes the jobs over. A new job is leased by the process that started
-it, from before its billable call goes out (a job nobody leased is left to its starter for one
-lease term); the others learn of free jobs by polling (`claim_free`, and `claim_stranded` for
-calls that were out when their process died), so no coordinator is needed.
+it, from before its billable call goes out or from when it is put in line (a job nobody leased
+is left to its starter for one lease term); the others learn of free jobs by polling
+(`claim_free`; `claim_stranded` for calls that were out when their process died,
+`waiting_here` for the line), so no coordinator is needed.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ class Leases:
         return await self._leases.claim_stranded(
             self.holder, now + self.ttl, now, CLAIM_BATCH, sent_before=now - self.ttl
         )
+
+    async def waiting_here(self) -> set[int]:
+        """The jobs in line that this process starts: those it put in line, and those of
+        processes that died or stopped, taken over now."""
+        now = self._clock()
+        await self._leases.adopt_waiting(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, waiting_before=now - self.ttl
+        )
+        return await self._leases.held_waiting(self.holder, now)
 
     async def let_go(self, key: int) -> None:
         """Free one job's lease at once: any process may take it next, this one included."""

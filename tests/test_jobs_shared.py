@@ -1,5 +1,6 @@
-"""Jobs beside another bot process on one PostgreSQL database: a call one process has out is
-its own, and a process that dies mid-call leaves its job to a survivor, which need not restart.
+"""Jobs beside another bot process on one PostgreSQL database: a call one process has out and
+the jobs it put in line are its own; a process that dies leaves them to a survivor, which need
+not restart for it.
 
 Each process has its own pool, provider stub, tracker and leases; one clock moves them all.
 """
@@ -18,9 +19,22 @@ from bot.storage import LeaseRepository, VideoRow
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.videos import NOT_CONFIRMED
 from bot.tracker import JobEvent
+from bot.videoapi.models import Upload, Video
 from tests.postgres import PostgresServer
 from tests.storage.helpers import Clock
-from tests.test_jobs import NOW, Env, Poster, build_env, page, video_json
+from tests.test_jobs import (
+    CHANNEL,
+    GUILD,
+    LIMIT,
+    NOW,
+    OWNER,
+    Env,
+    Poster,
+    build_env,
+    page,
+    running,
+    video_json,
+)
 
 TTL = 20.0
 
@@ -144,3 +158,86 @@ async def test_a_call_nobody_answers_ends_failed_once_its_process_is_gone(pair: 
     assert row is not None
     assert (row.status, row.error_code) == ("failed", NOT_CONFIRMED)
     assert len(survivor.calls("GET", "/videos")) == 1
+
+
+# -- the line ---------------------------------------------------------------------------------
+
+
+async def slot_frees(env: Env) -> None:
+    """One of OWNER's running jobs completes (seen by whichever process follows it)."""
+    done = Video.model_validate(video_json("video_running_0", status="completed", progress=100))
+    assert await env.videos.apply_refresh(done) is not None
+
+
+async def move_line(env: Env) -> None:
+    """One pass of `env`'s line, as a freed slot or its periodic look brings."""
+    env.jobs.watch(asyncio.Queue[JobEvent]())
+    await env.jobs.idle()
+
+
+async def test_a_job_in_line_is_started_by_the_process_that_has_its_image(pair: Pair) -> None:
+    queued_here, elsewhere = pair.first.env, pair.second.env
+    await running(queued_here, LIMIT, tracked=False)
+
+    async def image(size: str) -> Upload:
+        return Upload("ref.png", "image/png", b"\x89PNG")
+
+    request = queued_here.jobs.created(
+        "a red kite",
+        model=None,
+        size=None,
+        seconds=None,
+        owner_id=OWNER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        image=image,
+    )
+    waiting = await queued_here.jobs.start(request, Poster())
+    assert waiting.waiting
+    await slot_frees(elsewhere)
+    await move_line(elsewhere)
+    # The other process cannot send the image, which only the first one holds: not its to start.
+    row = await elsewhere.videos.get_by_key(waiting.key)
+    assert row is not None
+    assert (row.waiting, row.status) == (True, "queued")
+    assert elsewhere.router.calls.call_count == 0
+    queued_here.router.post("/videos").respond(200, json=video_json("video_with_image"))
+    await move_line(queued_here)
+    row = await queued_here.videos.get_by_key(waiting.key)
+    assert row is not None
+    assert (row.id, row.waiting) == ("video_with_image", False)
+    [sent] = queued_here.calls("POST", "/videos")
+    assert sent.headers["content-type"].startswith("multipart/form-data")
+
+
+async def test_the_line_keeps_its_order_across_processes(pair: Pair) -> None:
+    first, second = pair.first.env, pair.second.env
+    await running(first, LIMIT, tracked=False)
+    earlier = await first.jobs.start(first.request("asked first"), Poster())
+    later = await second.jobs.start(second.request("asked second"), Poster())
+    assert (earlier.waiting, later.waiting) == (True, True)
+    await slot_frees(second)
+    # The one free slot is the earlier job's: the second process starts neither.
+    await move_line(second)
+    assert [row.key for row in await second.videos.waiting_rows()] == [earlier.key, later.key]
+    assert second.delivery.refreshed == []
+    first.router.post("/videos").respond(200, json=video_json("video_first"))
+    await move_line(first)
+    assert [row.key for row in await first.videos.waiting_rows()] == [later.key]
+    assert [row.id for row in first.delivery.refreshed] == ["video_first"]
+    assert second.router.calls.call_count == 0
+
+
+async def test_a_survivor_starts_the_line_of_a_process_that_died(pair: Pair) -> None:
+    doomed, survivor = pair.first.env, pair.second.env
+    await running(doomed, LIMIT, tracked=False)
+    waiting = await doomed.jobs.start(doomed.request(), Poster())
+    await slot_frees(doomed)
+    # Nothing renews the first process's leases any more.
+    pair.clock.now += TTL + 1
+    survivor.router.post("/videos").respond(200, json=video_json("video_adopted"))
+    await move_line(survivor)
+    [row] = survivor.delivery.refreshed
+    assert (row.key, row.id) == (waiting.key, "video_adopted")
+    assert survivor.tracker.tracked == {"video_adopted"}
+    assert doomed.router.calls.call_count == 0

@@ -174,3 +174,22 @@ async def test_claim_stranded_takes_calls_no_live_process_has_out(
     assert await stranded("c") == set()  # one process recovers each
     # The young one may be a live process's call between writing its row and leasing it.
     assert not await leases.holds(young, "b", NOW)
+
+
+async def test_waiting_jobs_are_their_queuers_until_their_leases_run_out(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+
+    async def queued() -> int:
+        return (await videos.begin_submit(**NOT_SENT, waiting=True)).key
+
+    mine, theirs, dead, unleased = [await queued() for _ in range(4)]
+    await leases.claim(mine, "a", NOW + TTL, NOW)
+    await leases.claim(theirs, "b", NOW + TTL, NOW)
+    await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
+    assert await leases.held_waiting("a", NOW) == {mine}
+    adopted = await leases.adopt_waiting("a", NOW + TTL, NOW, 100, waiting_before=NOW - TTL)
+    assert adopted == {dead, unleased}
+    assert await leases.held_waiting("a", NOW) == {mine, dead, unleased}
+    assert await leases.held_waiting("b", NOW) == {theirs}
