@@ -478,13 +478,14 @@ class Jobs:
                 log.exception("starting waiting jobs failed")
 
     async def _start_due(self) -> None:
+        line = await self._videos.waiting_rows()
+        if not line:
+            return
         # Beside other processes, the jobs each one put in line are its own to start and show:
         # it has their calls (a reference image lives only there) and their cards.
         here = await self._leases.waiting_here() if self._leases is not None else None
         waiting = [
-            r
-            for r in await self._videos.waiting_rows()
-            if r.key not in self._posting and (here is None or r.key in here)
+            r for r in line if r.key not in self._posting and (here is None or r.key in here)
         ]
         if not waiting:
             return
