@@ -10,6 +10,10 @@ A job whose only obstacle is a full slot (its owner's or its server's) waits in 
 holding its reservation; the line is the table, so it survives restarts, and it moves whenever
 the tracker says a job ended. The reservation is released when nothing was made and settled at
 the seconds the provider reports when the job completes.
+
+Beside other processes on one database, a job's call goes out and its place in line is kept
+under its lease (bot/leases.py): each process starts only the jobs it put in line, recovers
+only the calls of processes that died, and looks at both every lease renewal.
 """
 
 from __future__ import annotations
