@@ -128,7 +128,15 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.ledger = LedgerRepository(db, self.videos)
         self.spending = Spending(GuildRepository(db), settings.default_limits)
-        self.jobs = Jobs(api, self.videos, self.ledger, self.spending, self.tracker, self.delivery)
+        self.jobs = Jobs(
+            api,
+            self.videos,
+            self.ledger,
+            self.spending,
+            self.tracker,
+            self.delivery,
+            leases=self.leases,
+        )
         self._templates: list[re.Pattern[str]] = []
         # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
         # is private. Opened in setup_hook, where the event loop runs.

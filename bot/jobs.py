@@ -10,6 +10,10 @@ A job whose only obstacle is a full slot (its owner's or its server's) waits in 
 holding its reservation; the line is the table, so it survives restarts, and it moves whenever
 the tracker says a job ended. The reservation is released when nothing was made and settled at
 the seconds the provider reports when the job completes.
+
+Beside other processes on one database, a job's call goes out and its place in line is kept
+under its lease (bot/leases.py): each process starts only the jobs it put in line, recovers
+only the calls of processes that died, and looks at both every lease renewal.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import discord
 
 from bot.delivery import CardPoster, Delivery
 from bot.errors import LimitReached, NotAllowed, UserError, VideoNotFound, VideoNotReady
+from bot.leases import Leases
 from bot.reconcile import find_created
 from bot.spending.limits import Ask, Refuse, Wait, denied
 from bot.spending.money import micros, to_usd
@@ -155,6 +160,7 @@ class Jobs:
         *,
         reconcile_wait: float = 2.0,
         clock: Callable[[], float] = time.time,
+        leases: Leases | None = None,
     ) -> None:
         self._api = api
         self._videos = videos
@@ -164,12 +170,17 @@ class Jobs:
         self._delivery = delivery
         self._reconcile_wait = reconcile_wait
         self._clock = clock
+        # With other processes on the database: a job's call is out only under its lease.
+        self._leases = leases
         # The calls of waiting jobs, kept while this process runs: after a restart a call is
         # rebuilt from the row (all but a reference image can be).
         self._calls: dict[int, Call] = {}
         # Waiting jobs whose card is being posted: they start only once it is there.
         self._posting: set[int] = set()
         self._line_moved = asyncio.Event()
+        # Set while the line has no pass to make.
+        self._line_still = asyncio.Event()
+        self._line_still.set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -319,6 +330,9 @@ class Jobs:
         lineage = Lineage.of(request.parent) if request.parent else None
         if isinstance(verdict, Wait):
             return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
+        if self._leases is not None:
+            # Leased before the call goes out: no other process takes it for a dead one's.
+            await self._leases.claim(row.key)
         try:
             video: Video | None = await request.call()
         except LOST_ANSWERS as exc:
@@ -352,6 +366,9 @@ class Jobs:
         self._calls[row.key] = call
         self._posting.add(row.key)
         try:
+            if self._leases is not None:
+                # Its call is kept here: this process starts it, and shows its place in line.
+                await self._leases.claim(row.key)
             return await self._delivery.post_first(row, poster, lineage, position=position)
         finally:
             self._posting.discard(row.key)
@@ -377,6 +394,10 @@ class Jobs:
             asyncio.create_task(self._follow(events), name="videobot-ledger"),
             asyncio.create_task(self._run_line(), name="videobot-line"),
         ]
+        if self._leases is not None:
+            self._loops.append(
+                asyncio.create_task(self._watch_others(self._leases), name="videobot-others")
+            )
         self._move_line()
 
     async def stop(self) -> None:
@@ -384,8 +405,14 @@ class Jobs:
         self._loops = []
 
     async def idle(self) -> None:
-        """Wait until no waiting job is being started (tests and benchmarks)."""
-        while pending := [task for task in self._tasks if not task.done()]:
+        """Wait until the line has moved as asked and no waiting job is being started (tests
+        and benchmarks)."""
+        while True:
+            if self._loops:
+                await self._line_still.wait()
+            pending = [task for task in self._tasks if not task.done()]
+            if not pending:
+                return
             await asyncio.wait(pending)
 
     def limits_changed(self) -> None:
@@ -393,6 +420,7 @@ class Jobs:
         self._move_line()
 
     def _move_line(self) -> None:
+        self._line_still.clear()
         self._line_moved.set()
 
     async def _follow(self, events: asyncio.Queue[JobEvent]) -> None:
@@ -429,8 +457,22 @@ class Jobs:
             if row is not None and row.finished:
                 await self._close(row)
 
+    async def _watch_others(self, leases: Leases) -> None:
+        """Beside other processes: the calls and the line of one that died are taken over by
+        a survivor, which need not restart for it; a slot another process freed is seen."""
+        while True:
+            await asyncio.sleep(leases.renew_every)
+            try:
+                await self.recover()
+            except Exception:
+                # The database or the provider is away for a moment: the next round tries again.
+                log.exception("recovering the calls of stopped processes failed")
+            self._move_line()
+
     async def _run_line(self) -> None:
         while True:
+            if not self._line_moved.is_set():
+                self._line_still.set()
             await self._line_moved.wait()
             self._line_moved.clear()
             try:
@@ -440,16 +482,25 @@ class Jobs:
                 log.exception("starting waiting jobs failed")
 
     async def _start_due(self) -> None:
-        waiting = [r for r in await self._videos.waiting_rows() if r.key not in self._posting]
+        line = await self._videos.waiting_rows()
+        if not line:
+            return
+        # Beside other processes, the jobs each one put in line are its own to start and show:
+        # it has their calls (a reference image lives only there) and their cards.
+        here = await self._leases.waiting_here() if self._leases is not None else None
+        waiting = [
+            r for r in line if r.key not in self._posting and (here is None or r.key in here)
+        ]
         if not waiting:
             return
         limits = {scope: await self._spending.limits(scope) for scope in {r.scope for r in waiting}}
-        for row in await self._ledger.start_waiting(limits, hold=self._posting):
+        started = await self._ledger.start_waiting(limits, hold=self._posting, startable=here)
+        for row in started:
             task = asyncio.create_task(self._start_waited(row), name=f"videobot-start-{row.key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         for row, position in await self._ledger.line():
-            if row.key not in self._posting:
+            if row.key not in self._posting and (here is None or row.key in here):
                 self._delivery.show_waiting(row, position)
 
     async def _start_waited(self, row: VideoRow) -> None:
@@ -507,14 +558,30 @@ class Jobs:
 
     async def recover(self) -> None:
         """On start: every job whose billable call was out when the bot stopped is found at
-        the provider and followed, or ends failed with a Retry button for its owner."""
-        for row in await self._videos.submitting():
+        the provider and followed, or ends failed with a Retry button for its owner.
+
+        Beside other processes, only the calls no live process has out: those whose lease ran
+        out or was released, taken first, so that one process recovers each.
+        """
+        for row in await self._stranded():
             video = await find_created(self._api, row, self._videos.known_ids)
             if video is not None:
                 log.info("found %s at the provider after a restart", row.ref)
                 await self._videos.confirm(row.key, video)
             else:
                 await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
+            if self._leases is not None:
+                # Followed and delivered from here like any job another process left.
+                await self._leases.let_go(row.key)
+
+    async def _stranded(self) -> list[VideoRow]:
+        if self._leases is None:
+            return await self._videos.submitting()
+        rows = [await self._videos.get_by_key(key) for key in await self._leases.claim_stranded()]
+        # In the order they were sent, as on start: of two alike, the older gets the older video.
+        return sorted(
+            (row for row in rows if row is not None), key=lambda row: row.submitting_since or 0.0
+        )
 
     async def delete(self, row: VideoRow, actor_id: int) -> None:
         """Delete upstream, hide the row, and turn the card into a tombstone without buttons."""

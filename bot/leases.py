@@ -3,8 +3,10 @@
 Each unfinished job has one lease row; its holder publishes the job's changes and delivers its
 result, and renews every lease it holds while it lives. A process that dies stops renewing: its
 leases run out and whoever looks next takes the jobs over. A new job is leased by the process
-that started it (a job nobody leased is left to its starter for one lease term); the others
-learn of free jobs by polling (`claim_free`), so no coordinator is needed.
+that started it, from before its billable call goes out or from when it is put in line (a job
+nobody leased is left to its starter for one lease term); the others learn of free jobs by
+polling (`claim_free`; `claim_stranded` for calls that were out when their process died,
+`waiting_here` for the line), so no coordinator is needed.
 
 Asking the provider is one process's job, the leader's (one row, leased the same way): a page
 of `GET /videos` holds every process's jobs, so one process reading it serves them all, and
@@ -58,6 +60,26 @@ class Leases:
         return await self._leases.claim_free(
             self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
         )
+
+    async def claim_stranded(self) -> set[int]:
+        """Take the jobs whose billable call was out when their process died or stopped."""
+        now = self._clock()
+        return await self._leases.claim_stranded(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, sent_before=now - self.ttl
+        )
+
+    async def waiting_here(self) -> set[int]:
+        """The jobs in line that this process starts: those it put in line, and those of
+        processes that died or stopped, taken over now."""
+        now = self._clock()
+        await self._leases.adopt_waiting(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, waiting_before=now - self.ttl
+        )
+        return await self._leases.held_waiting(self.holder, now)
+
+    async def let_go(self, key: int) -> None:
+        """Free one job's lease at once: any process may take it next, this one included."""
+        await self._leases.let_go(key, self.holder)
 
     async def renew(self) -> set[int]:
         """Extend this process's leases; the keys it still holds."""

@@ -157,6 +157,11 @@ class Tracker:
         return frozenset(self._jobs)
 
     @property
+    def held(self) -> frozenset[int]:
+        """With other processes: the keys of the jobs whose events this process publishes."""
+        return frozenset(self._held)
+
+    @property
     def leading(self) -> bool:
         """Whether this process asks the provider (always, without other processes)."""
         return self._leases is None or self._leading

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
 from bot.jobs import NOT_CONFIRMED_TEXT, JobRequest, Jobs
+from bot.leases import Leases
 from bot.spending.limits import Ask, Limits
 from bot.spending.service import Spending
 from bot.storage import (
@@ -214,40 +215,53 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         yield db
 
 
+def build_env(
+    database: Database,
+    *,
+    profile: ProviderProfile | None = None,
+    limits: Limits = LIMITS,
+    clock: Callable[[], float] = lambda: NOW,
+    leases: Leases | None = None,
+) -> Env:
+    """One bot process's jobs on `database` (beside others when it has `leases`)."""
+    router = respx.Router(base_url=BASE_URL, assert_all_called=False)
+    api = VideoClient(
+        BASE_URL,
+        SecretStr("sk-test"),
+        profile=profile,
+        backoff=Backoff(sleep=no_sleep),
+        transport=httpx.MockTransport(router.async_handler),
+    )
+    videos = VideoRepository(database, clock=clock)
+    ledger = LedgerRepository(database, videos, clock=clock)
+    spending = Spending(GuildRepository(database), limits)
+    tracker = Tracker(api, videos, clock=clock, leases=leases)
+    delivery = RecordingDelivery()
+    jobs = Jobs(
+        api,
+        videos,
+        ledger,
+        spending,
+        tracker,
+        delivery,  # type: ignore[arg-type]
+        reconcile_wait=0.0,
+        clock=clock,
+        leases=leases,
+    )
+    return Env(router, api, videos, ledger, tracker, delivery, jobs)
+
+
 @pytest.fixture
 async def make_env(database: Database) -> AsyncIterator[MakeEnv]:
-    clients: list[VideoClient] = []
+    envs: list[Env] = []
 
     def make(profile: ProviderProfile | None = None, limits: Limits = LIMITS) -> Env:
-        router = respx.Router(base_url=BASE_URL, assert_all_called=False)
-        api = VideoClient(
-            BASE_URL,
-            SecretStr("sk-test"),
-            profile=profile,
-            backoff=Backoff(sleep=no_sleep),
-            transport=httpx.MockTransport(router.async_handler),
-        )
-        clients.append(api)
-        videos = VideoRepository(database, clock=lambda: NOW)
-        ledger = LedgerRepository(database, videos, clock=lambda: NOW)
-        spending = Spending(GuildRepository(database), limits)
-        tracker = Tracker(api, videos, clock=lambda: NOW)
-        delivery = RecordingDelivery()
-        jobs = Jobs(
-            api,
-            videos,
-            ledger,
-            spending,
-            tracker,
-            delivery,  # type: ignore[arg-type]
-            reconcile_wait=0.0,
-            clock=lambda: NOW,
-        )
-        return Env(router, api, videos, ledger, tracker, delivery, jobs)
+        envs.append(build_env(database, profile=profile, limits=limits))
+        return envs[-1]
 
     yield make
-    for client in clients:
-        await client.aclose()
+    for env in envs:
+        await env.api.aclose()
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ class DeadlineHandler(Protocol):
 
     async def close(self, contest: ContestRow) -> bool: ...
 
-    async def publish(self, contest: ContestRow) -> None: ...
+    async def publish(self, contest: ContestRow) -> bool:
+        """Post a closed contest's results; False while another process is posting them."""
+        ...
 
 
 class ContestScheduler:
@@ -68,7 +70,9 @@ class ContestScheduler:
         failed = False
         for contest in await self._contests.unpublished():
             try:
-                await self._handler.publish(contest)
+                if not await self._handler.publish(contest):
+                    # Another process is posting them, and may die doing it: look again later.
+                    failed = True
             except Exception:
                 log.exception("posting the results of contest %d failed", contest.id)
                 failed = True

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 THEME_MAX = 200
 ALREADY_ENTERED = "That video is already entered in this contest."
+# How long one process's claim to post a contest's results lasts: long enough to copy the
+# podium's files and upload them; a process that dies meanwhile leaves them to another after.
+RESULTS_CLAIM_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class ContestService:
         self.scheduler = ContestScheduler(self.contests, self, clock=clock)
         # The scheduler and /contest end may both reach publish(); one posts.
         self._publishing = asyncio.Lock()
+        # Other processes on the database scan for unposted results too: whoever claims posts.
+        self._claimant = bot.leases.holder if bot.leases is not None else None
 
     def _session(self) -> aiohttp.ClientSession:
         session = self._bot.http_session
@@ -185,20 +190,38 @@ class ContestService:
         await self.publish(contest)
         return True
 
-    async def publish(self, contest: ContestRow) -> None:
-        """Post a closed contest's results, once; also after a stop between closing and this."""
+    async def publish(self, contest: ContestRow) -> bool:
+        """Post a closed contest's results, once; also after a stop between closing and this.
+
+        False while another process is posting them (its claim has not run out).
+        """
         async with self._publishing:
             contest = await self._reload(contest)
             if contest.results_message_id is not None:
-                return
-            standings = await self.contests.standings(contest.id)
-            message_id = await self.poster.post_results(contest, standings, self._session())
-            await self.contests.set_results_message(contest.id, message_id)
+                return True
+            if not await self._claim_results(contest):
+                return False
+            try:
+                standings = await self.contests.standings(contest.id)
+                message_id = await self.poster.post_results(contest, standings, self._session())
+                await self.contests.set_results_message(contest.id, message_id)
+            except BaseException:
+                if self._claimant is not None:
+                    await self.contests.release_results(contest.id, self._claimant)
+                raise
         contest = await self._reload(contest)
         await self.poster.show_phase(contest, Phase.CLOSED)
         link = jump_url(contest.guild_id, contest.channel_id, message_id)
         await self.poster.say_in_thread(contest, f"🏆 Voting is over. The results: {link}")
         await self.poster.freeze_entries(contest, standings, show_votes=True)
+        return True
+
+    async def _claim_results(self, contest: ContestRow) -> bool:
+        if self._claimant is None:
+            return True  # alone on its database: the lock above is enough
+        now = self.clock()
+        until = now + RESULTS_CLAIM_SECONDS
+        return await self.contests.claim_results(contest.id, self._claimant, until, now)
 
     # -- entering --------------------------------------------------------------------------------
 

@@ -98,6 +98,16 @@ _UNPUBLISHED = (
     f"{_CONTEST} WHERE closed_at IS NOT NULL AND results_message_id IS NULL"
     " AND cancelled_at IS NULL ORDER BY id"
 )
+# Taken for a contest closed and not yet published, when no claim is live: one poster at a time.
+_CLAIM_RESULTS = (
+    "INSERT INTO contest_result_claims (contest_id, holder, expires_at)"
+    " SELECT id, ?, ? FROM contests WHERE id = ? AND closed_at IS NOT NULL"
+    " AND results_message_id IS NULL AND cancelled_at IS NULL"
+    " ON CONFLICT (contest_id) DO UPDATE SET holder = excluded.holder,"
+    " expires_at = excluded.expires_at WHERE contest_result_claims.expires_at < ?"
+    " RETURNING contest_id"
+)
+_RELEASE_RESULTS = "DELETE FROM contest_result_claims WHERE contest_id = ? AND holder = ?"
 _MARK_VOTING = (
     f"UPDATE contests SET voting_announced_at = ? WHERE id = ? AND voting_announced_at IS NULL"
     f" AND {_OPEN}"
@@ -223,6 +233,18 @@ class ContestRepository:
 
     async def set_results_message(self, contest_id: int, message_id: int) -> None:
         await self._db.execute(_SET_RESULTS, (message_id, contest_id))
+
+    async def claim_results(self, contest_id: int, holder: str, until: float, now: float) -> bool:
+        """True for the one process that may post the results of this closed contest now.
+
+        False once they are posted, or while another process's claim lasts.
+        """
+        row = await self._db.fetch_one(_CLAIM_RESULTS, (holder, until, contest_id, now))
+        return row is not None
+
+    async def release_results(self, contest_id: int, holder: str) -> None:
+        """Posting failed: the results are free for the next pass of any process."""
+        await self._db.execute(_RELEASE_RESULTS, (contest_id, holder))
 
     async def mark_voting_announced(self, contest_id: int, now: float) -> bool:
         """True for the one caller that gets to announce that voting is open."""

@@ -22,17 +22,47 @@ _TAKE = (
 _CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at) VALUES (?, ?, ?)" + _TAKE
 # The jobs the tracker would load on start (VideoRepository.pending) whose lease is free: run
 # out, or released. A job that never had one is its starter's until it is a lease term old
-# (the starter leases it right after the provider accepts it, or died before it could).
+# (the starter leases it right after the provider accepts it, or died before it could). Jobs
+# not sent yet (submitting, waiting) have no provider id to follow.
 _CLAIM_FREE = (
     "INSERT INTO job_leases (video_key, holder, expires_at)"
     " SELECT key, ?, ? FROM videos"
     " WHERE delivered_at IS NULL AND deleted_at IS NULL AND submitting_since IS NULL"
+    " AND waiting_since IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
     " AND held.expires_at >= ?)"
     " AND (updated_at < ? OR EXISTS"
     " (SELECT 1 FROM job_leases AS lapsed WHERE lapsed.video_key = videos.key))"
     " ORDER BY key LIMIT ?" + _TAKE
 )
+
+
+def _claim_unsent(since: str) -> str:
+    """Take the leases of jobs not sent to the provider whose `since` (a column) is older than
+    the parameter and which no live process holds: their process died or stopped.
+
+    A starter leases its row right after writing it, so a younger unleased row may be a live
+    process's. Params: holder, until, older than, now, limit, now.
+    """
+    return (
+        "INSERT INTO job_leases (video_key, holder, expires_at)"
+        f" SELECT key, ?, ? FROM videos WHERE {since} < ?"
+        " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
+        " AND held.expires_at >= ?)"
+        " ORDER BY key LIMIT ?" + _TAKE
+    )
+
+
+# Jobs whose billable call was out when their process went.
+_CLAIM_STRANDED = _claim_unsent("submitting_since")
+# Jobs waiting for a slot that their process can no longer start.
+_ADOPT_WAITING = _claim_unsent("waiting_since")
+_HELD_WAITING = (
+    "SELECT job_leases.video_key FROM job_leases JOIN videos ON videos.key = job_leases.video_key"
+    " WHERE videos.waiting_since IS NOT NULL AND job_leases.holder = ?"
+    " AND job_leases.expires_at >= ?"
+)
+_LET_GO = "UPDATE job_leases SET expires_at = 0 WHERE video_key = ? AND holder = ?"
 # Leases of jobs delivered or deleted since are dropped rather than renewed.
 _DROP_DONE = (
     "DELETE FROM job_leases WHERE holder = ? AND video_key IN"
@@ -73,6 +103,32 @@ class LeaseRepository:
         params = (holder, until, now, unleased_before, limit, now)
         rows = await self._db.fetch_all(_CLAIM_FREE, params)
         return {int(row[0]) for row in rows}
+
+    async def claim_stranded(
+        self, holder: str, until: float, now: float, limit: int, *, sent_before: float
+    ) -> set[int]:
+        """Take up to `limit` leases of jobs whose billable call went out before `sent_before`
+        and which no live process holds: the calls of processes that died or stopped."""
+        params = (holder, until, sent_before, now, limit, now)
+        rows = await self._db.fetch_all(_CLAIM_STRANDED, params)
+        return {int(row[0]) for row in rows}
+
+    async def adopt_waiting(
+        self, holder: str, until: float, now: float, limit: int, *, waiting_before: float
+    ) -> set[int]:
+        """Take up to `limit` leases of jobs in line since before `waiting_before` which no
+        live process holds: those of processes that died or stopped."""
+        params = (holder, until, waiting_before, now, limit, now)
+        rows = await self._db.fetch_all(_ADOPT_WAITING, params)
+        return {int(row[0]) for row in rows}
+
+    async def held_waiting(self, holder: str, now: float) -> set[int]:
+        """The jobs in line whose live lease `holder` has: the ones it starts."""
+        return {int(row[0]) for row in await self._db.fetch_all(_HELD_WAITING, (holder, now))}
+
+    async def let_go(self, key: int, holder: str) -> None:
+        """Free one lease of `holder` at once, for whichever process looks next."""
+        await self._db.execute(_LET_GO, (key, holder))
 
     async def renew(self, holder: str, until: float, now: float) -> set[int]:
         """Extend every live lease of `holder`; the keys it still holds.

@@ -250,14 +250,20 @@ class LedgerRepository:
     # -- the line of waiting jobs --------------------------------------------------------------
 
     async def start_waiting(
-        self, limits: Mapping[int, Limits], hold: Collection[int] = ()
+        self,
+        limits: Mapping[int, Limits],
+        hold: Collection[int] = (),
+        *,
+        startable: Collection[int] | None = None,
     ) -> list[VideoRow]:
         """Give every waiting job whose slots are free its slot, first asked first; the rows
         returned are submitting (their API call goes next).
 
         A job waits behind the earlier ones it competes with: one whose owner is at their
         own limit does not hold up other members. Jobs in `hold` and in scopes missing from
-        `limits` wait, and hold no slot from the jobs after them.
+        `limits` wait, and hold no slot from the jobs after them. Given `startable` (beside
+        other processes: the jobs this one starts), any other job keeps its place and takes
+        its slot, for its own process to start.
         """
         started: list[VideoRow] = []
         async with self._db.transaction():
@@ -271,11 +277,14 @@ class LedgerRepository:
                     continue
                 if not has_slot(chosen, running[(row.scope, row.owner_id)], in_scope[row.scope]):
                     continue
-                submitting = await self._videos.stop_waiting(row.key)
-                if submitting is not None:
-                    running[(row.scope, row.owner_id)] += 1
-                    in_scope[row.scope] += 1
+                if startable is None or row.key in startable:
+                    # One conditional UPDATE: of processes racing for a job, one starts it.
+                    submitting = await self._videos.stop_waiting(row.key)
+                    if submitting is None:
+                        continue
                     started.append(submitting)
+                running[(row.scope, row.owner_id)] += 1
+                in_scope[row.scope] += 1
         return started
 
     async def line(self) -> list[tuple[VideoRow, int]]:

@@ -71,6 +71,7 @@ class User:
 class ContestBot:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.leases = None  # alone on its database
 
 
 @pytest.fixture

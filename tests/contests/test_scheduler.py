@@ -18,6 +18,8 @@ class Recorder:
         self.calls: list[tuple[str, int]] = []
         self.published: list[int] = []
         self.failing: set[int] = set()
+        # Contests whose results another process is posting.
+        self.elsewhere: set[int] = set()
         self.closed = asyncio.Event()
 
     async def open_voting(self, contest: ContestRow) -> None:
@@ -34,9 +36,12 @@ class Recorder:
             await self.publish(contest)
         return closed
 
-    async def publish(self, contest: ContestRow) -> None:
+    async def publish(self, contest: ContestRow) -> bool:
+        if contest.id in self.elsewhere:
+            return False
         self.published.append(contest.id)
         await self.contests.set_results_message(contest.id, 1000 + contest.id)
+        return True
 
 
 async def test_each_deadline_is_acted_on_once_in_order(
@@ -120,4 +125,19 @@ async def test_results_lost_to_a_stop_after_closing_are_posted_on_the_next_pass(
     await scheduler.run_due()
     await scheduler.run_due()
     assert handler.calls == []
+    assert handler.published == [closed.id]
+
+
+async def test_results_another_process_is_posting_are_looked_at_again_later(
+    contests: ContestRepository, clock: ManualClock
+) -> None:
+    closed = await contest(contests, clock() - 3 * HOUR, HOUR)
+    assert await contests.close(closed.id, clock())
+    handler = Recorder(contests, clock)
+    handler.elsewhere.add(closed.id)
+    scheduler = ContestScheduler(contests, handler, clock=clock, retry_delay=30)
+    # That process may die while posting: then this one posts them, once its claim ran out.
+    assert await scheduler.run_due() == clock() + 30
+    handler.elsewhere.clear()
+    assert await scheduler.run_due() is None
     assert handler.published == [closed.id]

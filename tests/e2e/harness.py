@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import io
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 import discord
 import discord.http
 from discord import app_commands
+from PIL import Image
 
 from .fake_discord import (
     JSON,
@@ -63,6 +65,13 @@ class Upload:
     data: bytes
     width: int | None = None
     height: int | None = None
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG of that size, to attach as a reference image."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
 
 
 @dataclass

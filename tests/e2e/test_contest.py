@@ -23,10 +23,11 @@ from tests.contests.driver import (
     vote,
     vote_id,
 )
+from tests.postgres import PostgresServer
 
 from .botenv import BotEnv, StartBot
 from .fake_discord import FakeDiscord
-from .harness import World
+from .harness import Harness, World
 
 JSON = dict[str, Any]
 
@@ -351,3 +352,59 @@ async def test_an_entry_whose_copy_arrives_over_the_limit_is_refused(
 
     assert text == f"{attachment['filename']} is over 19 MiB."
     assert await cog(env).service.contests.entries(contest_id) == []
+
+
+def results_in(h: Harness, channel_id: int) -> list[JSON]:
+    return [
+        m
+        for m in h.messages(channel_id)
+        if m.get("embeds") and m["embeds"][0].get("title", "").startswith("🏆 Results")
+    ]
+
+
+async def closed_unposted(
+    start_bot: StartBot, clock: ManualClock, postgres: PostgresServer
+) -> tuple[BotEnv, BotEnv, int]:
+    """Two processes on one PostgreSQL database, and a contest of one entry that some process
+    closed and then stopped before posting its results: both find it in their next pass."""
+    url = await postgres.new_database()
+    first = await start_bot(database_url=url)
+    second = await start_bot(database_url=url)
+    h, world = first.harness, first.harness.world
+    contest_id = await start_contest(first, world.owner)
+    video = await make_video(first, world.alice, clock() + 1)
+    entered = await run(
+        h, "contest submit", {"contest": contest_id, "video": video.id}, world.alice
+    )
+    assert "Your entry is in" in entered
+    clock.advance(2 * HOUR + DAY + 1)
+    assert await cog(first).service.contests.close(contest_id, clock())
+    return first, second, contest_id
+
+
+async def test_processes_sharing_a_database_post_the_results_once(
+    start_bot: StartBot, clock: ManualClock, postgres: PostgresServer
+) -> None:
+    first, second, contest_id = await closed_unposted(start_bot, clock, postgres)
+    await asyncio.gather(*(cog(env).service.scheduler.run_due() for env in (first, second)))
+    h = first.harness
+    [posted] = results_in(h, h.world.channel_id)
+    row = await contest(second, contest_id)
+    assert row.results_message_id == int(posted["id"])
+    thread = h.messages(row.thread_id or 0)
+    assert len([m for m in thread if "Voting is over" in m["content"]]) == 1
+
+
+async def test_results_whose_poster_died_are_posted_once_its_claim_runs_out(
+    start_bot: StartBot, clock: ManualClock, postgres: PostgresServer
+) -> None:
+    _, second, contest_id = await closed_unposted(start_bot, clock, postgres)
+    service = cog(second).service
+    # A process claimed them and died while posting: the others wait out its claim.
+    assert await service.contests.claim_results(contest_id, "gone", clock() + 300, clock())
+    assert await service.scheduler.run_due() == clock() + 60
+    h = second.harness
+    assert results_in(h, h.world.channel_id) == []
+    clock.advance(301)
+    assert await service.scheduler.run_due() is None
+    assert len(results_in(h, h.world.channel_id)) == 1

@@ -1,5 +1,6 @@
 """Two bot processes on one PostgreSQL database: each job followed and delivered by one of them,
-and by the survivor when the other dies mid-job."""
+and by the survivor when the other dies mid-job; a job in line started by the process that has
+its call."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from bot.videoapi.models import Operation
 from tests.postgres import PostgresServer
 
 from .botenv import BotEnv, StartBot
+from .harness import Upload, png
 from .views import delivered, edits_of, has_card, has_mp4, row_when, status, uploads, video_id
+
+WAITING = "⏸️ Waiting for a free slot"
 
 # Lease times compressed: a dead process's jobs are taken over within about 5 s, with room for
 # a live one to renew on a machine busy with the rest of the suite.
@@ -59,3 +63,28 @@ async def test_the_survivor_delivers_every_job_once(
     assert len(uploads(fake)) == len(cards)
     assert survivor.sim is not None
     assert survivor.sim.calls[Operation.CREATE] == len(cards)
+
+
+async def test_a_job_in_line_starts_in_its_own_process_when_the_other_frees_the_slot(
+    start_bot: StartBot, postgres: PostgresServer
+) -> None:
+    url = await postgres.new_database()
+    sim_app = make_app(SimulatorConfig(job_seconds=30.0))
+    one_each = LEASES | {"max_concurrent_jobs_per_user": 1}
+    queuing = await start_bot(sim_app=sim_app, database_url=url, settings=one_each)
+    freeing = await start_bot(sim_app=sim_app, database_url=url, settings=one_each)
+    running = await start_job(freeing, "a lighthouse at dusk")
+    h = queuing.harness
+    options = {"prompt": "the ball rolls away", "image": Upload("ball.png", png(720, 1280))}
+    rec = await h.slash("video", options, user=h.world.alice)
+    queued = await h.original(rec, lambda m: has_card(m) and status(m).startswith(WAITING))
+
+    # The other process follows the running job and sees its slot free first; only this one
+    # holds the image, so this one starts the waiting job, on its card.
+    assert freeing.sim is not None
+    freeing.sim.complete(video_id(running))
+    card = int(queued["id"])
+    await h.wait_for(lambda: not status(h.fake.messages[card]).startswith(WAITING), 15)
+    freeing.sim.complete(video_id(h.fake.messages[card]))
+    await h.wait_for(lambda: has_mp4(h.fake.messages[card]), 15)
+    assert freeing.sim.calls[Operation.CREATE] == 2

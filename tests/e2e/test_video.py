@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import itertools
-
-from PIL import Image
 
 from bot.cadence import Cadence
 from bot.videoapi.models import Operation, VideoError
 
 from .botenv import EDIT_INTERVAL, StartBot
-from .harness import Upload
+from .harness import Upload, png
 from .views import (
     BAR,
     attachment_names,
@@ -134,16 +131,10 @@ async def test_failed_job_without_a_known_code_shows_the_providers_words(
     assert "The renderer crashed." in (field(failed, "Why") or "")
 
 
-def _png(width: int, height: int) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 80, 40)).save(out, "PNG")
-    return out.getvalue()
-
-
 async def test_reference_image_of_another_size_is_resized(start_bot: StartBot) -> None:
     env = await start_bot(job_seconds=0.5)
     h = env.harness
-    options = {"prompt": "the ball rolls away", "image": Upload("ball.png", _png(300, 200))}
+    options = {"prompt": "the ball rolls away", "image": Upload("ball.png", png(300, 200))}
     rec = await h.slash("video", options, user=h.world.alice)
     # The simulator refuses a reference whose size differs from the video's (720x1280 here).
     done = await h.original(rec, has_mp4, within=15)

@@ -84,6 +84,27 @@ async def test_close_is_decided_once_among_racers(contests: ContestRepository) -
     assert await contests.open_contests() == []
 
 
+async def test_results_are_claimed_by_one_poster_until_its_claim_runs_out(
+    contests: ContestRepository,
+) -> None:
+    contest = await new_contest(contests)
+    end = START + 2 * HOUR
+    assert not await contests.claim_results(contest.id, "a", end + 60, end)  # still open
+    await contests.close(contest.id, end)
+    claims = await asyncio.gather(
+        *(contests.claim_results(contest.id, name, end + 60, end) for name in "abcde")
+    )
+    assert sorted(claims) == [False, False, False, False, True]
+    # Its poster died: once the claim ran out another process may post them.
+    assert not await contests.claim_results(contest.id, "f", end + 120, end + 59)
+    assert await contests.claim_results(contest.id, "f", end + 121, end + 61)
+    # Posting failed: released, to be tried again at once.
+    await contests.release_results(contest.id, "f")
+    assert await contests.claim_results(contest.id, "g", end + 122, end + 62)
+    await contests.set_results_message(contest.id, 77)
+    assert not await contests.claim_results(contest.id, "h", end + 999, end + 900)
+
+
 async def test_list_puts_open_contests_first(contests: ContestRepository) -> None:
     finished = await new_contest(contests, theme="old one")
     await contests.cancel(finished.id, START)

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Any
 
 from bot.storage import Database, LeaseRepository, VideoRepository
 
 from .conftest import OpenDb
-from .helpers import CREATED_AT, Clock, add_video, api_video
+from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
 
 TTL = 20.0
 # Past every row's updated_at by more than a lease term: unleased jobs are free.
 NOW = CREATED_AT + 1_000.0
+# A job whose row is written before its billable call.
+NOT_SENT: dict[str, Any] = {
+    "owner_id": OWNER,
+    "guild_id": GUILD,
+    "channel_id": CHANNEL,
+    "kind": "create",
+    "prompt": "not sent yet",
+    "model": "sora-2",
+    "size": "720x1280",
+    "seconds": "4",
+}
 
 
 async def keys(videos: VideoRepository, *ids: str) -> list[int]:
@@ -157,3 +170,57 @@ async def test_racing_processes_never_both_lead(open_db: OpenDb, db: Database) -
         for database in others:
             await database.close()
     assert won.count(True) == 1
+
+
+async def test_claim_free_leaves_jobs_not_sent_yet(db: Database, videos: VideoRepository) -> None:
+    # A waiting job's id is a placeholder: a tracker following it would ask the provider for
+    # it, hear 404 and fail the job while it still waits for its slot.
+    leases = LeaseRepository(db)
+    await videos.begin_submit(**NOT_SENT)
+    await videos.begin_submit(**NOT_SENT, waiting=True)
+    assert await take(leases, "b") == set()
+
+
+async def test_claim_stranded_takes_calls_no_live_process_has_out(
+    db: Database, videos: VideoRepository, clock: Clock
+) -> None:
+    leases = LeaseRepository(db)
+
+    async def sent() -> int:
+        return (await videos.begin_submit(**NOT_SENT)).key
+
+    live, dead, released, unleased = [await sent() for _ in range(4)]
+    await leases.claim(live, "a", NOW + TTL, NOW)
+    await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
+    await leases.claim(released, "stopped", NOW + TTL, NOW)
+    await leases.release("stopped")
+    clock.now = NOW - 1
+    young = await sent()
+    await add_video(videos, "answered")
+
+    def stranded(holder: str) -> Awaitable[set[int]]:
+        return leases.claim_stranded(holder, NOW + TTL, NOW, 100, sent_before=NOW - TTL)
+
+    assert await stranded("b") == {dead, released, unleased}
+    assert await stranded("c") == set()  # one process recovers each
+    # The young one may be a live process's call between writing its row and leasing it.
+    assert not await leases.holds(young, "b", NOW)
+
+
+async def test_waiting_jobs_are_their_queuers_until_their_leases_run_out(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+
+    async def queued() -> int:
+        return (await videos.begin_submit(**NOT_SENT, waiting=True)).key
+
+    mine, theirs, dead, unleased = [await queued() for _ in range(4)]
+    await leases.claim(mine, "a", NOW + TTL, NOW)
+    await leases.claim(theirs, "b", NOW + TTL, NOW)
+    await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
+    assert await leases.held_waiting("a", NOW) == {mine}
+    adopted = await leases.adopt_waiting("a", NOW + TTL, NOW, 100, waiting_before=NOW - TTL)
+    assert adopted == {dead, unleased}
+    assert await leases.held_waiting("a", NOW) == {mine, dead, unleased}
+    assert await leases.held_waiting("b", NOW) == {theirs}

@@ -18,6 +18,7 @@ from bot.storage import (
     VideoRow,
 )
 
+from .conftest import OpenDb
 from .helpers import GUILD, MEMBER, OTHER_GUILD, OWNER, Clock, api_video
 
 PRICE = 100_000  # $0.10 a second, in micro-dollars
@@ -267,6 +268,41 @@ async def test_a_newcomer_does_not_jump_a_line_waiting_for_the_servers_slot(
     # The slot frees, but the line has not moved yet: the newcomer queues behind.
     await videos.confirm(running.key, api_video("video_r", status="completed"))
     assert (await ledger.admit(job(owner=MEMBER + 1), chosen)).verdict == Wait(2)
+
+
+async def test_a_job_of_another_process_keeps_its_place_and_its_slot(
+    ledger: LedgerRepository, videos: VideoRepository
+) -> None:
+    chosen = replace(OPEN, jobs_per_guild=1)
+    running = await admitted(ledger, job(owner=OWNER), chosen)
+    theirs = await admitted(ledger, job(owner=MEMBER), chosen)
+    ours = await admitted(ledger, job(owner=MEMBER + 1), chosen)
+    await videos.confirm(running.key, api_video("video_r", status="completed"))
+    assert await ledger.start_waiting({GUILD: chosen}, startable={ours.key}) == []
+    assert [r.key for r, _ in await ledger.line()] == [theirs.key, ours.key]
+    started = await ledger.start_waiting({GUILD: chosen}, startable={theirs.key})
+    assert [r.key for r in started] == [theirs.key]
+
+
+async def test_processes_racing_for_the_line_start_each_job_once(
+    open_db: OpenDb, db: Database, ledger: LedgerRepository, videos: VideoRepository
+) -> None:
+    chosen = replace(OPEN, jobs_per_user=1)
+    owners = (OWNER, MEMBER)
+    running = [await admitted(ledger, job(owner=owner), chosen) for owner in owners]
+    queued = [await admitted(ledger, job(owner=owner), chosen) for owner in owners]
+    for n, row in enumerate(running):
+        await videos.confirm(row.key, api_video(f"video_{n}", status="completed"))
+    others = [await open_db() for _ in range(3)]
+    try:
+        ledgers = [ledger, *(LedgerRepository(d, VideoRepository(d)) for d in others)]
+        results = await asyncio.gather(*(one.start_waiting({GUILD: chosen}) for one in ledgers))
+    finally:
+        for database in others:
+            await database.close()
+    started = sorted(row.key for rows in results for row in rows)
+    # Each job goes from waiting to submitting once, whoever looked: its call is sent once.
+    assert started == sorted(row.key for row in queued)
 
 
 async def test_cancel_releases_a_waiting_job_only(
