@@ -46,8 +46,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import asyncpg
 import httpx
@@ -62,7 +61,7 @@ from bot.cadence import Cadence  # noqa: E402
 from bot.leases import Leases  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
-from bot.storage.db import Database, Params, Row  # noqa: E402
+from bot.storage.db import ClosedOnExit, Database, Params, Row  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
 from bot.tracker import Tracker  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
@@ -99,7 +98,7 @@ def parse_args() -> argparse.Namespace:
 # -- a worker: one bot process's tracking stack -----------------------------------------------
 
 
-class CountingDatabase:
+class CountingDatabase(ClosedOnExit):
     """The Database protocol around another one, counting every statement."""
 
     def __init__(self, inner: Database) -> None:
@@ -127,17 +126,6 @@ class CountingDatabase:
 
     async def close(self) -> None:
         await self.inner.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class RssSampler(threading.Thread):

@@ -13,6 +13,7 @@ for NULL). What does differ lives in the backend's own module, once: `bot.storag
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
@@ -35,6 +36,24 @@ class Row(Protocol):
 
 class IntegrityError(Exception):
     """A constraint refused a write (CHECK, UNIQUE, FOREIGN KEY), whichever the backend."""
+
+
+class ClosedOnExit(ABC):
+    """`async with` closes it: what every database (and a wrapper of one) does on leaving."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 class Database(Protocol):

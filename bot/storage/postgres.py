@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from importlib.resources.abc import Traversable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import asyncpg
 
-from bot.storage.db import IntegrityError, Params, Row
+from bot.storage.db import ClosedOnExit, IntegrityError, Params, Row
 from bot.storage.migrate import MigrationError, load_migrations, to_apply
 
 # Transactions hold this advisory lock until they end: one writing block at a time across every
@@ -70,7 +69,7 @@ def _integrity() -> Iterator[None]:
         raise IntegrityError(str(error)) from error
 
 
-class PostgresDatabase:
+class PostgresDatabase(ClosedOnExit):
     """A pool of connections; a transaction keeps one connection for the task that opened it.
 
     As with SQLite, inside `transaction()` only the task that opened it may use the database:
@@ -108,17 +107,6 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._pool.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiosqlite
 
-from bot.storage.db import IntegrityError, Params, Row
+from bot.storage.db import ClosedOnExit, IntegrityError, Params, Row
 from bot.storage.migrate import Migration, MigrationError, load_migrations, to_apply
 
 BUSY_TIMEOUT_MS = 5_000
@@ -37,7 +36,7 @@ def _integrity() -> Iterator[None]:
         raise IntegrityError(str(error)) from error
 
 
-class SqliteDatabase:
+class SqliteDatabase(ClosedOnExit):
     """One aiosqlite connection shared by every task; the only process on its file.
 
     Statements and transactions are serialized by one lock: on a single connection a statement
@@ -83,17 +82,6 @@ class SqliteDatabase:
         # Taking the lock lets a transaction in flight finish instead of being rolled back.
         async with self._lock:
             await self._connection.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
