@@ -879,17 +879,22 @@ async def test_the_image_is_read_at_the_chosen_size_when_the_call_goes_out(env: 
     assert sent.headers["content-type"].startswith("multipart/form-data")
 
 
-async def test_extend_stores_the_stitched_seconds_and_prices_what_is_added(env: Env) -> None:
-    parent = await env.completed("video_parent", seconds="8")
-    request = env.jobs.derived(
+def extension(env: Env, parent: VideoRow, seconds: str, owner_id: int = OWNER) -> JobRequest:
+    """An extension of `parent` by `seconds`, asked in OWNER's guild."""
+    return env.jobs.derived(
         "extend",
         parent,
         "and then",
-        owner_id=OTHER,
+        owner_id=owner_id,
         guild_id=GUILD,
         channel_id=CHANNEL,
-        seconds="12",
+        seconds=seconds,
     )
+
+
+async def test_extend_stores_the_stitched_seconds_and_prices_what_is_added(env: Env) -> None:
+    parent = await env.completed("video_parent", seconds="8")
+    request = extension(env, parent, "12", owner_id=OTHER)
     assert (request.kind, request.parent, request.seconds) == ("extend", parent, "20")
     # Only the added seconds are generated, so only they are reserved and priced.
     assert request.ask == Ask(12, 1_200_000)
@@ -899,30 +904,14 @@ async def test_extend_stores_the_stitched_seconds_and_prices_what_is_added(env: 
 
 async def test_extend_of_a_parent_with_odd_seconds_stores_what_is_added(env: Env) -> None:
     parent = await env.completed("video_parent", seconds="8.5")
-    request = env.jobs.derived(
-        "extend",
-        parent,
-        "and then",
-        owner_id=OWNER,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        seconds="4",
-    )
+    request = extension(env, parent, "4")
     assert request.seconds == "4"
     assert request.ask == Ask(4, 400_000)
 
 
 async def test_a_completed_extension_is_settled_at_what_it_added(env: Env) -> None:
     parent = await env.completed("video_parent", seconds="8")
-    request = env.jobs.derived(
-        "extend",
-        parent,
-        "and then",
-        owner_id=OWNER,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        seconds="4",
-    )
+    request = extension(env, parent, "4")
     # The provider reports the stitched total.
     env.router.post("/videos/extensions").respond(200, json=video_json("video_ext", seconds="12"))
     row = await env.jobs.start(request, Poster())
@@ -937,15 +926,7 @@ async def test_a_completed_extension_is_settled_at_what_it_added(env: Env) -> No
 async def test_extend_refuses_seconds_the_provider_does_not_add(env: Env) -> None:
     parent = await env.completed("video_parent")
     with pytest.raises(InvalidParameterError):
-        env.jobs.derived(
-            "extend",
-            parent,
-            "and then",
-            owner_id=OWNER,
-            guild_id=GUILD,
-            channel_id=CHANNEL,
-            seconds="7",
-        )
+        extension(env, parent, "7")
 
 
 @pytest.mark.parametrize(
