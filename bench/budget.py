@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, bench/ is a namespace
     sys.path.insert(0, str(ROOT))
 
-from bench.interactions import burst, percentile, start_bench_bot  # noqa: E402
+from bench.interactions import burst, start_bench_bot  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import SimulatorConfig  # noqa: E402
 from bot.spending.money import MICROS_PER_USD, micros, usd  # noqa: E402

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in the package
     sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from bot.app import VideoBot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
@@ -136,14 +137,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the burst's first 3 s")
     return parser.parse_args(argv)
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest rank."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def _ms(seconds: float | None) -> float | None:

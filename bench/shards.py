@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the PostgreSQL starter lives in tests/, not in the package
     sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from bot.budget import RequestBudget  # noqa: E402
 from bot.cadence import Cadence  # noqa: E402
 from bot.leases import Leases  # noqa: E402
@@ -273,13 +274,6 @@ async def processes(argv: list[list[str]]) -> AsyncIterator[list[asyncio.subproc
             except TimeoutError:
                 process.kill()
                 await process.wait()
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def run(args: argparse.Namespace, admin_url: str, count: int) -> dict[str, Any]:

@@ -39,7 +39,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import random
 import socket
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from stats import percentile
 
 ROLES = ("ours", "naive")
 REPO = Path(__file__).resolve().parent.parent
@@ -78,14 +78,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--ids", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest rank."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
