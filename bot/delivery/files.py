@@ -42,6 +42,14 @@ class Expired(Exception):
     """The provider no longer has the video's files."""
 
 
+class Undeliverable(Exception):
+    """A result no retry can post (not a video, over every size cap): the card says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def upload_limit(interaction_limit: int | None, guild: discord.Guild | None) -> int:
     """The largest upload Discord takes here, before the safety margin.
 
