@@ -74,7 +74,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         recent = await self.characters.list_by_owner(interaction.user.id, limit=max(quota, 1))
         if sum(1 for row in recent if row.created_at >= today.start) >= quota:
             raise LimitReached(
-                f"You can make {quota} characters a day, and you made them today. "
+                f"You have made your {quota} of {quota} characters for today. "
                 f"More {when(today.end)}."
             )
 
