@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -55,8 +53,8 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
         self.characters = CharacterRepository(bot.db)
-        # One creation at a time per member: two at once could both pass the daily quota.
-        self._creating: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Members making a character now: one at a time, or two could both pass the quota.
+        self._creating: set[int] = set()
 
     async def _may_create(self, interaction: Interaction) -> None:
         """A character is a provider call and an upload: the server's access rules apply, as
@@ -88,10 +86,10 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         chosen = check_character_name(name)
         kind = check_clip(video)
         self.bot.jobs.require(Operation.CREATE_CHARACTER)
-        lock = self._creating[interaction.user.id]
-        if lock.locked():
+        if interaction.user.id in self._creating:
             raise UserError("You are making a character already; wait for it first.")
-        async with lock:
+        self._creating.add(interaction.user.id)
+        try:
             await self._may_create(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
             session = self.bot.http_session
@@ -113,6 +111,8 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
                 name=made.name or chosen,
                 created_at=int(time.time()),
             )
+        finally:
+            self._creating.discard(interaction.user.id)
         await interaction.followup.send(embed=character_embed(row), ephemeral=True)
 
     @app_commands.command(

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
     Interaction = discord.Interaction[VideoBot]
 
 NO_MENTIONS = discord.AllowedMentions.none()
-# Discord's limits: a message's content, and an embed field's value.
+# Discord's limit on a message's content.
 MESSAGE_CHARS: Final = 2000
-FIELD_CHARS: Final = 1024
 KnobName = Literal[
     "seconds_per_member_per_day",
     "seconds_per_server_per_day",
@@ -37,7 +36,8 @@ def _guild_id(interaction: Interaction) -> int:
 
 
 def _listed(ids: frozenset[int], mention: str, empty: str, room: int = 300) -> str:
-    """The mentions of `ids`, as many as fit in `room` characters, then how many more."""
+    """The mentions of `ids`, as many as fit in `room` characters, then how many more: three
+    lists fit in one embed field (1,024 characters) and in one message."""
     if not ids:
         return empty
     shown: list[str] = []
@@ -52,8 +52,8 @@ def _listed(ids: frozenset[int], mention: str, empty: str, room: int = 300) -> s
     return ", ".join(shown)
 
 
-def _within(text: str, limit: int = MESSAGE_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _within(text: str) -> str:
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
 @app_commands.guild_only()

@@ -268,3 +268,18 @@ async def test_the_bot_leaves_servers_outside_the_allowlist_at_start(start_bot: 
         5.0,
         what="the bot to leave",
     )
+
+
+async def test_two_characters_at_once_cannot_both_pass_the_quota(
+    start_bot: StartBot, tmp_path: Path
+) -> None:
+    env = await start_bot(settings={"characters_per_member_per_day": 1})
+    h = env.harness
+    data = await mp4_clip(env, tmp_path)
+    first = await h.slash("character create", {"name": "One", "video": Upload("a.mp4", data)})
+    second = await h.slash("character create", {"name": "Two", "video": Upload("b.mp4", data)})
+    answers = [await ephemeral_answer(h, rec) for rec in (first, second)]
+    assert embed(answers[0])["title"] == "One"
+    assert answers[1]["content"] == "You are making a character already; wait for it first."
+    assert env.sim is not None
+    assert env.sim.calls[Operation.CREATE_CHARACTER] == 1
