@@ -105,19 +105,15 @@ async def test_a_change_during_a_first_read_is_not_lost_to_the_cache(db: Databas
 
 async def test_a_set_during_a_concurrent_load_never_leaves_a_stale_cache(db: Database) -> None:
     spending = Spending(GuildRepository(db), ENV)
-    budgets = [400_000 * n for n in range(1, 21)]
-
-    async def load() -> None:
-        for _ in range(20):
-            await spending.limits(GUILD)
-
-    async def change() -> None:
-        for budget in budgets:
-            await spending.set(GUILD, "monthly_budget_micros", budget)
+    # The admin's change lands at every point of a member's read, one step later each time.
+    for steps in range(1, 41):
+        spending.forget(GUILD)
+        load = asyncio.create_task(spending.limits(GUILD))
+        for _ in range(steps):
             await asyncio.sleep(0)
-
-    await asyncio.gather(load(), load(), change(), load())
-    assert (await spending.limits(GUILD)).monthly_budget_micros == budgets[-1]
+        await spending.set(GUILD, "monthly_budget_micros", 400_000 * steps)
+        await load
+        assert (await spending.limits(GUILD)).monthly_budget_micros == 400_000 * steps
 
 
 async def test_a_change_made_elsewhere_is_read_within_fresh_for(db: Database) -> None:
