@@ -156,13 +156,10 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
     ) -> None:
         if channel is None and role is None:
             raise UserError("Name a channel, a role, or both.")
-        # Discord left out what it resolved: an id alone could lock everyone out unchecked.
-        if (channel is not None and not isinstance(channel, discord.abc.GuildChannel)) or (
-            role is not None and not isinstance(role, discord.Role)
-        ):
-            raise UserError(
-                "Discord didn't tell me which channel or role that is. Pick it from the list."
-            )
+        # Without resolved data discord.py hands over a bare id (a channel is refused before
+        # here): allowing a role nobody can be shown could lock everyone out.
+        if role is not None and not isinstance(role, discord.Role):
+            raise UserError("Discord didn't tell me which role that is. Pick it from the list.")
         said = []
         for kind, target in (("channel", channel), ("role", role)):
             if target is not None:

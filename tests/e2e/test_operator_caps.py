@@ -184,7 +184,7 @@ async def test_a_role_without_resolved_data_is_not_allowed(start_bot: StartBot) 
     del payload["data"]["resolved"]
     rec = h._interact(payload)
     assert (await ephemeral_answer(h, rec))["content"] == (
-        "Discord didn't tell me which channel or role that is. Pick it from the list."
+        "Discord didn't tell me which role that is. Pick it from the list."
     )
     assert (await env.bot.spending.access(h.world.guild_id)).roles == frozenset()
     await h.original(await h.slash("video", {"prompt": "still open"}), has_card)
