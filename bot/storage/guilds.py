@@ -7,12 +7,13 @@ generate there."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from bot.spending.limits import LIMIT_FIELDS, Access, LimitField
 from bot.storage.db import Database, column_list
 
-# An override that switches a limit off (NULL, None here, means "the bot-wide default").
+# A stored "no limit" (NULL, None here, means the environment's value). Under the operator's
+# ceilings a server's own "no limit" counts as the ceiling; a ceiling of NO_LIMIT is none.
 NO_LIMIT: Final = -1
 
 AccessKind = Literal["channel", "role", "blocked"]
@@ -38,7 +39,16 @@ class GuildSettings:
 _COLUMNS = column_list(GuildSettings)
 
 
+def _get(table: SettingsTable) -> str:
+    # Names go into the SQL: only the known ones.
+    if table not in get_args(SettingsTable):
+        raise ValueError(f"not a settings table: {table!r}")
+    return f"SELECT {_COLUMNS} FROM {table} WHERE guild_id = ?"
+
+
 def _set_one(table: SettingsTable, field: LimitField) -> str:
+    if table not in get_args(SettingsTable) or field not in LIMIT_FIELDS:
+        raise ValueError(f"not a limit: {table}.{field}")
     # One column, in one statement: two admins changing two limits at once both keep theirs.
     return (
         f"INSERT INTO {table} (guild_id, {field}) VALUES (?, ?)"
@@ -60,9 +70,7 @@ class GuildRepository:
 
     async def get(self, guild_id: int, table: SettingsTable = "guild_settings") -> GuildSettings:
         """The guild's limits (or ceilings); all the environment's for a guild never changed."""
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM {table} WHERE guild_id = ?", (guild_id,)
-        )
+        row = await self._db.fetch_one(_get(table), (guild_id,))
         return GuildSettings(*row) if row else GuildSettings(guild_id)
 
     async def set(
@@ -73,8 +81,6 @@ class GuildRepository:
         table: SettingsTable = "guild_settings",
     ) -> None:
         """Change one limit (or ceiling) of the guild, leaving the others as they are."""
-        if field not in LIMIT_FIELDS:
-            raise ValueError(f"not a limit: {field!r}")
         await self._db.execute(_set_one(table, field), (guild_id, value))
 
     async def access(self, guild_id: int) -> Access:

@@ -85,6 +85,10 @@ async def test_ceilings_are_the_operators_and_apart_from_the_servers_own(
 async def test_only_a_limit_can_be_set(guilds: GuildRepository) -> None:
     with pytest.raises(ValueError, match="not a limit"):
         await guilds.set(GUILD, "guild_id; DROP TABLE ledger", 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a limit"):
+        await guilds.set(GUILD, "jobs_per_user", 1, "ledger")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a settings table"):
+        await guilds.get(GUILD, "ledger")  # type: ignore[arg-type]
 
 
 async def test_access_lists_are_per_guild_and_kind(guilds: GuildRepository) -> None:
