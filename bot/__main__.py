@@ -1,4 +1,4 @@
-"""`videobot run | simulator | check | invite`: the program's entry points."""
+"""`videobot run | simulator | check | invite | limits`: the program's entry points."""
 
 from __future__ import annotations
 
@@ -61,6 +61,36 @@ async def _check_all(settings: Settings) -> int:
     return max(provider, await check_discord(settings))
 
 
+async def _limits(settings: Settings, guild_id: int, name: str | None, value: str | None) -> int:
+    """The operator's ceilings of one server: shown, or one of them changed."""
+    from bot.errors import UserError
+    from bot.spending.overrides import KNOBS, parse
+    from bot.spending.service import ceilings
+    from bot.storage import GuildRepository, open_database
+
+    async with await open_database(settings.database_dsn(), settings.database_path) as db:
+        guilds = GuildRepository(db)
+        if name is not None and value is not None:
+            try:
+                chosen = parse(name, value)
+            except UserError as exc:
+                print(f"videobot: {exc}", file=sys.stderr)
+                return 2
+            await guilds.set(guild_id, KNOBS[name].field, chosen, "guild_ceilings")
+        cap = ceilings(settings.default_limits, await guilds.get(guild_id, "guild_ceilings"))
+    env = settings.default_limits
+    print(f"ceilings in server {guild_id}:")
+    for knob_name, knob in KNOBS.items():
+        here, default = getattr(cap, knob.field), getattr(env, knob.field)
+        note = "the environment's"
+        if here != default:
+            note += f": {knob.shown(default)}"
+        print(f"  {knob_name}: {knob.shown(here)} ({note})")
+    if name is not None:
+        print("A running bot applies a change within a minute.")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videobot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +135,16 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate settings, probe the API, and check the bot's Discord side"
     )
     commands.add_parser("invite", help="print the link that adds the bot to a server")
+    limits = commands.add_parser(
+        "limits",
+        help="show a server's ceilings, or give it another: /limits in Discord can go lower, "
+        "never higher",
+    )
+    limits.add_argument("guild_id", type=int, help="the server's id")
+    limits.add_argument("limit", nargs="?", help="monthly_budget, jobs_per_member, ...")
+    limits.add_argument(
+        "value", nargs="?", help="a number (USD for the budget), `none`, or `default`"
+    )
     return parser
 
 
@@ -147,6 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             run(args.host, args.port, config)
             return 0
+        if args.command == "limits":
+            from bot.spending.overrides import KNOBS
+
+            if args.limit is not None and args.limit not in KNOBS:
+                parser.error(f"limit must be one of {', '.join(KNOBS)}")
+            if (args.limit is None) != (args.value is None):
+                parser.error("give both a limit and its value, or neither")
+            return asyncio.run(_limits(settings, args.guild_id, args.limit, args.value))
         if args.command == "invite":
             from bot.invite import invite_text
 

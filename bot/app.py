@@ -201,6 +201,25 @@ class VideoBot(commands.AutoShardedBot):
                 self.user.name if self.user else "videobot",
             )
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # Every server the bot is in arrives as available at start.
+        await self._leave_unless_allowed(guild, "at start")
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._leave_unless_allowed(guild, "on joining")
+
+    async def _leave_unless_allowed(self, guild: discord.Guild, when: str) -> None:
+        """ALLOWED_GUILD_IDS: anyone may invite a public bot; it stays only where allowed."""
+        if self.settings.guild_allowed(guild.id):
+            return
+        log.warning(
+            "leaving server %s (%s) %s: its id is not in ALLOWED_GUILD_IDS", guild.id, guild, when
+        )
+        try:
+            await guild.leave()
+        except discord.HTTPException:
+            log.warning("could not leave server %s", guild.id, exc_info=True)
+
     async def close(self) -> None:
         # Stop taking new work first; every row write is its own transaction, so none is half done.
         await self.tracker.stop()

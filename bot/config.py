@@ -63,13 +63,20 @@ class Settings(BaseSettings):
     # Seconds between refreshes while jobs run; the provider's poll hint wins when it gives one.
     poll_interval: float = Field(default=5.0, gt=0, le=300)
     job_deadline_minutes: float = Field(default=45.0, gt=0)
-    # Spending limits: the defaults of every server, which /limits overrides per server.
-    # `none` switches one off. Direct messages share one scope with these defaults.
+    # Spending limits: the ceilings of every server, which /limits may lower (never raise) per
+    # server; `videobot limits` gives one server other ceilings. `none` switches one off.
+    # Direct messages share one scope with these values.
     max_concurrent_jobs_per_user: int | None = Field(default=2, ge=1, le=50)
     max_concurrent_jobs_per_guild: int | None = Field(default=None, ge=1, le=500)
     daily_seconds_per_user: int | None = Field(default=120, ge=0)
     daily_seconds_per_guild: int | None = Field(default=None, ge=0)
     monthly_budget_usd: Decimal | None = Field(default=Decimal(50), ge=0, decimal_places=6)
+    # Characters a member may make a day (UTC), in every server together.
+    characters_per_member_per_day: int | None = Field(default=5, ge=0)
+    # What every server and direct messages may spend together in a calendar month (UTC).
+    bot_monthly_budget_usd: Decimal | None = Field(default=None, ge=0, decimal_places=6)
+    # Servers the bot may stay in; it leaves any other (none set: every server).
+    allowed_guild_ids: Annotated[frozenset[int] | None, NoDecode] = None
     # A result Discord or the provider could not take is tried again after this, doubling up
     # to the maximum, for as long as the provider keeps the files.
     delivery_retry_seconds: float = Field(default=30.0, gt=0)
@@ -108,6 +115,8 @@ class Settings(BaseSettings):
         "daily_seconds_per_user",
         "daily_seconds_per_guild",
         "monthly_budget_usd",
+        "bot_monthly_budget_usd",
+        "characters_per_member_per_day",
         mode="before",
     )
     @classmethod
@@ -116,9 +125,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("shard_ids", mode="before")
+    @field_validator("shard_ids", "allowed_guild_ids", mode="before")
     @classmethod
-    def _shard_list(cls, value: object) -> object:
+    def _id_list(cls, value: object) -> object:
         return _split(value)
 
     @model_validator(mode="after")
@@ -157,14 +166,19 @@ class Settings(BaseSettings):
 
     @property
     def default_limits(self) -> Limits:
-        budget = self.monthly_budget_usd
+        """The operator's ceilings, and the bot-wide budget over every scope."""
         return Limits(
             jobs_per_user=self.max_concurrent_jobs_per_user,
             jobs_per_guild=self.max_concurrent_jobs_per_guild,
             daily_seconds_per_user=self.daily_seconds_per_user,
             daily_seconds_per_guild=self.daily_seconds_per_guild,
-            monthly_budget_micros=None if budget is None else int(budget * MICROS_PER_USD),
+            monthly_budget_micros=_micros(self.monthly_budget_usd),
+            bot_monthly_budget_micros=_micros(self.bot_monthly_budget_usd),
         )
+
+    def guild_allowed(self, guild_id: int) -> bool:
+        """Whether ALLOWED_GUILD_IDS lets the bot stay in this server."""
+        return self.allowed_guild_ids is None or guild_id in self.allowed_guild_ids
 
     @property
     def uses_simulator(self) -> bool:
@@ -202,6 +216,10 @@ class Settings(BaseSettings):
                 "DISCORD_TOKEN is not set: put the bot token in .env or the environment"
             )
         return self.discord_token
+
+
+def _micros(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount * MICROS_PER_USD)
 
 
 def _parse_prices(text: str) -> tuple[float | None, dict[str, float]]:

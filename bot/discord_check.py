@@ -62,6 +62,7 @@ async def _report(client: discord.Client, settings: Settings, problems: Problems
     guilds = [guild async for guild in client.fetch_guilds(limit=None)]
     names = ", ".join(f"{g.name} ({g.id})" for g in guilds)
     print(f"  servers: {names or 'none'}")
+    _exposure(app.bot_public, settings, [g.id for g in guilds])
     if not guilds:
         _problem(
             problems,
@@ -70,6 +71,23 @@ async def _report(client: discord.Client, settings: Settings, problems: Problems
         )
     await _commands(client, settings, app.id, {g.id: g.name for g in guilds}, problems)
     await _channels(client, settings, guilds, problems)
+
+
+def _exposure(public: bool, settings: Settings, guild_ids: list[int]) -> None:
+    """Anyone may add a public bot to their server and spend the operator's key there."""
+    if public and settings.allowed_guild_ids is None:
+        print(
+            "  warning: the application is public (anyone with the link can add the bot) and "
+            "ALLOWED_GUILD_IDS is not set, so every server that adds it spends your key under "
+            "the environment's limits. Set ALLOWED_GUILD_IDS, or turn off Public Bot in the "
+            "developer portal (your application, Bot)."
+        )
+    outside = [g for g in guild_ids if not settings.guild_allowed(g)]
+    if outside:
+        print(
+            f"  warning: not in ALLOWED_GUILD_IDS, the bot leaves these servers when it starts: "
+            f"{', '.join(map(str, outside))}"
+        )
 
 
 async def _commands(

@@ -12,8 +12,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import attachments
-from bot.errors import UserError
+from bot.errors import LimitReached, NotAllowed, UserError
+from bot.jobs import asker_of
 from bot.requires import requires
+from bot.spending import periods
+from bot.spending.limits import DM_SCOPE, denied
+from bot.spending.texts import denied_text, when
 from bot.storage import CharacterRepository, CharacterRow
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import Operation, Upload
@@ -49,6 +53,28 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
         self.characters = CharacterRepository(bot.db)
+        # Members making a character now: one at a time, or two could both pass the quota.
+        self._creating: set[int] = set()
+
+    async def _may_create(self, interaction: Interaction) -> None:
+        """A character is a provider call and an upload: the server's access rules apply, as
+        to a video, and a member makes at most CHARACTERS_PER_MEMBER_PER_DAY a day."""
+        scope = interaction.guild_id or DM_SCOPE
+        access = await self.bot.spending.access(scope)
+        asker = asker_of(interaction)
+        reason = denied(access, interaction.user.id, asker.channel_ids, asker.role_ids)
+        if reason is not None:
+            raise NotAllowed(denied_text(reason, access))
+        quota = self.bot.settings.characters_per_member_per_day
+        if quota is None:
+            return
+        today = periods.day(time.time())
+        recent = await self.characters.list_by_owner(interaction.user.id, limit=max(quota, 1))
+        if sum(1 for row in recent if row.created_at >= today.start) >= quota:
+            raise LimitReached(
+                f"You have made your {quota} of {quota} characters for today. "
+                f"More {when(today.end)}."
+            )
 
     @app_commands.command(
         name="create",
@@ -60,23 +86,33 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         chosen = check_character_name(name)
         kind = check_clip(video)
         self.bot.jobs.require(Operation.CREATE_CHARACTER)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        session = self.bot.http_session
-        assert session is not None  # opened in setup_hook, before any command
-        with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
-            # Streamed to disk and from disk: a clip is never held whole in memory.
-            path = Path(folder) / "clip"
-            await attachments.save(session, video, path, limit=CLIP_MAX_BYTES)
-            made = await self.bot.api.create_character(chosen, Upload(video.filename, kind, path))
-        if made.id is None:
-            raise UserError("The provider did not return an id for the character.")
-        row = await self.characters.insert(
-            made.id,
-            owner_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            name=made.name or chosen,
-            created_at=made.created_at or int(time.time()),
-        )
+        if interaction.user.id in self._creating:
+            raise UserError("You are making a character already; wait for it first.")
+        self._creating.add(interaction.user.id)
+        try:
+            await self._may_create(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            session = self.bot.http_session
+            assert session is not None  # opened in setup_hook, before any command
+            with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
+                # Streamed to disk and from disk: a clip is never held whole in memory.
+                path = Path(folder) / "clip"
+                await attachments.save(session, video, path, limit=CLIP_MAX_BYTES)
+                made = await self.bot.api.create_character(
+                    chosen, Upload(video.filename, kind, path)
+                )
+            if made.id is None:
+                raise UserError("The provider did not return an id for the character.")
+            # Counted by the bot's clock: the provider's may differ.
+            row = await self.characters.insert(
+                made.id,
+                owner_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                name=made.name or chosen,
+                created_at=int(time.time()),
+            )
+        finally:
+            self._creating.discard(interaction.user.id)
         await interaction.followup.send(embed=character_embed(row), ephemeral=True)
 
     @app_commands.command(

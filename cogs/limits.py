@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.spending.overrides import KNOBS, parse
-from bot.storage import NO_LIMIT
+from bot.spending.overrides import KNOBS, parse, under_ceiling
 from bot.storage.guilds import AccessKind
 
 if TYPE_CHECKING:
@@ -20,6 +18,8 @@ if TYPE_CHECKING:
     Interaction = discord.Interaction[VideoBot]
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# Discord's limit on a message's content.
+MESSAGE_CHARS: Final = 2000
 KnobName = Literal[
     "seconds_per_member_per_day",
     "seconds_per_server_per_day",
@@ -35,8 +35,25 @@ def _guild_id(interaction: Interaction) -> int:
     return interaction.guild_id
 
 
-def _listed(ids: frozenset[int], mention: str, empty: str) -> str:
-    return ", ".join(mention.format(i) for i in sorted(ids)) if ids else empty
+def _listed(ids: frozenset[int], mention: str, empty: str, room: int = 300) -> str:
+    """The mentions of `ids`, as many as fit in `room` characters, then how many more: three
+    lists fit in one embed field (1,024 characters) and in one message."""
+    if not ids:
+        return empty
+    shown: list[str] = []
+    used = 0
+    ordered = sorted(ids)
+    for i in ordered:
+        text = mention.format(i)
+        if used + len(text) + 2 > room:
+            return ", ".join(shown) + f" and {len(ordered) - len(shown)} more"
+        shown.append(text)
+        used += len(text) + 2
+    return ", ".join(shown)
+
+
+def _within(text: str) -> str:
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
 @app_commands.guild_only()
@@ -63,30 +80,26 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
     @app_commands.command(name="set", description="Change one limit in this server")
     @app_commands.describe(
         limit="Which limit",
-        value="A number (USD for the budget), `none` for no limit, or `default`",
+        value="A number (USD for the budget) up to the operator's ceiling, or `default`",
     )
     async def set_(self, interaction: Interaction, limit: KnobName, value: str) -> None:
         guild_id = _guild_id(interaction)
         knob = KNOBS[limit]
-        override = parse(limit, value)
         spending = self.bot.spending
-        current = await spending.overrides(guild_id)
-        changes: dict[str, Any] = {knob.field: override}
-        await spending.set(replace(current, **changes))
-        effective = getattr(await spending.limits(guild_id), knob.field)
+        ceiling = getattr(await spending.ceilings(guild_id), knob.field)
+        override = under_ceiling(limit, parse(limit, value), ceiling)
+        await spending.set(guild_id, knob.field, override)
         if override is None:
-            said = f"back to the default: {knob.shown(effective)}"
+            said = f"the operator's ceiling: {knob.shown(ceiling)}"
         else:
-            said = "no limit" if override == NO_LIMIT else knob.shown(override)
+            said = knob.shown(override)
         # A higher limit may free slots for jobs waiting in line.
         self.bot.jobs.limits_changed()
-        await interaction.response.send_message(
-            f"{knob.label}: {said}.", ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await self._say(interaction, f"{knob.label}: {said}.")
 
     @app_commands.command(name="reset", description="Give a member their seconds for today back")
     @app_commands.describe(member="Whose day to reset")
-    async def reset(self, interaction: Interaction, member: discord.Member) -> None:
+    async def reset(self, interaction: Interaction, member: discord.Member | discord.User) -> None:
         await self.bot.ledger.reset_day(_guild_id(interaction), member.id)
         await interaction.response.send_message(
             f"{member.mention}'s seconds for today start again from 0. "
@@ -96,7 +109,7 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
         )
 
     @app_commands.command(name="block", description="Stop a member from making videos here")
-    async def block(self, interaction: Interaction, member: discord.Member) -> None:
+    async def block(self, interaction: Interaction, member: discord.Member | discord.User) -> None:
         if member.id == interaction.user.id:
             raise UserError("You can't block yourself.")
         added = await self._change(interaction, "blocked", member.id, add=True)
@@ -104,7 +117,9 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
         await self._say(interaction, f"{member.mention} {text}.")
 
     @app_commands.command(name="unblock", description="Let a blocked member make videos again")
-    async def unblock(self, interaction: Interaction, member: discord.Member) -> None:
+    async def unblock(
+        self, interaction: Interaction, member: discord.Member | discord.User
+    ) -> None:
         removed = await self._change(interaction, "blocked", member.id, add=False)
         text = "may make videos here again" if removed else "was not blocked"
         await self._say(interaction, f"{member.mention} {text}.")
@@ -141,6 +156,10 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
     ) -> None:
         if channel is None and role is None:
             raise UserError("Name a channel, a role, or both.")
+        # Without resolved data discord.py hands over a bare id (a channel is refused before
+        # here): allowing a role nobody can be shown could lock everyone out.
+        if role is not None and not isinstance(role, discord.Role):
+            raise UserError("Discord didn't tell me which role that is. Pick it from the list.")
         said = []
         for kind, target in (("channel", channel), ("role", role)):
             if target is not None:
@@ -171,20 +190,24 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
         return changed
 
     async def _say(self, interaction: Interaction, text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            _within(text), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     async def _card(self, guild_id: int) -> discord.Embed:
         spending = self.bot.spending
-        overrides = await spending.overrides(guild_id)
         limits = await spending.limits(guild_id)
+        ceilings = await spending.ceilings(guild_id)
         access = await spending.access(guild_id)
         lines = []
         for name, knob in KNOBS.items():
-            own = getattr(overrides, knob.field)
-            whose = "default" if own is None else "this server's"
-            lines.append(
-                f"**{knob.label}**: {knob.shown(getattr(limits, knob.field))} ({whose}) · `{name}`"
-            )
+            value: int | None = getattr(limits, knob.field)
+            ceiling: int | None = getattr(ceilings, knob.field)
+            if value == ceiling:
+                whose = "the ceiling"
+            else:
+                whose = "no ceiling" if ceiling is None else f"ceiling {knob.shown(ceiling)}"
+            lines.append(f"**{knob.label}**: {knob.shown(value)} ({whose}) · `{name}`")
         embed = discord.Embed(
             title="Limits in this server",
             description="\n".join(lines),
@@ -201,7 +224,8 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
         )
         embed.set_footer(
             text="Days are UTC days; the budget is per calendar month (UTC). "
-            "A full slot puts a video in line; a daily or monthly limit refuses it."
+            "A full slot puts a video in line; a daily or monthly limit refuses it. "
+            "The ceilings are the bot operator's: limits here can be lower, never higher."
         )
         return embed
 

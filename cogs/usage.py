@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import io
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -30,6 +31,13 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 def _of(used: str, limit: str | None) -> str:
     return f"{used} of {limit}" if limit is not None else f"{used} (no limit)"
+
+
+def _capped(limit: int | None, ceiling: int | None, show: Callable[[int], str]) -> str:
+    """The operator's ceiling beside a server's limit."""
+    if limit == ceiling:
+        return ", the operator's ceiling"
+    return ", no ceiling" if ceiling is None else f", under a ceiling of {show(ceiling)}"
 
 
 def member_card(
@@ -61,12 +69,15 @@ def member_card(
     return embed
 
 
-def server_card(limits: Limits, month: Month, now: float, name: str) -> discord.Embed:
+def server_card(
+    limits: Limits, ceilings: Limits, month: Month, now: float, name: str
+) -> discord.Embed:
     budget = limits.monthly_budget_micros
     used = month.spent_micros + month.held_micros
     label = datetime.datetime.fromtimestamp(now, datetime.UTC).strftime("%B %Y")
     embed = discord.Embed(title=f"Usage in {name}, {label}", colour=discord.Colour.blurple())
     value = _of(usd(used), None if budget is None else usd(budget))
+    value += _capped(budget, ceilings.monthly_budget_micros, usd)
     if month.held_micros:
         value += f" ({usd(month.held_micros)} held for videos running or waiting)"
     embed.add_field(
@@ -77,9 +88,8 @@ def server_card(limits: Limits, month: Month, now: float, name: str) -> discord.
     daily = limits.daily_seconds_per_guild
     embed.add_field(
         name="Seconds today",
-        value=_of(
-            seconds_text(month.seconds_today), None if daily is None else seconds_text(daily)
-        ),
+        value=_of(seconds_text(month.seconds_today), None if daily is None else seconds_text(daily))
+        + _capped(daily, ceilings.daily_seconds_per_guild, seconds_text),
         inline=False,
     )
     top = "\n".join(
@@ -130,7 +140,10 @@ class Usage(commands.Cog):
         now = time.time()
         month = await self.bot.ledger.month(scope)
         name = interaction.guild.name if interaction.guild is not None else "this server"
-        embed = server_card(await self.bot.spending.limits(scope), month, now, name)
+        spending = self.bot.spending
+        embed = server_card(
+            await spending.limits(scope), await spending.ceilings(scope), month, now, name
+        )
         today = periods.day(now).start_date.isoformat()
         title = f"Spend per day, {periods.month(now).start_date:%B %Y}"
         png = await asyncio.to_thread(spend_chart, title, month.by_day, today)

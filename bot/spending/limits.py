@@ -16,6 +16,23 @@ DM_SCOPE: Final = 0
 NO_LIMIT_WORDS: Final = frozenset({"none", "off", "unlimited"})
 
 
+LimitField = Literal[
+    "jobs_per_user",
+    "jobs_per_guild",
+    "daily_seconds_per_user",
+    "daily_seconds_per_guild",
+    "monthly_budget_micros",
+]
+# The limits a server has, each under a ceiling of the operator's.
+LIMIT_FIELDS: Final[tuple[LimitField, ...]] = (
+    "jobs_per_user",
+    "jobs_per_guild",
+    "daily_seconds_per_user",
+    "daily_seconds_per_guild",
+    "monthly_budget_micros",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     jobs_per_user: int | None
@@ -23,6 +40,8 @@ class Limits:
     daily_seconds_per_user: int | None
     daily_seconds_per_guild: int | None
     monthly_budget_micros: int | None
+    # The operator's budget for every server and direct messages together (not the scope's own).
+    bot_monthly_budget_micros: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +70,15 @@ class Usage:
     guild_micros_month: int
     user_running: int
     guild_running: int
+    # Every scope's month together, against the bot-wide budget.
+    bot_micros_month: int = 0
     # Jobs waiting in the server's line, and whether one of them waits for a server slot (which
     # a newcomer must not jump).
     waiting: int = 0
     line_waits_for_guild: bool = False
 
 
-LimitName = Literal["user_seconds", "guild_seconds", "budget"]
+LimitName = Literal["user_seconds", "guild_seconds", "budget", "bot_budget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +112,7 @@ def refusal(limits: Limits, usage: Usage, ask: Ask) -> Refuse | None:
         ("user_seconds", limits.daily_seconds_per_user, usage.user_seconds_today, ask.seconds),
         ("guild_seconds", limits.daily_seconds_per_guild, usage.guild_seconds_today, ask.seconds),
         ("budget", limits.monthly_budget_micros, usage.guild_micros_month, ask.micros),
+        ("bot_budget", limits.bot_monthly_budget_micros, usage.bot_micros_month, ask.micros),
     )
     for name, limit, used, asked in checks:
         left = _left(limit, used)

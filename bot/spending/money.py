@@ -7,10 +7,12 @@ rounding to argue about at the limit. Decimal is used only to read what people t
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
 MICROS_PER_USD: Final = 1_000_000
+_AMOUNT: Final = re.compile(r"[0-9]{1,15}(\.[0-9]*)?|\.[0-9]+", re.ASCII)
 
 
 def micros(usd: float) -> int:
@@ -32,13 +34,17 @@ def usd(micros: int) -> str:
 
 
 def parse_usd(text: str) -> int | None:
-    """An amount like "25", "12.50" or "$7" in micro-dollars; None when it is not one."""
-    cleaned = text.strip().removeprefix("$").replace(",", "").strip()
+    """An amount like "25", "12.50" or "$7" in micro-dollars; None when it is not one.
+
+    Digits and one dot only: no commas ("2,50" is $2.50 or $250 depending on the reader), no
+    exponents ("1e999999" would overflow), at most 15 digits before the dot.
+    """
+    cleaned = text.strip().removeprefix("$").strip()
+    if _AMOUNT.fullmatch(cleaned) is None:
+        return None
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0:
         return None
     exact = amount * MICROS_PER_USD
     if exact != exact.to_integral_value():

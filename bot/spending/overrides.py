@@ -1,23 +1,24 @@
-"""What `/limits set` accepts for each limit, read into a server's override with clear errors."""
+"""What `/limits set` (and the operator's `videobot limits`) accept for each limit, read into
+a value with clear errors."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from bot.errors import UserError
-from bot.spending.limits import NO_LIMIT_WORDS
+from bot.spending.limits import NO_LIMIT_WORDS, LimitField
 from bot.spending.money import MICROS_PER_USD, parse_usd, usd
 from bot.storage import NO_LIMIT
 
-LimitField = Literal[
-    "jobs_per_user",
-    "jobs_per_guild",
-    "daily_seconds_per_user",
-    "daily_seconds_per_guild",
-    "monthly_budget_micros",
-]
 DEFAULT_WORD: Final = "default"
+# Typed input is quoted back shortened: an answer must stay within Discord's 2,000 characters.
+QUOTED_CHARS: Final = 40
+# ASCII digits only: "²" and other Unicode digits pass str.isdigit() but are no amount.
+_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+# More digits than any limit has: refused before reading (a 5,000-digit int() raises).
+_MAX_DIGITS: Final = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,28 +58,62 @@ KNOBS: Final[dict[str, Knob]] = {
 }
 
 
+def quoted(text: str) -> str:
+    """`text` as an answer quotes it: on one line, and shortened when long."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= QUOTED_CHARS else flat[: QUOTED_CHARS - 1] + "…")
+
+
 def parse(name: str, text: str) -> int | None:
-    """The override `text` sets for the limit `name`: None for "default", NO_LIMIT for "none".
+    """The value `text` gives the limit `name`: None for "default", NO_LIMIT for "none".
 
     Raises UserError saying what is accepted.
     """
     knob = KNOBS.get(name)
     if knob is None:
-        raise UserError(f"There is no limit called {name!r}; pick one of {', '.join(KNOBS)}.")
+        raise UserError(f"There is no limit called {quoted(name)}; pick one of {', '.join(KNOBS)}.")
     word = text.strip().lower()
     if word == DEFAULT_WORD:
         return None
     if word in NO_LIMIT_WORDS:
         return NO_LIMIT
-    value = parse_usd(word) if knob.unit == "usd" else (int(word) if word.isdigit() else None)
+    if "," in word:
+        # "2,50" is $2.50 in much of the world and $250 in the rest: neither is guessed.
+        raise UserError(
+            f"{name}: {quoted(text)} is ambiguous. Write numbers without commas, with a dot "
+            "for cents: 2.50, or 1000."
+        )
+    whole = word.removeprefix("$").strip().split(".")[0] if knob.unit == "usd" else word
+    if _WHOLE.fullmatch(whole) and len(whole) > _MAX_DIGITS:
+        raise UserError(f"{name} must be between {knob.amount(knob.low)} and {_high(knob)}.")
+    whole_number = int(word) if _WHOLE.fullmatch(word) else None
+    value = parse_usd(word) if knob.unit == "usd" else whole_number
     if value is None:
-        raise UserError(f"{name} must be {_accepted(knob)}, not {text.strip()!r}.")
+        raise UserError(f"{name} must be {_accepted(knob)}, not {quoted(text)}.")
     if not knob.low <= value <= knob.high:
         raise UserError(
-            f"{name} must be between {knob.amount(knob.low)} and {knob.amount(knob.high)}, "
+            f"{name} must be between {knob.amount(knob.low)} and {_high(knob)}, "
             f"not {knob.amount(value)}."
         )
     return value
+
+
+def under_ceiling(name: str, value: int | None, ceiling: int | None) -> int | None:
+    """What a server's admin may store for the limit `name`: None (the ceiling) for both
+    `default` and `none`, else a value no higher than the operator's ceiling."""
+    if value is None or value == NO_LIMIT:
+        return None
+    if ceiling is not None and value > ceiling:
+        knob = KNOBS[name]
+        raise UserError(
+            f"{name} can be at most {knob.amount(ceiling)} in this server: that is the "
+            "ceiling the bot's operator set. A lower value, or `default` for the ceiling, works."
+        )
+    return value
+
+
+def _high(knob: Knob) -> str:
+    return knob.amount(knob.high)
 
 
 def _accepted(knob: Knob) -> str:
@@ -88,4 +123,4 @@ def _accepted(knob: Knob) -> str:
         what = "a whole number of seconds like 120"
     else:
         what = "a whole number of jobs like 2"
-    return f"{what}, `none` for no limit, or `default`"
+    return f"{what}, or `default`"

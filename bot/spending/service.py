@@ -1,63 +1,121 @@
-"""Each scope's limits and access rules: the bot-wide defaults under the server's overrides.
+"""Each scope's limits and access rules: the operator's ceilings over the server's own.
 
-Read on every request, changed rarely (by /limits): kept in memory per scope, forgotten when
-changed, so the private checks before a command answers cost no database round trip.
+The environment is the operator's: its values are ceilings that a server's admins may lower
+and never raise; the operator alone may give one server other ceilings (`videobot limits`).
+Read on every request, changed rarely: kept in memory per scope, so the private checks before
+a command answers cost no database round trip. A change here forgets the scope and bumps its
+version, and a read that began before the change is not kept; a change made elsewhere (the
+operator's command line, another process) is read within `fresh_for` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final
 
-from bot.spending.limits import DM_SCOPE, Access, Limits
+from bot.spending.limits import DM_SCOPE, LIMIT_FIELDS, Access, LimitField, Limits
 from bot.storage import NO_LIMIT, GuildRepository, GuildSettings
 
+FRESH_FOR: Final = 60.0
 
-def effective(defaults: Limits, overrides: GuildSettings) -> Limits:
-    """`defaults` where the guild kept them, its own values (or no limit) elsewhere."""
+
+def ceilings(defaults: Limits, granted: GuildSettings) -> Limits:
+    """The environment's values, where the operator gave this server no other ceiling."""
     chosen: dict[str, int | None] = {}
-    for field in fields(Limits):
-        own: int | None = getattr(overrides, field.name)
-        default: int | None = getattr(defaults, field.name)
-        chosen[field.name] = default if own is None else (None if own == NO_LIMIT else own)
-    return Limits(**chosen)
+    for field in LIMIT_FIELDS:
+        own: int | None = getattr(granted, field)
+        chosen[field] = getattr(defaults, field) if own is None else _limit(own)
+    return replace(defaults, **chosen)
+
+
+def effective(ceiling: Limits, own: GuildSettings) -> Limits:
+    """The server's own limits where they lie under the ceiling, the ceiling elsewhere.
+
+    A stored "no limit" or a value above the ceiling (written before ceilings existed, or
+    under a ceiling since lowered) counts as the ceiling.
+    """
+    chosen: dict[str, int | None] = {}
+    for field in LIMIT_FIELDS:
+        cap: int | None = getattr(ceiling, field)
+        value = _limit(getattr(own, field))
+        chosen[field] = cap if value is None else value if cap is None else min(value, cap)
+    return replace(ceiling, **chosen)
+
+
+def _limit(stored: int | None) -> int | None:
+    return None if stored is None or stored == NO_LIMIT else stored
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    ceilings: Limits
+    limits: Limits
+    access: Access
+    read_at: float
 
 
 class Spending:
-    def __init__(self, guilds: GuildRepository, defaults: Limits) -> None:
+    def __init__(
+        self,
+        guilds: GuildRepository,
+        defaults: Limits,
+        *,
+        fresh_for: float = FRESH_FOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.guilds = guilds
         self.defaults = defaults
-        self._rules: dict[int, tuple[Limits, Access]] = {}
+        self._fresh_for = fresh_for
+        self._clock = clock
+        self._rules: dict[int, Rules] = {}
+        self._versions: dict[int, int] = {}
         self._loading: dict[int, asyncio.Lock] = {}
 
     async def limits(self, scope: int) -> Limits:
-        return (await self._load(scope))[0]
+        return (await self._load(scope)).limits
+
+    async def ceilings(self, scope: int) -> Limits:
+        return (await self._load(scope)).ceilings
 
     async def access(self, scope: int) -> Access:
-        return (await self._load(scope))[1]
+        return (await self._load(scope)).access
 
-    async def overrides(self, scope: int) -> GuildSettings:
-        return await self.guilds.get(scope)
-
-    async def set(self, settings: GuildSettings) -> None:
-        await self.guilds.set(settings)
-        self._rules.pop(settings.guild_id, None)
+    async def set(self, scope: int, field: LimitField, value: int | None) -> None:
+        """A server's admin changed one limit (None: back to the ceiling)."""
+        await self.guilds.set(scope, field, value)
+        self.forget(scope)
 
     def forget(self, scope: int) -> None:
-        """The scope's rules changed: read them again next time."""
+        """The scope's rules changed: read them again next time, and drop any read under way."""
+        self._versions[scope] = self._versions.get(scope, 0) + 1
         self._rules.pop(scope, None)
 
-    async def _load(self, scope: int) -> tuple[Limits, Access]:
+    async def _load(self, scope: int) -> Rules:
         if scope == DM_SCOPE:
-            return self.defaults, Access()
-        cached = self._rules.get(scope)
+            return Rules(self.defaults, self.defaults, Access(), 0.0)
+        cached = self._fresh(scope)
         if cached is not None:
             return cached
         # A burst of commands in a new guild reads its rules once.
         async with self._loading.setdefault(scope, asyncio.Lock()):
-            cached = self._rules.get(scope)
-            if cached is None:
-                overrides = await self.guilds.get(scope)
-                cached = (effective(self.defaults, overrides), await self.guilds.access(scope))
-                self._rules[scope] = cached
-            return cached
+            cached = self._fresh(scope)
+            if cached is not None:
+                return cached
+            version = self._versions.get(scope, 0)
+            read_at = self._clock()
+            cap = ceilings(self.defaults, await self.guilds.get(scope, "guild_ceilings"))
+            own = await self.guilds.get(scope)
+            rules = Rules(cap, effective(cap, own), await self.guilds.access(scope), read_at)
+            # Changed while this read was under way: what it read may predate the change.
+            if self._versions.get(scope, 0) == version:
+                self._rules[scope] = rules
+            return rules
+
+    def _fresh(self, scope: int) -> Rules | None:
+        cached = self._rules.get(scope)
+        if cached is None or self._clock() - cached.read_at >= self._fresh_for:
+            return None
+        return cached

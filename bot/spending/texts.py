@@ -35,6 +35,12 @@ def refusal_text(refused: Refuse, scope: int, now: float) -> str:
             f"{seconds_text(refused.left)} left of its {seconds_text(refused.allowed)} for today. "
             f"They reset {when(periods.day(now).end)}."
         )
+    if refused.limit == "bot_budget":
+        return (
+            f"That video costs {usd(refused.asked)}, and the bot has {usd(refused.left)} left "
+            "of its budget for this month, shared by every server it is in. The budget resets "
+            f"{when(periods.month(now).end)}."
+        )
     return (
         f"That video costs {usd(refused.asked)}, and {where} has {usd(refused.left)} left of "
         f"its {usd(refused.allowed)} budget for this month. The budget resets "

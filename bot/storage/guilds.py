@@ -1,25 +1,32 @@
-"""Per-guild settings: overrides of the bot-wide limits, and who may generate there."""
+"""Per-guild settings: a server's own limits, the operator's ceilings over them, and who may
+generate there."""
 
 # SQL here is composed from constants only; every value goes in as a `?` parameter.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
-from typing import Final, Literal
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
 
-from bot.spending.limits import Access
-from bot.storage.db import Database, column_list, insert_sql
+from bot.spending.limits import LIMIT_FIELDS, Access, LimitField
+from bot.storage.db import Database, column_list
 
-# An override that switches a limit off (NULL, None here, means "the bot-wide default").
+# A stored "no limit" (NULL, None here, means the environment's value). Under the operator's
+# ceilings a server's own "no limit" counts as the ceiling; a ceiling of NO_LIMIT is none.
 NO_LIMIT: Final = -1
 
 AccessKind = Literal["channel", "role", "blocked"]
+# Whose values a row holds: the server's admins' (guild_settings) or the operator's ceilings.
+SettingsTable = Literal["guild_settings", "guild_ceilings"]
 
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
-    """Each limit: None for the bot-wide default, NO_LIMIT for none, else the guild's own."""
+    """Each limit: None for the environment's value, NO_LIMIT for none, else the guild's own.
+
+    The same shape holds a server's own limits and the operator's ceilings over them.
+    """
 
     guild_id: int
     jobs_per_user: int | None = None
@@ -29,13 +36,26 @@ class GuildSettings:
     monthly_budget_micros: int | None = None
 
 
-_LIMITS = [field.name for field in fields(GuildSettings)][1:]
-_GET = f"SELECT {column_list(GuildSettings)} FROM guild_settings WHERE guild_id = ?"
-_UPSERT = (
-    insert_sql("guild_settings", GuildSettings)
-    + " ON CONFLICT (guild_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _LIMITS)
-)
+_COLUMNS = column_list(GuildSettings)
+
+
+def _get(table: SettingsTable) -> str:
+    # Names go into the SQL: only the known ones.
+    if table not in get_args(SettingsTable):
+        raise ValueError(f"not a settings table: {table!r}")
+    return f"SELECT {_COLUMNS} FROM {table} WHERE guild_id = ?"
+
+
+def _set_one(table: SettingsTable, field: LimitField) -> str:
+    if table not in get_args(SettingsTable) or field not in LIMIT_FIELDS:
+        raise ValueError(f"not a limit: {table}.{field}")
+    # One column, in one statement: two admins changing two limits at once both keep theirs.
+    return (
+        f"INSERT INTO {table} (guild_id, {field}) VALUES (?, ?)"
+        f" ON CONFLICT (guild_id) DO UPDATE SET {field} = excluded.{field}"
+    )
+
+
 _ACCESS = "SELECT kind, target_id FROM guild_access WHERE guild_id = ?"
 _ADD_ACCESS = (
     "INSERT INTO guild_access (guild_id, kind, target_id) VALUES (?, ?, ?)"
@@ -48,13 +68,20 @@ class GuildRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, guild_id: int) -> GuildSettings:
-        """The guild's settings; all defaults for a guild that never changed any."""
-        row = await self._db.fetch_one(_GET, (guild_id,))
+    async def get(self, guild_id: int, table: SettingsTable = "guild_settings") -> GuildSettings:
+        """The guild's limits (or ceilings); all the environment's for a guild never changed."""
+        row = await self._db.fetch_one(_get(table), (guild_id,))
         return GuildSettings(*row) if row else GuildSettings(guild_id)
 
-    async def set(self, settings: GuildSettings) -> None:
-        await self._db.execute(_UPSERT, astuple(settings))
+    async def set(
+        self,
+        guild_id: int,
+        field: LimitField,
+        value: int | None,
+        table: SettingsTable = "guild_settings",
+    ) -> None:
+        """Change one limit (or ceiling) of the guild, leaving the others as they are."""
+        await self._db.execute(_set_one(table, field), (guild_id, value))
 
     async def access(self, guild_id: int) -> Access:
         found: dict[str, set[int]] = {"channel": set(), "role": set(), "blocked": set()}

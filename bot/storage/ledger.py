@@ -105,6 +105,11 @@ _SCOPE_SUMS = (
     "SELECT COALESCE(SUM(seconds), 0), COALESCE(SUM(micros), 0) FROM ledger"
     f" WHERE scope_id = ? AND {_COUNTED} AND reserved_at >= ? AND reserved_at < ?"
 )
+# Every scope together, against the operator's budget for the whole bot.
+_ALL_MICROS = (
+    "SELECT COALESCE(SUM(micros), 0) FROM ledger"
+    f" WHERE {_COUNTED} AND reserved_at >= ? AND reserved_at < ?"
+)
 _USER_MICROS = (
     "SELECT COALESCE(SUM(micros), 0) FROM ledger WHERE scope_id = ? AND user_id = ?"
     f" AND {_COUNTED} AND reserved_at >= ? AND reserved_at < ?"
@@ -155,8 +160,9 @@ class LedgerRepository:
         """Check every limit and, when the job may go on, write its row and its reservation.
 
         One transaction: nothing another request writes can come between the check and the
-        reservation. A job that may start gets a submitting row (its API call goes next); one
-        that only lacks a slot gets a waiting row; a refused one gets nothing.
+        reservation, in this server or (for the bot-wide budget) in any other. A job that may
+        start gets a submitting row (its API call goes next); one that only lacks a slot gets a
+        waiting row; a refused one gets nothing.
         """
         async with self._db.transaction():
             usage = await self._usage(job.scope, job.owner_id, limits)
@@ -307,6 +313,11 @@ class LedgerRepository:
         # Aggregates always answer.
         assert day_row is not None
         assert month_row is not None
+        bot_month = 0
+        if limits.bot_monthly_budget_micros is not None:
+            bot_row = await self._db.fetch_one(_ALL_MICROS, (month.start, month.end))
+            assert bot_row is not None
+            bot_month = int(bot_row[0])
         running = await self._videos.running()
         per_owner = {owner: n for (s, owner), n in running.items() if s == scope}
         line = [row for row in await self._videos.waiting_rows() if row.scope == scope]
@@ -321,6 +332,7 @@ class LedgerRepository:
             guild_micros_month=int(month_row[1]),
             user_running=per_owner.get(user_id, 0),
             guild_running=sum(per_owner.values()),
+            bot_micros_month=bot_month,
             waiting=len(line),
             line_waits_for_guild=for_guild,
         )

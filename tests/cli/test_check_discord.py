@@ -171,3 +171,37 @@ async def test_no_server_and_a_dev_guild_elsewhere(
         "problem: DEV_GUILD_ID 99 is not a server the bot is in. Fix: add the bot there with the "
         "link `videobot invite` prints, or correct DEV_GUILD_ID.",
     ]
+
+
+async def test_a_public_bot_without_an_allowlist_is_warned_of(
+    fake_discord: FakeDiscord, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = settings(fake_discord, tmp_path)
+    await register_code_commands(fake_discord, config)
+    await used_in(config, world)
+    assert fake_discord.application["bot_public"] is True
+    result, out = await run(config, capsys)
+    assert "warning: the application is public" in out
+    assert "Set ALLOWED_GUILD_IDS, or turn off Public Bot" in out
+    # A warning, not a problem: the bot works, and the operator decides.
+    assert result == 0
+
+    allowed = settings(fake_discord, tmp_path, allowed_guild_ids=str(world.guild_id))
+    _, out = await run(allowed, capsys)
+    assert "warning" not in out
+
+    fake_discord.application["bot_public"] = False
+    _, out = await run(config, capsys)
+    assert "warning" not in out
+
+
+async def test_servers_outside_the_allowlist_are_named(
+    fake_discord: FakeDiscord, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = settings(fake_discord, tmp_path, allowed_guild_ids="1")
+    await register_code_commands(fake_discord, config)
+    _, out = await run(config, capsys)
+    assert (
+        f"warning: not in ALLOWED_GUILD_IDS, the bot leaves these servers when it starts: "
+        f"{world.guild_id}"
+    ) in out

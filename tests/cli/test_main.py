@@ -109,3 +109,32 @@ async def test_check_with_a_wrong_key_fails(
     out = capsys.readouterr().out
     assert "authentication failed" in out
     assert "sk-wrong" not in out
+
+
+def test_the_operator_gives_one_server_a_higher_ceiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "videobot.sqlite3"))
+    monkeypatch.setenv("MONTHLY_BUDGET_USD", "50")
+    assert main(["limits", "9001", "monthly_budget", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "monthly_budget: $200.00 (the environment's: $50.00)" in out
+    assert "jobs_per_member: 2 at once (the environment's)" in out
+    # Written to the database: read back by a later run, for this server only.
+    assert main(["limits", "9001"]) == 0
+    assert "monthly_budget: $200.00" in capsys.readouterr().out
+    assert main(["limits", "9002"]) == 0
+    assert "monthly_budget: $50.00 (the environment's)" in capsys.readouterr().out
+    assert main(["limits", "9001", "monthly_budget", "default"]) == 0
+    assert "monthly_budget: $50.00 (the environment's)" in capsys.readouterr().out
+
+
+def test_the_operator_is_told_what_a_ceiling_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "videobot.sqlite3"))
+    assert main(["limits", "9001", "monthly_budget", "2,50"]) == 2
+    assert "ambiguous" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["limits", "9001", "budget", "5"])
+    assert "limit must be one of" in capsys.readouterr().err

@@ -349,6 +349,7 @@ class FakeDiscord:
             ("GET", "/oauth2/applications/@me", self._get_application),
             ("GET", "/applications/@me", self._get_application),
             ("GET", "/users/@me/guilds", self._my_guilds),
+            ("DELETE", "/users/@me/guilds/{guild_id}", self._leave_guild),
             ("GET", "/guilds/{guild_id}", self._get_guild),
             ("GET", "/guilds/{guild_id}/channels", self._guild_channels),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member),
@@ -1062,6 +1063,11 @@ class FakeDiscord:
             }
             for g in mine[:limit]
         ]
+
+    async def _leave_guild(self, call: Call) -> None:
+        guild = self._my_guild(call)
+        me = int(self.bot_user["id"])
+        guild["members"] = [m for m in guild["members"] if int(m["user"]["id"]) != me]
 
     async def _get_guild(self, call: Call) -> JSON:
         guild = self._my_guild(call)

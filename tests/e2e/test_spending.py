@@ -113,7 +113,7 @@ async def test_limits_are_for_managers_and_every_value_is_checked(start_bot: Sta
     rec = await h.slash("limits set", {"limit": "monthly_budget", "value": "lots"}, user=owner)
     assert (await ephemeral_answer(h, rec))["content"] == (
         "monthly_budget must be an amount in USD like 25 or 12.50 (at most 6 decimals), "
-        "`none` for no limit, or `default`, not 'lots'."
+        "or `default`, not 'lots'."
     )
     rec = await h.slash("limits set", {"limit": "jobs_per_member", "value": "0"}, user=owner)
     assert (await ephemeral_answer(h, rec))["content"] == (
@@ -122,18 +122,18 @@ async def test_limits_are_for_managers_and_every_value_is_checked(start_bot: Sta
     rec = await h.slash("limits set", {"limit": "monthly_budget", "value": "12.5"}, user=owner)
     assert (await ephemeral_answer(h, rec))["content"] == "Monthly budget: $12.50."
     rec = await h.slash(
-        "limits set", {"limit": "seconds_per_server_per_day", "value": "none"}, user=owner
+        "limits set", {"limit": "seconds_per_server_per_day", "value": "600"}, user=owner
     )
-    assert (await ephemeral_answer(h, rec))["content"] == "Seconds in the server per day: no limit."
+    assert (await ephemeral_answer(h, rec))["content"] == "Seconds in the server per day: 600 s."
     rec = await h.slash("limits set", {"limit": "jobs_per_member", "value": "default"}, user=owner)
     assert (await ephemeral_answer(h, rec))["content"] == (
-        "Unfinished jobs per member: back to the default: 2 at once."
+        "Unfinished jobs per member: the operator's ceiling: 2 at once."
     )
 
     shown = embed(await ephemeral_answer(h, await h.slash("limits show", user=owner)))
-    assert "**Monthly budget**: $12.50 (this server's)" in shown["description"]
-    assert "**Seconds per member per day**: 120 s (default)" in shown["description"]
-    assert "**Seconds in the server per day**: no limit (this server's)" in shown["description"]
+    assert "**Monthly budget**: $12.50 (ceiling $50.00)" in shown["description"]
+    assert "**Seconds per member per day**: 120 s (the ceiling)" in shown["description"]
+    assert "**Seconds in the server per day**: 600 s (no ceiling)" in shown["description"]
     assert "Channels: every channel" in shown["fields"][0]["value"]
 
 
@@ -200,7 +200,8 @@ async def test_usage_for_a_member_and_for_the_server(start_bot: StartBot) -> Non
     answer = await ephemeral_answer(h, rec)
     assert embed(answer)["title"].startswith("Usage in Test Guild, ")
     assert (field(answer, "This month") or "").startswith(
-        "$0.80 of $50.00 ($0.80 held for videos running or waiting) · resets <t:"
+        "$0.80 of $50.00, the operator's ceiling ($0.80 held for videos running or waiting)"
+        " · resets <t:"
     )
     assert field(answer, "Top members") == f"1. <@{alice['id']}> $0.80 · 8 s"
     [attachment] = answer["attachments"]

@@ -57,3 +57,16 @@ def test_who_may_generate() -> None:
     # A thread of an allowed channel is allowed.
     assert denied(rules, 1, (99, 10), frozenset({7})) is None
     assert denied(rules, 1, (10,), frozenset({8})) == "role"
+
+
+def test_the_bot_wide_budget_refuses_after_the_servers_own() -> None:
+    capped = replace(LIMITS, bot_monthly_budget_micros=100_000_000)
+    # Other servers spent the bot's month: this one's own budget has room, the bot's has not.
+    spent = replace(IDLE, bot_micros_month=99_500_000)
+    assert decide(capped, spent, ASK) == Refuse(
+        "bot_budget", allowed=100_000_000, left=500_000, asked=800_000
+    )
+    assert decide(capped, replace(spent, bot_micros_month=99_200_000), ASK) == Start()
+    # The server's own refusal comes first: it says what the server can change.
+    both = replace(spent, guild_micros_month=50_000_000)
+    assert decide(capped, both, ASK) == Refuse("budget", 50_000_000, 0, 800_000)

@@ -33,7 +33,8 @@ def test_amounts_read_as_dollars(value: int, text: str) -> None:
         ("25", 25_000_000),
         ("12.50", 12_500_000),
         ("$7", 7_000_000),
-        ("1,000", 1_000_000_000),
+        ("2.50", 2_500_000),
+        ("999999999999999", 999_999_999_999_999_000_000),
         ("0.000001", 1),
         ("0", 0),
     ],
@@ -42,6 +43,29 @@ def test_typed_amounts(text: str, value: int) -> None:
     assert parse_usd(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "0.0000001", "nan", "inf", "1e400x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "-1",
+        "0.0000001",
+        "nan",
+        "inf",
+        "1e400x",
+        # Exponents: Decimal reads them, and multiplying overflows.
+        "1e999999",
+        "1E5",
+        # Commas: $2.50 or $250, depending on the reader.
+        "2,50",
+        "1,000",
+        # Digits that are not ASCII pass str.isdigit().
+        "²",
+        "٣",
+        # Longer than any budget: refused before it is read.
+        "1" * 16,
+        "9" * 5000,
+    ],
+)
 def test_not_amounts(text: str) -> None:
     assert parse_usd(text) is None

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from bot.spending.limits import Access
+from bot.spending.limits import Access, LimitField
 from bot.storage import (
     NO_LIMIT,
     Database,
@@ -14,6 +15,7 @@ from bot.storage import (
     SqliteDatabase,
 )
 
+from .conftest import OpenDb
 from .helpers import GUILD, OTHER_GUILD
 from .test_migrations import copy_migrations
 
@@ -28,39 +30,65 @@ async def test_a_guild_never_configured_has_defaults(guilds: GuildRepository) ->
     assert await guilds.access(GUILD) == Access()
 
 
-async def test_set_then_get_and_overwrite(guilds: GuildRepository) -> None:
-    settings = GuildSettings(
-        GUILD,
-        jobs_per_user=2,
-        jobs_per_guild=NO_LIMIT,
-        daily_seconds_per_user=120,
-        daily_seconds_per_guild=0,
-        monthly_budget_micros=50_000_000,
+async def test_set_one_limit_then_get_and_overwrite(guilds: GuildRepository) -> None:
+    await guilds.set(GUILD, "jobs_per_user", 2)
+    await guilds.set(GUILD, "jobs_per_guild", NO_LIMIT)
+    await guilds.set(GUILD, "monthly_budget_micros", 50_000_000)
+    assert await guilds.get(GUILD) == GuildSettings(
+        GUILD, jobs_per_user=2, jobs_per_guild=NO_LIMIT, monthly_budget_micros=50_000_000
     )
-    await guilds.set(settings)
-    assert await guilds.get(GUILD) == settings
-
-    relaxed = GuildSettings(GUILD, jobs_per_user=4)
-    await guilds.set(relaxed)
-    assert await guilds.get(GUILD) == relaxed
+    await guilds.set(GUILD, "jobs_per_user", None)
+    assert await guilds.get(GUILD) == GuildSettings(
+        GUILD, jobs_per_guild=NO_LIMIT, monthly_budget_micros=50_000_000
+    )
     assert await guilds.get(OTHER_GUILD) == GuildSettings(OTHER_GUILD)
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        GuildSettings(GUILD, monthly_budget_micros=-2),
-        GuildSettings(GUILD, daily_seconds_per_user=-5),
-        # No slot at all would make every job wait forever.
-        GuildSettings(GUILD, jobs_per_user=0),
-        GuildSettings(GUILD, jobs_per_guild=0),
-    ],
-)
-async def test_impossible_limits_are_refused(
-    guilds: GuildRepository, settings: GuildSettings
+async def test_concurrent_sets_of_different_limits_all_survive(
+    open_db: OpenDb, guilds: GuildRepository
 ) -> None:
+    values: dict[LimitField, int] = {
+        "jobs_per_user": 3,
+        "jobs_per_guild": 9,
+        "daily_seconds_per_user": 60,
+        "daily_seconds_per_guild": 600,
+        "monthly_budget_micros": 400_000,
+    }
+    # Five admins, each through their own connection, as from several processes.
+    others = [await open_db() for _ in values]
+    try:
+        await asyncio.gather(
+            *(
+                GuildRepository(d).set(GUILD, field, value)
+                for d, (field, value) in zip(others, values.items(), strict=True)
+            )
+        )
+    finally:
+        for database in others:
+            await database.close()
+    assert await guilds.get(GUILD) == GuildSettings(GUILD, **values)
+
+
+async def test_ceilings_are_the_operators_and_apart_from_the_servers_own(
+    guilds: GuildRepository,
+) -> None:
+    await guilds.set(GUILD, "monthly_budget_micros", 200_000_000, "guild_ceilings")
+    await guilds.set(GUILD, "monthly_budget_micros", 1_000_000)
+    assert await guilds.get(GUILD, "guild_ceilings") == GuildSettings(
+        GUILD, monthly_budget_micros=200_000_000
+    )
+    assert await guilds.get(GUILD) == GuildSettings(GUILD, monthly_budget_micros=1_000_000)
     with pytest.raises(IntegrityError, match=r"(?i)check"):
-        await guilds.set(settings)
+        await guilds.set(GUILD, "jobs_per_user", 0, "guild_ceilings")
+
+
+async def test_only_a_limit_can_be_set(guilds: GuildRepository) -> None:
+    with pytest.raises(ValueError, match="not a limit"):
+        await guilds.set(GUILD, "guild_id; DROP TABLE ledger", 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a limit"):
+        await guilds.set(GUILD, "jobs_per_user", 1, "ledger")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a settings table"):
+        await guilds.get(GUILD, "ledger")  # type: ignore[arg-type]
 
 
 async def test_access_lists_are_per_guild_and_kind(guilds: GuildRepository) -> None:

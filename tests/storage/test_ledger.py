@@ -215,6 +215,48 @@ async def test_100_concurrent_requests_against_a_budget_that_fits_10(
     assert all(a.row is None for a in admissions if isinstance(a.verdict, Refuse))
 
 
+async def test_a_burst_across_many_servers_cannot_overspend_the_bot_budget(
+    open_db: OpenDb, ledger: LedgerRepository, clock: Clock
+) -> None:
+    # Every server and direct messages share the operator's $4.00; no server has a budget.
+    chosen = replace(OPEN, bot_monthly_budget_micros=10 * 400_000)
+    others = [await open_db() for _ in range(3)]
+    try:
+        ledgers = [
+            ledger,
+            *(LedgerRepository(d, VideoRepository(d, clock=clock), clock=clock) for d in others),
+        ]
+        admissions = await asyncio.gather(
+            *(
+                ledgers[n % len(ledgers)].admit(
+                    job(owner=1000 + n, guild=None if n % 10 == 0 else 50_000 + n), chosen
+                )
+                for n in range(100)
+            )
+        )
+    finally:
+        for database in others:
+            await database.close()
+    verdicts = [a.verdict for a in admissions]
+    assert verdicts.count(Start()) == 10
+    refusals = [v for v in verdicts if isinstance(v, Refuse)]
+    assert len(refusals) == 90
+    assert {r.limit for r in refusals} == {"bot_budget"}
+
+
+async def test_the_bot_budget_counts_every_scope_and_not_what_was_released(
+    ledger: LedgerRepository,
+) -> None:
+    chosen = replace(OPEN, bot_monthly_budget_micros=1_000_000)
+    first = await admitted(ledger, job(guild=GUILD), chosen)
+    await admitted(ledger, job(guild=None), chosen)
+    assert (await ledger.admit(job(guild=OTHER_GUILD), chosen)).verdict == Refuse(
+        "bot_budget", allowed=1_000_000, left=200_000, asked=400_000
+    )
+    await ledger.release(first.key)
+    assert (await ledger.admit(job(guild=OTHER_GUILD), chosen)).verdict == Start()
+
+
 async def test_a_full_slot_waits_holding_its_reservation(
     ledger: LedgerRepository, videos: VideoRepository
 ) -> None:
