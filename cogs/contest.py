@@ -20,10 +20,10 @@ from bot.ui.contest import (
     choice_label,
     contest_list,
     entry_view,
-    excerpt,
     jump_url,
     standings_card,
 )
+from bot.ui.text import excerpt
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
