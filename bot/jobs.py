@@ -138,10 +138,22 @@ def added_seconds(row: VideoRow, parent: VideoRow | None) -> str:
     return row.seconds
 
 
+def permissions_in(
+    guild: discord.Guild | None, user: discord.abc.User | None, channel_id: int
+) -> discord.Permissions:
+    """What `user` may do in the channel `channel_id` (a video's, not where they act): in the
+    guild at large once that channel is gone, nothing outside the guild."""
+    if guild is None or not isinstance(user, discord.Member):
+        return discord.Permissions.none()
+    channel = guild.get_channel_or_thread(channel_id)
+    return channel.permissions_for(user) if channel is not None else user.guild_permissions
+
+
 def may_delete(
     row: VideoRow, user_id: int, guild_id: int | None, perms: discord.Permissions
 ) -> bool:
-    """The owner, or a member who may manage messages in the guild where the video was made."""
+    """The owner, or a member who may manage messages in the guild where the video was made
+    (`perms`: theirs in the video's channel, from `permissions_in`)."""
     if row.owner_id == user_id:
         return True
     return row.guild_id is not None and row.guild_id == guild_id and perms.manage_messages
