@@ -192,7 +192,10 @@ class Contests(commands.GroupCog, group_name="contest", group_description="Promp
         """A press of an entry's Vote button (bot.ui.contest.VoteButton)."""
         try:
             reply = await self.service.vote(
-                entry_id, voter=interaction.user, interaction_id=interaction.id
+                entry_id,
+                voter=interaction.user,
+                guild_id=interaction.guild_id,
+                interaction_id=interaction.id,
             )
             if reply is None:
                 return  # a replayed press: the first one was answered and counted
