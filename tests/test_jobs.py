@@ -644,6 +644,19 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     assert [item.custom_id for item in view.children] == [f"videobot:v2:retry:{row.key}"]  # type: ignore[attr-defined]
 
 
+async def test_a_lost_answer_whose_lookup_hits_a_bug_ends_unconfirmed(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    env.router.post("/videos").mock(side_effect=[httpx.Response(500)])
+    env.router.get("/videos").mock(side_effect=failing_create)
+    row = await env.jobs.start(env.request(), Poster())
+    # As when the list cannot be read: the card says so and offers Retry; nothing is held.
+    assert (row.status, row.error_code) == ("failed", NOT_CONFIRMED)
+    assert await env.states(row.key) == ["released"]
+    assert await env.videos.submitting() == []
+    assert f"looking for {row.ref} at the provider failed" in caplog.text
+
+
 # -- Retry -----------------------------------------------------------------------------------
 
 
