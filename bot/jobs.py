@@ -332,7 +332,12 @@ class Jobs:
         limits = await self._spending.limits(scope)
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
-        admission = await self._ledger.admit(request.new_job(), limits)
+        try:
+            admission = await self._ledger.admit(request.new_job(), limits)
+        except Exception:
+            # Nothing was written: the answer is taken back for the error handler's.
+            await poster.abort()
+            raise
         verdict, row = admission.verdict, admission.row
         if isinstance(verdict, Refuse) or row is None:
             await poster.abort()

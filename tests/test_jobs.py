@@ -543,6 +543,20 @@ async def test_an_exception_before_the_create_is_confirmed_strands_nothing(
     assert [row.id for row in rows] == [f"video_next_{n}" for n in range(LIMIT)]
 
 
+async def test_a_bug_while_admitting_takes_the_answer_back(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise Boom("a bug in the transaction")
+
+    monkeypatch.setattr(env.ledger, "admit", broken)
+    poster = Poster()
+    with pytest.raises(Boom):
+        await env.jobs.start(env.request(), poster)
+    assert poster.calls == ["begin", "abort"]
+    assert env.router.calls.call_count == 0
+
+
 async def test_a_waiting_job_whose_start_hits_a_bug_ends_failed_with_an_error_id(
     env: Env, caplog: pytest.LogCaptureFixture
 ) -> None:
