@@ -10,19 +10,10 @@ from collections.abc import Sequence
 
 from bot.backend import open_api
 from bot.config import Settings, SettingsError, load_settings
+from bot.logs import setup_logging
 from bot.videoapi.probe import probe
 
 log = logging.getLogger("videobot")
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request at INFO; the tracker alone would drown the log.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 async def _check(settings: Settings) -> int:
@@ -153,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings.log_level)
+        setup_logging(settings.log_level)
         if args.command == "run":
             settings.require_discord_token()
             from bot.app import StartupError, run_bot  # discord.py loads only for `run`

@@ -41,7 +41,7 @@ from bot.storage import LedgerRepository, NewJob, VideoKind, VideoRepository, Vi
 from bot.storage.videos import NOT_CONFIRMED
 from bot.tasks import cancel_and_wait
 from bot.tracker import JobEvent, Tracker
-from bot.tree import describe
+from bot.tree import bug_text, describe
 from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
@@ -49,7 +49,6 @@ from bot.videoapi.errors import (
     InternalServerError,
     NotFoundError,
     UnsupportedOperationError,
-    VideoAPIError,
 )
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import check_prompt
@@ -139,10 +138,22 @@ def added_seconds(row: VideoRow, parent: VideoRow | None) -> str:
     return row.seconds
 
 
+def permissions_in(
+    guild: discord.Guild | None, user: discord.abc.User | None, channel_id: int
+) -> discord.Permissions:
+    """What `user` may do in the channel `channel_id` (a video's, not where they act): in the
+    guild at large once that channel is gone, nothing outside the guild."""
+    if guild is None or not isinstance(user, discord.Member):
+        return discord.Permissions.none()
+    channel = guild.get_channel_or_thread(channel_id)
+    return channel.permissions_for(user) if channel is not None else user.guild_permissions
+
+
 def may_delete(
     row: VideoRow, user_id: int, guild_id: int | None, perms: discord.Permissions
 ) -> bool:
-    """The owner, or a member who may manage messages in the guild where the video was made."""
+    """The owner, or a member who may manage messages in the guild where the video was made
+    (`perms`: theirs in the video's channel, from `permissions_in`)."""
     if row.owner_id == user_id:
         return True
     return row.guild_id is not None and row.guild_id == guild_id and perms.manage_messages
@@ -321,7 +332,12 @@ class Jobs:
         limits = await self._spending.limits(scope)
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
-        admission = await self._ledger.admit(request.new_job(), limits)
+        try:
+            admission = await self._ledger.admit(request.new_job(), limits)
+        except Exception:
+            # Nothing was written: the answer is taken back for the error handler's.
+            await poster.abort()
+            raise
         verdict, row = admission.verdict, admission.row
         if isinstance(verdict, Refuse) or row is None:
             await poster.abort()
@@ -330,16 +346,17 @@ class Jobs:
         lineage = Lineage.of(request.parent) if request.parent else None
         if isinstance(verdict, Wait):
             return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
-        if self._leases is not None:
-            # Leased before the call goes out: no other process takes it for a dead one's.
-            await self._leases.claim(row.key)
         try:
+            if self._leases is not None:
+                # Leased before the call goes out: no other process takes it for a dead one's.
+                await self._leases.claim(row.key)
             video: Video | None = await request.call()
         except LOST_ANSWERS as exc:
             log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
             video = await self._find_after_a_moment(row)
-        except (VideoAPIError, UserError):
-            # Refused: nothing was made, so nothing is kept, and nothing is owed.
+        except Exception:
+            # Refused, or failed before its call was answered (a bad image, a bug): nothing is
+            # kept, nothing is owed, and the error handler tells the user (a bug with its id).
             await self._ledger.abandon(row.key)
             self._move_line()
             await poster.abort()
@@ -511,8 +528,9 @@ class Jobs:
         except LOST_ANSWERS as exc:
             log.warning("starting %s got no answer (%s); looking for it", row.ref, exc)
             video = await self._find_after_a_moment(row)
-        except (VideoAPIError, UserError) as exc:
-            text = describe(exc) or "The provider refused it."
+        except Exception as exc:
+            # Refused, or failed before its call was answered: the card says why (a bug: its id).
+            text = describe(exc) or bug_text(exc, f"starting {row.ref}")
             failed = await self._ledger.unconfirmed(row.key, NOT_STARTED, text)
             self._move_line()
             self._delivery.refresh(failed or row)
@@ -598,7 +616,12 @@ class Jobs:
     async def _find_after_a_moment(self, row: VideoRow) -> Video | None:
         # A provider lists a job it accepted a moment after; asking at once would miss it.
         await asyncio.sleep(self._reconcile_wait)
-        return await find_created(self._api, row, self._videos.known_ids)
+        try:
+            return await find_created(self._api, row, self._videos.known_ids)
+        except Exception:
+            # Not found, as when the list cannot be read: the card says so and offers Retry.
+            log.exception("looking for %s at the provider failed", row.ref)
+            return None
 
     async def _request_for(self, row: VideoRow, channel_id: int) -> JobRequest:
         """The request that made `row`, to send again."""

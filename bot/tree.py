@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.errors import UserError
 from bot.permissions import MISSING_ACCESS, MISSING_PERMISSIONS, NEEDED, cannot, missing
+from bot.ui.text import MESSAGE_MAX, excerpt
 from bot.videoapi.errors import (
     APIConnectionError,
     InternalServerError,
@@ -73,8 +74,21 @@ def refused_text(interaction: discord.Interaction[Any], error: discord.Forbidden
     )
 
 
+def bug_text(error: BaseException, where: str) -> str:
+    """Log a bug under a new error id; what tells the user that id."""
+    error_id = secrets.token_hex(4)
+    log.error("error %s in %s", error_id, where, exc_info=error)
+    return f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
+
+
+def fitted(text: str) -> str:
+    """`text` within Discord's message limit: an error may quote a very long input."""
+    return text if len(text) <= MESSAGE_MAX else excerpt(text, MESSAGE_MAX)
+
+
 async def reply(interaction: discord.Interaction[Any], text: str) -> None:
     """Answer ephemerally, whether or not the interaction was answered already."""
+    text = fitted(text)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True)
     else:
@@ -87,10 +101,8 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     if text is None and isinstance(error, discord.Forbidden):
         text = refused_text(interaction, error)
     if text is None:
-        error_id = secrets.token_hex(4)
         command = interaction.command.qualified_name if interaction.command else "a component"
-        log.error("error %s in %s", error_id, command, exc_info=error)
-        text = f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
+        text = bug_text(error, command)
     try:
         await reply(interaction, text)
     except discord.HTTPException:

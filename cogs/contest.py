@@ -20,10 +20,10 @@ from bot.ui.contest import (
     choice_label,
     contest_list,
     entry_view,
-    excerpt,
     jump_url,
     standings_card,
 )
+from bot.ui.text import excerpt
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -192,7 +192,10 @@ class Contests(commands.GroupCog, group_name="contest", group_description="Promp
         """A press of an entry's Vote button (bot.ui.contest.VoteButton)."""
         try:
             reply = await self.service.vote(
-                entry_id, voter=interaction.user, interaction_id=interaction.id
+                entry_id,
+                voter=interaction.user,
+                guild_id=interaction.guild_id,
+                interaction_id=interaction.id,
             )
             if reply is None:
                 return  # a replayed press: the first one was answered and counted

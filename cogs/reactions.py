@@ -12,11 +12,9 @@ import discord
 from discord.ext import commands
 
 from bot.delivery import ReplyPoster
-from bot.errors import UserError
-from bot.jobs import Asker, may_delete
+from bot.jobs import Asker, may_delete, permissions_in
 from bot.storage import VideoRow
-from bot.tree import describe
-from bot.videoapi.errors import VideoAPIError
+from bot.tree import bug_text, describe, fitted
 from bot.videoapi.models import Operation
 
 if TYPE_CHECKING:
@@ -77,24 +75,25 @@ class Reactions(commands.Cog):
                 ReplyPoster(channel, payload.message_id, payload.user_id),
                 self._asker(payload),
             )
-        except (UserError, VideoAPIError) as exc:
-            await self._tell(payload, exc)
+        except Exception as exc:
+            # A reaction has no error handler: a bug is told here too, with its id.
+            await self._tell(payload, describe(exc) or bug_text(exc, "the extend reaction"))
 
     async def _delete(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
-        if not row.finished or not may_delete(
-            row, payload.user_id, payload.guild_id, self._permissions(payload)
-        ):
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        perms = permissions_in(guild, payload.member, row.channel_id)
+        if not row.finished or not may_delete(row, payload.user_id, payload.guild_id, perms):
             return
         try:
             await self.bot.jobs.delete(row, payload.user_id)
-        except (UserError, VideoAPIError) as exc:
-            await self._tell(payload, exc)
+        except Exception as exc:
+            await self._tell(payload, describe(exc) or bug_text(exc, "the delete reaction"))
 
-    async def _tell(self, payload: discord.RawReactionActionEvent, exc: Exception) -> None:
+    async def _tell(self, payload: discord.RawReactionActionEvent, text: str) -> None:
         """A reaction has no interaction to answer: a short notice in the channel, then gone."""
         channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
         await channel.send(
-            f"<@{payload.user_id}> {describe(exc)}",
+            fitted(f"<@{payload.user_id}> {text}"),
             delete_after=NOTICE_SECONDS,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
         )
@@ -105,13 +104,6 @@ class Reactions(commands.Cog):
         channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
         parent = getattr(channel, "parent_id", None)
         return Asker(roles, tuple(i for i in (payload.channel_id, parent) if i is not None))
-
-    def _permissions(self, payload: discord.RawReactionActionEvent) -> discord.Permissions:
-        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
-        channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
-        if channel is None or payload.member is None:
-            return discord.Permissions.none()
-        return channel.permissions_for(payload.member)
 
 
 async def setup(bot: VideoBot) -> None:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.errors import UserError
-from bot.jobs import OPERATIONS, DerivedKind, asker_of, may_delete
+from bot.jobs import OPERATIONS, DerivedKind, asker_of, may_delete, permissions_in
 from bot.storage import VideoRow
 from bot.tree import reply, report_error
 from bot.ui.buttons import (
@@ -151,7 +151,8 @@ async def ask_delete(bot: VideoBot, interaction: Interaction, ref: str) -> None:
 
 async def _deletable(bot: VideoBot, interaction: Interaction, ref: str) -> VideoRow:
     row = await bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
-    if not may_delete(row, interaction.user.id, interaction.guild_id, interaction.permissions):
+    perms = permissions_in(interaction.guild, interaction.user, row.channel_id)
+    if not may_delete(row, interaction.user.id, interaction.guild_id, perms):
         raise UserError("Only the owner can delete this video (or a moderator of its server).")
     return row
 

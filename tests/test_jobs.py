@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import respx
 from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
+from bot.images import fit_reference
 from bot.jobs import NOT_CONFIRMED_TEXT, JobRequest, Jobs
 from bot.leases import Leases
 from bot.spending.limits import Ask, Limits
@@ -47,6 +49,8 @@ from bot.videoapi.errors import (
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import ProviderProfile
 from bot.videoapi.retry import Backoff
+
+from .images import ztxt_bomb
 
 BASE_URL = "https://videos.test/v1"
 NOW = 1_800_000_000.0
@@ -477,6 +481,119 @@ async def test_a_refused_call_abandons_the_row_aborts_the_card_and_releases(
     assert await env.held() == 0
 
 
+class Boom(Exception):
+    """A bug: an exception nobody expected."""
+
+
+async def bomb_loader(size: str) -> Upload:
+    """The /video command's loader, given a PNG whose text chunk inflates to 50 MiB."""
+    return Upload("reference.png", "image/png", fit_reference(ztxt_bomb(), size))
+
+
+async def broken_loader(size: str) -> Upload:
+    raise Boom("a bug while reading the image")
+
+
+async def failing_create(request: httpx.Request) -> httpx.Response:
+    raise Boom("a bug while the call is out")
+
+
+@pytest.mark.parametrize(
+    ("loader", "create", "error"),
+    [
+        pytest.param(bomb_loader, None, UserError, id="ztxt-bomb"),
+        pytest.param(broken_loader, None, Boom, id="before-the-call"),
+        pytest.param(None, failing_create, Boom, id="during-the-call"),
+    ],
+)
+async def test_an_exception_before_the_create_is_confirmed_strands_nothing(
+    env: Env,
+    loader: Callable[[str], Any] | None,
+    create: Callable[[httpx.Request], Any] | None,
+    error: type[Exception],
+) -> None:
+    route = env.router.post("/videos")
+    if create is not None:
+        route.mock(side_effect=create)
+    request = env.jobs.created(
+        "a red kite",
+        model=None,
+        size=None,
+        seconds=None,
+        owner_id=OWNER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        image=loader,
+    )
+    poster = Poster()
+    with pytest.raises(error):
+        await env.jobs.start(request, poster)
+    # The "thinking" answer is taken back (the error handler answers instead), and nothing
+    # is kept or held: no row, no reservation, no slot.
+    assert poster.calls == ["begin", "abort"]
+    assert await env.videos.submitting() == []
+    assert await env.videos.list_visible(OWNER, GUILD) == []
+    assert await env.ledger.open_entries() == []
+    assert await env.held() == 0
+    assert await slots_held(env) == 0
+    # Both of the owner's slots are free: the next jobs start at once, not in line.
+    answers = [httpx.Response(200, json=video_json(f"video_next_{n}")) for n in range(LIMIT)]
+    route.mock(side_effect=answers)
+    rows = [await env.jobs.start(env.request(), Poster()) for _ in range(LIMIT)]
+    assert [row.id for row in rows] == [f"video_next_{n}" for n in range(LIMIT)]
+
+
+async def test_a_bug_while_admitting_takes_the_answer_back(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise Boom("a bug in the transaction")
+
+    monkeypatch.setattr(env.ledger, "admit", broken)
+    poster = Poster()
+    with pytest.raises(Boom):
+        await env.jobs.start(env.request(), poster)
+    assert poster.calls == ["begin", "abort"]
+    assert env.router.calls.call_count == 0
+
+
+async def test_a_waiting_job_whose_start_hits_a_bug_ends_failed_with_an_error_id(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    await running(env, LIMIT, tracked=False)
+    waiting = await env.jobs.start(env.request(), Poster())
+    env.router.post("/videos").mock(side_effect=failing_create)
+    events: asyncio.Queue[JobEvent] = asyncio.Queue()
+    env.jobs.watch(events)
+    try:
+        await finish_one_running(env, events)
+        row = await refreshed(env)
+    finally:
+        await env.jobs.stop()
+    assert (row.key, row.status, row.error_code) == (waiting.key, "failed", NOT_STARTED)
+    assert row.error_message is not None
+    error_id = re.fullmatch(
+        r"Something went wrong on my side\. .* error `(\w+)`\.", row.error_message
+    )
+    assert error_id is not None
+    assert f"error {error_id[1]} in starting {row.ref}" in caplog.text
+    assert await env.states(row.key) == ["released"]
+    assert await env.held() == 0
+
+
+async def test_a_retry_hitting_a_bug_releases_and_may_be_tried_again(env: Env) -> None:
+    row = await unconfirmed(env)
+    env.router.post("/videos").mock(side_effect=failing_create)
+    with pytest.raises(Boom):
+        await env.jobs.retry(row, OWNER, CHANNEL, Poster())
+    stored = await env.videos.get_by_key(row.key)
+    assert stored is not None
+    assert stored.error_code == NOT_CONFIRMED
+    assert await env.ledger.open_entries() == []
+    env.router.post("/videos").mock(side_effect=None).respond(200, json=video_json("video_later"))
+    assert (await env.jobs.retry(stored, OWNER, CHANNEL, Poster())).id == "video_later"
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -539,6 +656,19 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     view = result_view(row, frozenset())
     assert view is not None
     assert [item.custom_id for item in view.children] == [f"videobot:v2:retry:{row.key}"]  # type: ignore[attr-defined]
+
+
+async def test_a_lost_answer_whose_lookup_hits_a_bug_ends_unconfirmed(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    env.router.post("/videos").mock(side_effect=[httpx.Response(500)])
+    env.router.get("/videos").mock(side_effect=failing_create)
+    row = await env.jobs.start(env.request(), Poster())
+    # As when the list cannot be read: the card says so and offers Retry; nothing is held.
+    assert (row.status, row.error_code) == ("failed", NOT_CONFIRMED)
+    assert await env.states(row.key) == ["released"]
+    assert await env.videos.submitting() == []
+    assert f"looking for {row.ref} at the provider failed" in caplog.text
 
 
 # -- Retry -----------------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from bot.ui.contest import (
     announcement_card,
     entry_card,
     entry_view,
-    excerpt,
     jump_url,
     standings_card,
 )
+from bot.ui.text import excerpt
 
 log = logging.getLogger(__name__)
 

@@ -302,14 +302,18 @@ class ContestService:
     # -- voting ----------------------------------------------------------------------------------
 
     async def vote(
-        self, entry_id: int, *, voter: discord.abc.User, interaction_id: int
+        self, entry_id: int, *, voter: discord.abc.User, guild_id: int | None, interaction_id: int
     ) -> VoteReply | None:
-        """A press of an entry's Vote button; None for a replayed press, already answered."""
+        """A press of an entry's Vote button in `guild_id`; None for a replayed press, already
+        answered. The entry id comes from the button: only its contest's server may vote."""
         if voter.bot:
             raise UserError("Bots can't vote.")
         entry = await self.contests.entry(entry_id)
-        contest = await self.contests.get(entry.contest_id) if entry else None
+        contest = None
+        if entry is not None and guild_id is not None:
+            contest = await self.contests.in_guild(entry.contest_id, guild_id)
         if entry is None or contest is None:
+            # One answer for a withdrawn entry and another server's, so ids cannot be probed.
             raise UserError("This entry was withdrawn, so it can't get votes.")
         phase = self.phase(contest)
         if phase is Phase.SUBMISSIONS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -45,7 +46,23 @@ def run(
 ) -> None:
     """Serve until interrupted: `videobot simulator --host --port`."""
     logger.info("Videos API simulator at %s", _base_url(host, port))
+    if not loopback(host) and (config is None or config.api_key is None):
+        logger.warning(
+            "the simulator listens on %s with no key: anyone who can reach this machine may "
+            "use it. Pass --api-key, or --host 127.0.0.1 to keep it to this machine.",
+            host,
+        )
     web.run_app(make_app(config), host=host, port=port, print=None)
+
+
+def loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (a name other than localhost may not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _base_url(host: str, port: int) -> str:

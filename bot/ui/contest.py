@@ -9,6 +9,7 @@ import discord
 
 from bot.contests.phases import Phase, timestamp
 from bot.storage import ContestRow, EntryRow, Standing
+from bot.ui.text import excerpt
 
 VOTE_PREFIX: Final = "videobot:v1:vote"
 VOTE_TEMPLATE: Final = rf"{VOTE_PREFIX}:(?P<entry_id>[0-9]{{1,20}})"
@@ -29,11 +30,6 @@ COLOURS = {
 
 def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
-
-
-def excerpt(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

@@ -53,10 +53,12 @@ class Interaction:
         user: Any,
         permissions: discord.Permissions = NONE,
         guild_id: int | None = GUILD,
+        guild: Any = None,
     ) -> None:
         self.user = user
         self.permissions = permissions
         self.guild_id = guild_id
+        self.guild = guild
         self.response = Response()
 
 
@@ -210,15 +212,53 @@ class ResultsBot:
     jobs = VisibleJobs()
 
 
-async def test_the_delete_button_refuses_whoever_may_not_delete() -> None:
-    interaction = Interaction(User(MEMBER), MANAGE_MESSAGES, OTHER_GUILD)
+class Moderator(Member):
+    def __init__(self) -> None:
+        super().__init__()
+        self._user = User(MEMBER)
+
+
+class Channel:
+    def __init__(self, permissions: discord.Permissions) -> None:
+        self.permissions = permissions
+
+    def permissions_for(self, member: discord.Member) -> discord.Permissions:
+        return self.permissions
+
+
+class Guild:
+    """The guild the delete is asked in: the member's permissions in each of its channels."""
+
+    def __init__(self, channels: dict[int, discord.Permissions]) -> None:
+        self.channels = channels
+
+    def get_channel_or_thread(self, channel_id: int) -> Channel | None:
+        found = self.channels.get(channel_id)
+        return Channel(found) if found is not None else None
+
+
+def asking(guild_id: int, in_videos_channel: discord.Permissions) -> Interaction:
+    """A moderator asking from another channel, where they may manage messages."""
+    channels = {ROW.channel_id: in_videos_channel, ROW.channel_id + 1: MANAGE_MESSAGES}
+    return Interaction(Moderator(), MANAGE_MESSAGES, guild_id, Guild(channels))
+
+
+@pytest.mark.parametrize(
+    ("guild_id", "in_videos_channel"),
+    [(OTHER_GUILD, MANAGE_MESSAGES), (GUILD, NONE)],
+    ids=["another-guild", "not-in-the-videos-channel"],
+)
+async def test_the_delete_button_refuses_whoever_may_not_delete(
+    guild_id: int, in_videos_channel: discord.Permissions
+) -> None:
+    interaction = asking(guild_id, in_videos_channel)
     with pytest.raises(UserError, match="Only the owner can delete this video"):
         await ask_delete(ResultsBot(), interaction, ROW.ref)  # type: ignore[arg-type]
     assert interaction.response.sent == []
 
 
 async def test_the_delete_button_asks_a_moderator_to_confirm() -> None:
-    interaction = Interaction(User(MEMBER), MANAGE_MESSAGES, GUILD)
+    interaction = asking(GUILD, MANAGE_MESSAGES)
     await ask_delete(ResultsBot(), interaction, ROW.ref)  # type: ignore[arg-type]
     [(content, options)] = interaction.response.sent
     assert content == "Delete this video for everyone? This cannot be undone."

@@ -10,6 +10,7 @@ import pytest
 
 from bot.contests import clock as contest_clock
 from bot.simulator import ManualClock
+from bot.ui.contest import entry_view
 from tests.contests.driver import (
     DAY,
     HOUR,
@@ -408,3 +409,39 @@ async def test_results_whose_poster_died_are_posted_once_its_claim_runs_out(
     clock.advance(301)
     assert await service.scheduler.run_due() is None
     assert len(results_in(h, h.world.channel_id)) == 1
+
+
+async def test_a_vote_from_another_server_is_refused(
+    start_bot: StartBot, clock: ManualClock
+) -> None:
+    env = await start_bot()
+    h, world, fake = env.harness, env.harness.world, env.harness.fake
+    contest_id = await start_contest(env, world.owner)
+    video = await make_video(env, world.alice, clock() + 60, prompt="a cat astronaut")
+    entered = await run(
+        h, "contest submit", {"contest": contest_id, "video": video.id}, world.alice
+    )
+    assert "Your entry is in" in entered
+    [entry] = await cog(env).service.contests.entries(contest_id)
+    advance(env, clock, 2 * HOUR)
+    thread = (await contest(env, contest_id)).thread_id
+    await h.wait_for(
+        lambda: any("voting is open" in m["content"] for m in h.messages(thread)),
+        what="voting to open",
+    )
+
+    # The entry's Vote button, as it would arrive from a message in another server.
+    other = fake.add_guild("Elsewhere")
+    other_id = int(other["id"])
+    channel_id = int(fake.add_channel(other_id, "general")["id"])
+    stranger = fake.add_user("stranger")
+    fake.add_member(other_id, stranger)
+    h.feed("GUILD_CREATE", fake.guild_create_payload(other_id))
+    channel = env.bot.get_partial_messageable(channel_id, guild_id=other_id)
+    sent = await channel.send("vote here", view=entry_view(entry.id))
+    answer_text = await vote(h, fake.messages[sent.id], entry.id, stranger)
+    assert answer_text == "This entry was withdrawn, so it can't get votes."
+    assert await cog(env).service.contests.vote_count(entry.id) == 0
+    # In its own server the same entry takes votes.
+    post = fake.messages[entry.message_id or 0]
+    assert await vote(h, post, entry.id, world.bob) == "Vote counted (2 of 3 left)."

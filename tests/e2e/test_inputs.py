@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
+from bot import images
 from bot.videoapi.models import Operation
 
-from .botenv import StartBot
+from ..images import png, ztxt_bomb
+from .botenv import BotEnv, StartBot
 from .harness import Harness, Upload
 from .views import (
     JSON,
@@ -72,6 +74,61 @@ async def test_image_that_is_not_what_it_claims(start_bot: StartBot) -> None:
     assert "could not read that image" in reply["content"]
     assert sum(env.sim.calls.values()) == 0
     assert await unfinished_of(env.bot.videos, int(h.world.alice["id"])) == 0
+
+
+async def nothing_stranded(env: BotEnv, rec: Any, expected: str) -> None:
+    """The member got `expected` instead of "thinking…", and holds nothing: both of their
+    slots are free, so their next two videos start at once."""
+    h = env.harness
+    reply = await h.wait_for(lambda: ephemeral_reply(h, rec), what="an ephemeral answer")
+    assert expected in reply["content"]
+    assert h.fake.original_message(rec) is None  # the "thinking…" answer was taken back
+    alice = int(h.world.alice["id"])
+    assert await unfinished_of(env.bot.videos, alice) == 0
+    assert await env.bot.ledger.open_entries() == []
+    for prompt in ("a calm sea", "a windy sea"):
+        rec = await h.slash("video", {"prompt": prompt}, user=h.world.alice)
+        await h.original(rec, has_card)
+    assert await env.bot.videos.waiting_rows() == []
+    assert env.sim is not None
+    assert env.sim.calls[Operation.CREATE] == 2
+
+
+async def test_an_image_whose_text_chunk_inflates_to_50_mib(start_bot: StartBot) -> None:
+    env = await start_bot()
+    h = env.harness
+    options = {"prompt": "a cat", "image": Upload("bomb.png", ztxt_bomb())}
+    rec = await h.slash("video", options, user=h.world.alice)
+    await nothing_stranded(env, rec, "could not read that image")
+
+
+async def test_a_bug_while_fitting_the_image_is_answered_with_an_error_id(
+    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(data: bytes, size: str) -> bytes:
+        raise RuntimeError("a bug")
+
+    # Patched where the command's extension, loaded afresh by the bot, imports it from.
+    monkeypatch.setattr(images, "fit_reference", broken)
+    env = await start_bot()
+    h = env.harness
+    h.allow_errors()
+    options = {"prompt": "a cat", "image": Upload("cat.png", png(64, 64))}
+    rec = await h.slash("video", options, user=h.world.alice)
+    await nothing_stranded(env, rec, "Something went wrong on my side. If it keeps happening")
+
+
+async def test_an_error_quoting_a_very_long_input_fits_in_a_message(start_bot: StartBot) -> None:
+    env = await start_bot()
+    h = env.harness
+    for quoted in (6_000, 10_000):
+        rec = await h.slash(
+            "video", {"prompt": "a cat", "seconds": "9" * quoted}, user=h.world.alice
+        )
+        reply = await refusal(h, rec)
+        # Discord refuses longer content, and the member would see nothing at all.
+        assert len(reply["content"]) <= 2000
+        assert reply["content"].startswith("seconds must be one of 4, 8, 12 for sora-2, not '999")
 
 
 async def test_remix_of_an_unknown_id(start_bot: StartBot) -> None:

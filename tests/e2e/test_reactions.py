@@ -189,3 +189,29 @@ async def test_owners_delete_emoji_deletes(start_bot: StartBot) -> None:
     await h.react(card, alice, DELETE)
     await settle_listeners()
     await assert_deleted(env, card, video, alice)
+
+
+async def test_a_bug_while_extending_by_reaction_is_told_with_an_error_id(
+    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = await start(start_bot)
+    h = env.harness
+    bob = h.world.bob
+    card, _ = await result_card(env)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug while the call is out")
+
+    monkeypatch.setattr(env.bot.api, "extend", broken)
+    h.allow_errors()
+    await h.react(card, bob, EXTEND)
+
+    def notice() -> JSON | None:
+        return next((m for m in public(h) if m["content"].startswith(f"<@{bob['id']}> ")), None)
+
+    told = await h.wait_for(notice, what="a notice for the reacting member")
+    assert "Something went wrong on my side" in told["content"]
+    assert "quote error `" in told["content"]
+    # Nothing of the job is left: Bob's slots and reservation are free.
+    assert await unfinished_of(env.bot.videos, int(bob["id"])) == 0
+    assert await env.bot.ledger.open_entries() == []
