@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pydantic import SecretStr
+
 from bot.config import Settings
-from bot.videoapi.client import VideoClient
+from bot.videoapi.client import MIB, VideoClient
 
 log = logging.getLogger("videobot")
 
@@ -31,10 +33,18 @@ async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
                 "(fake videos, no cost). Set OPENAI_API_KEY to use a real provider.",
                 base_url,
             )
-            async with VideoClient(base_url, None, profile=settings.profile()) as client:
+            async with _client(settings, base_url, None) as client:
                 yield client
     else:
-        async with VideoClient(
-            settings.openai_base_url, settings.openai_api_key, profile=settings.profile()
-        ) as client:
+        async with _client(settings, settings.openai_base_url, settings.openai_api_key) as client:
             yield client
+
+
+def _client(settings: Settings, base_url: str, api_key: SecretStr | None) -> VideoClient:
+    return VideoClient(
+        base_url,
+        api_key,
+        profile=settings.profile(),
+        download_limit=settings.provider_max_download_mib * MIB,
+        download_timeout=settings.provider_download_timeout_seconds,
+    )
