@@ -18,6 +18,11 @@ PROMPT_SHOWN = 1000
 PROVIDER_TEXT_SHOWN = 300
 # Discord's limit on an embed field's value.
 FIELD_VALUE_MAX = 1024
+# What a provider echoes of a job (model, size, seconds) and its id, as far as a card shows
+# them: real ones are far shorter (an id is at most 512 characters), and a card Discord refuses
+# for a field too long would never show the result.
+ECHO_SHOWN = 100
+ID_SHOWN = 512
 
 COLOURS = {
     "queued": discord.Colour.light_grey(),
@@ -119,9 +124,9 @@ def status_card(
     embed = discord.Embed(description=prompt, colour=colour)
     embed.set_author(name=waiting_text(position) if job.waiting else STATUS_TEXT[job.status])
     embed.add_field(name="By", value=f"<@{job.owner_id}>")
-    embed.add_field(name="Model", value=job.model)
-    embed.add_field(name="Size", value=job.size)
-    embed.add_field(name="Seconds", value=job.seconds)
+    embed.add_field(name="Model", value=excerpt(job.model, ECHO_SHOWN))
+    embed.add_field(name="Size", value=excerpt(job.size, ECHO_SHOWN))
+    embed.add_field(name="Seconds", value=excerpt(job.seconds, ECHO_SHOWN))
     embed.add_field(name="Price", value=usd(micros(job.cost)))
     if lineage is not None:
         parent = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
@@ -155,7 +160,7 @@ def status_card(
 
 def footer(job: VideoRow) -> str:
     """The bot's short reference, then the provider's id (for a support request)."""
-    return f"{job.ref} · {job.id}"
+    return f"{job.ref} · {excerpt(job.id, ID_SHOWN)}"
 
 
 def cancelled_card(job: VideoRow) -> discord.Embed:

@@ -131,6 +131,16 @@ def test_a_providers_long_error_is_shortened_within_discords_limits(code: str) -
     assert len(card) <= 6000
 
 
+def test_what_a_provider_echoes_is_shortened_within_discords_limits() -> None:
+    echoed = replace(DONE, model="m" * 200_000, size="s" * 5000, seconds="9" * 5000, id="v" * 9000)
+    card = status_card(echoed)
+    shown = fields(card)
+    assert (shown["Model"], shown["Size"]) == ("m" * 99 + "…", "s" * 99 + "…")
+    assert shown["Seconds"] == "9" * 99 + "…"
+    assert card.footer.text == f"#12 · {'v' * 511}…"
+    assert len(card) <= 6000
+
+
 def test_a_long_note_is_shortened_to_a_fields_limit() -> None:
     card = status_card(DONE, note="n" * 5000)
     note = fields(card)["Note"]
