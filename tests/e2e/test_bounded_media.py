@@ -1,8 +1,12 @@
-"""A provider's files are taken within bounds; a result that cannot be taken says why (issue 18)."""
+"""A provider's files are taken within bounds, a result that cannot be taken says why, and one
+that waits out a provider outage goes as soon as the provider answers again (issue 18)."""
 
 from __future__ import annotations
 
+import time
+
 from bot.simulator import SimulatorConfig, make_app
+from bot.videoapi.models import Operation
 
 from .botenv import StartBot
 from .views import (
@@ -11,6 +15,7 @@ from .views import (
     ephemeral_answer,
     field,
     has_card,
+    has_mp4,
     row_when,
     status,
     video_id,
@@ -50,3 +55,28 @@ async def test_a_video_over_the_download_cap_ends_with_the_reason_not_retries(
     reply = await ephemeral_answer(h, got)
     assert "larger than the 1 MiB this bot downloads" in reply["content"]
     assert reply.get("attachments", []) == []
+
+
+async def test_a_result_waiting_out_an_outage_goes_when_the_provider_answers_again(
+    start_bot: StartBot,
+) -> None:
+    settings = {"delivery_retry_seconds": 0.3, "delivery_retry_max_seconds": 600.0}
+    env = await start_bot(job_seconds=0.3, settings=settings, edit_interval=FAST)
+    h = env.harness
+    env.set_faults(unavailable_operations=frozenset({Operation.DOWNLOAD}))
+    rec = await h.slash("video", {"prompt": "a tide pool"}, user=h.world.alice)
+    card = await h.original(rec, has_card)
+    video = video_id(card)
+    await row_when(env.bot.videos, video, lambda r: r.delivery_attempts >= 1)
+    # A long outage: after this many failures the next try is minutes away.
+    for _ in range(12):
+        await env.bot.videos.delivery_failed(video, time.time())
+    await row_when(env.bot.videos, video, lambda r: r.delivery_attempts >= 14)
+
+    # The provider is back, and answers Bob's new video.
+    env.set_faults(unavailable_operations=frozenset())
+    await h.slash("video", {"prompt": "a lighthouse"}, user=h.world.bob)
+
+    await h.wait_for(lambda: has_mp4(h.fake.messages[int(card["id"])]), 15, what="the mp4")
+    await row_when(env.bot.videos, video, delivered)
+    h.allow_errors()
