@@ -6,8 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
+from pydantic import SecretStr
+
 from bot.config import Settings
-from bot.videoapi.client import VideoClient
+from bot.videoapi.client import MIB, VideoClient
 
 log = logging.getLogger("videobot")
 
@@ -31,10 +34,28 @@ async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
                 "(fake videos, no cost). Set OPENAI_API_KEY to use a real provider.",
                 base_url,
             )
-            async with VideoClient(base_url, None, profile=settings.profile()) as client:
+            async with provider_client(settings, base_url, None) as client:
                 yield client
     else:
-        async with VideoClient(
-            settings.openai_base_url, settings.openai_api_key, profile=settings.profile()
+        async with provider_client(
+            settings, settings.openai_base_url, settings.openai_api_key
         ) as client:
             yield client
+
+
+def provider_client(
+    settings: Settings,
+    base_url: str,
+    api_key: SecretStr | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> VideoClient:
+    """A client of the provider at `base_url`, bounded as the settings say."""
+    return VideoClient(
+        base_url,
+        api_key,
+        profile=settings.profile(),
+        download_limit=settings.provider_max_download_mib * MIB,
+        download_timeout=settings.provider_download_timeout_seconds,
+        transport=transport,
+    )

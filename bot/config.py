@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     provider_price_per_second: Annotated[str | None, NoDecode] = None
     # Status requests a minute the tracker may send; the preset's value when unset.
     provider_requests_per_minute: float | None = Field(default=None, gt=0)
+    # A download from the provider larger than this, or taking longer from its first request to
+    # its last byte, is abandoned: a broken or hostile server cannot fill the disk or hang it.
+    provider_max_download_mib: int = Field(default=1024, ge=1)
+    provider_download_timeout_seconds: float = Field(default=600.0, gt=0)
 
     # The built-in simulator, used when no API key is set.
     simulator_host: str = "127.0.0.1"

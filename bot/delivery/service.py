@@ -8,7 +8,11 @@ message mentioning the owner carries the result. A result is marked delivered on
 was posted, and a delivered row is never posted again; with several processes on one database
 only the holder of the job's lease posts it. Delivery never gives up while the
 provider still has the files: attempts back off (capped, with jitter) and the next one's time
-is stored, so a restart keeps the schedule.
+is stored, so a restart keeps the schedule; one that waits out a provider failure goes as soon
+as the provider answers again. A result that no retry can post (not a video, over every cap)
+ends at once with its reason on the card. A result posted but not recorded (the database or
+the disk failing) is recorded again from memory, never posted again, and no failure ends the
+card's task.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import asyncio
 import contextlib
 import datetime
 import logging
-import random
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,7 +30,7 @@ from typing import Any
 
 import discord
 
-from bot.delivery.files import GONE, Expired, ResultFiles, Upload, upload_limit
+from bot.delivery.files import GONE, Expired, ResultFiles, Undeliverable, Upload, upload_limit
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.leases import Leases
@@ -38,7 +41,15 @@ from bot.tracker import JobEvent
 from bot.ui.buttons import result_view, waiting_view
 from bot.ui.card import Lineage, cancelled_card, deleted_card, shown_state, status_card
 from bot.videoapi.capabilities import Capabilities
+from bot.videoapi.client import MIB
+from bot.videoapi.errors import (
+    RedirectRefusedError,
+    ResponseRefusedError,
+    ResponseTooLargeError,
+    VideoAPIError,
+)
 from bot.videoapi.models import ContentVariant
+from bot.videoapi.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,16 @@ class _Card:
     last_edit: float = float("-inf")
     # Not before this (the bot's monotonic clock): the next attempt after a failure.
     retry_at: float = float("-inf")
+    # When the last attempt failed, and whether the provider failed it: then the provider's
+    # next answer to any request brings the retry forward.
+    failed_at: float = float("-inf")
+    awaits_provider: bool = False
+    # Failures counted here too: the database that would count them may be what fails.
+    attempts: int = 0
+    # Why no retry can post the result: known once, so a retry only posts the reason.
+    undeliverable: str | None = None
+    # The result is on Discord; only recording that is left.
+    posted: bool = False
     predicted_end: float | None = None
     lineage: Lineage | None = None
     lineage_loaded: bool = False
@@ -88,6 +109,23 @@ def _token_dead(exc: discord.HTTPException) -> bool:
     return exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN or exc.status == 404
 
 
+def _reason(exc: Undeliverable | ResponseRefusedError) -> str:
+    """Why a result cannot be delivered, as its owner reads it."""
+    if isinstance(exc, Undeliverable):
+        return exc.reason
+    if isinstance(exc, ResponseTooLargeError):
+        return (
+            f"The provider's file is larger than the {exc.limit / MIB:g} MiB this bot "
+            "downloads, so it cannot be posted."
+        )
+    if isinstance(exc, RedirectRefusedError):
+        return (
+            "The provider sent its file from a private or local address, which this bot never "
+            "fetches from, so it cannot be posted."
+        )
+    return f"The provider's file cannot be taken: {exc}"
+
+
 class Delivery:
     def __init__(
         self,
@@ -114,15 +152,19 @@ class Delivery:
         self._wall = wall
         self._cards: dict[int, _Card] = {}
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._backoff = Backoff(base_delay=retry_base, max_delay=retry_max)
         # With other processes on the database, only the job's lease holder posts its result.
         self._leases = leases
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
+        self._watch = asyncio.create_task(self._provider_back(), name="videobot-delivery-wake")
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task, *(card.task for card in self._cards.values()))
-        self._task = None
+        cards = (card.task for card in self._cards.values())
+        await cancel_and_wait(self._task, self._watch, *cards)
+        self._task = self._watch = None
 
     async def idle(self) -> None:
         """Wait until no card has an edit pending (tests and benchmarks)."""
@@ -227,6 +269,8 @@ class Delivery:
                 files, note = await self._files.for_card(row, Path(folder), limit)
             except Expired:
                 files, note = [], GONE
+            except (Undeliverable, ResponseRefusedError) as exc:
+                files, note = [], _reason(exc)
             kwargs: dict[str, Any] = {
                 "embed": status_card(row, lineage, note),
                 "attachments": [f.open() for f in files],
@@ -247,6 +291,8 @@ class Delivery:
                 upload = await self._files.asset(row, variant, Path(folder), limit)
             except Expired:
                 raise UserError("The provider's files for this video have expired.") from None
+            except (Undeliverable, ResponseRefusedError) as exc:
+                raise UserError(_reason(exc)) from None
             await interaction.followup.send(file=upload.open(), ephemeral=True)
 
     # Following the tracker's events.
@@ -272,6 +318,20 @@ class Delivery:
             card = self._card(event.job)
             card.predicted_end = event.predicted_end
             self._schedule(card)
+
+    async def _provider_back(self) -> None:
+        """The provider answered a request: results that wait out its failure go now.
+
+        Once per failure, and never sooner than `retry_base` after it, so a provider that
+        answers the tracker while it fails downloads is not asked at every poll.
+        """
+        while True:
+            await self._capabilities.next_answer()
+            for card in list(self._cards.values()):
+                if card.awaits_provider:
+                    card.awaits_provider = False
+                    card.retry_at = min(card.retry_at, card.failed_at + self._retry_base)
+                    card.wake.set()
 
     async def _flush(self, card: _Card) -> None:
         """Bring the card up to date: the result at once, progress no more often than allowed."""
@@ -302,51 +362,81 @@ class Delivery:
                 await self._failed(card, exc)
 
     async def _failed(self, card: _Card, exc: Exception) -> None:
+        """Schedule the next attempt; never raises, so the card's task goes on whatever fails."""
         row = card.row
+        card.failed_at = self._clock()
         if not row.finished:
             log.warning("updating the card of %s failed (%s); trying again later", row.id, exc)
-            card.retry_at = self._clock() + self._retry_base
+            card.retry_at = card.failed_at + self._retry_base
             return
-        attempts = row.delivery_attempts + 1
-        delay = min(self._retry_max, self._retry_base * 2 ** (attempts - 1))
-        delay *= random.uniform(0.75, 1.0)
+        card.attempts = attempts = max(card.attempts, row.delivery_attempts) + 1
+        delay = self._backoff.delay(attempts - 1)
+        card.retry_at = card.failed_at + delay
+        card.awaits_provider = isinstance(exc, VideoAPIError)
+        if card.posted:
+            log.warning(
+                "recording the delivery of %s failed (%r); recording it again in %.0f s",
+                row.id,
+                exc,
+                delay,
+            )
+            return
         log.warning(
             "delivering %s failed (attempt %d: %r); again in %.0f s", row.id, attempts, exc, delay
         )
-        stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
-        card.row = stored or row
-        card.retry_at = self._clock() + delay
-        again = discord.utils.format_dt(
-            datetime.datetime.fromtimestamp(self._wall() + delay, datetime.UTC), "R"
-        )
-        note = f"Your video is ready. Posting it failed, so I'll try again {again}."
-        # Best effort: the card says why it waits, if Discord takes even that.
-        with contextlib.suppress(discord.HTTPException):
+        try:
+            stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
+            card.row = stored or row
+            again = discord.utils.format_dt(
+                datetime.datetime.fromtimestamp(self._wall() + delay, datetime.UTC), "R"
+            )
+            note = f"Your video is ready. Posting it failed, so I'll try again {again}."
+            # Best effort: the card says why it waits, if Discord takes even that.
             await self._show(card, embed=await self._embed(card, card.row, note))
+        except Exception as failure:
+            # The schedule above holds in memory; the database may be what fails.
+            log.warning("could not record or show the failed delivery of %s: %r", row.id, failure)
 
     async def _finish(self, card: _Card) -> None:
+        if not card.posted:
+            if not await self._post_result(card):
+                self._cards.pop(card.row.key, None)
+                return
+            card.posted = True
+        await self._videos.mark_delivered(card.row.id)
+        self._cards.pop(card.row.key, None)
+
+    async def _post_result(self, card: _Card) -> bool:
+        """Post a finished job's result; False if there is none to post (any more, or here)."""
         row = await self._videos.get(card.row.id)
         if row is None or row.delivered_at is not None or row.deleted_at is not None:
-            self._cards.pop(card.row.key, None)
-            return
+            return False
         if self._leases is not None and not await self._leases.holds(row.key):
             log.info("%s is another process's to deliver now", row.id)
-            self._cards.pop(row.key, None)
-            return
+            return False
         card.row = row
         expired = row.expires_at is not None and row.expires_at < self._wall()
         if row.status == "completed" and expired:
             row = card.row = await self._expire(row)
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             limit = upload_limit(card.upload_limit, self._guild(row))
+            files: list[Upload] = []
+            note = card.undeliverable
             try:
-                files, note = await self._files.for_card(row, Path(folder), limit)
+                if note is None:
+                    files, note = await self._files.for_card(row, Path(folder), limit)
             except Expired:
                 row = card.row = await self._expire(row)
-                files, note = [], None
+                note = None
+            except (Undeliverable, ResponseRefusedError) as exc:
+                note = card.undeliverable = _reason(exc)
+                log.warning("the result of %s cannot be delivered: %s", row.id, exc)
+            # The ledger settles the job while its files download: show the price it settled at.
+            row = card.row = await self._videos.get(row.id) or row
+            if row.deleted_at is not None:
+                return False
             await self._show_result(card, row, files, note, limit)
-        await self._videos.mark_delivered(row.id)
-        self._cards.pop(row.key, None)
+        return True
 
     def _view(self, card: _Card) -> discord.ui.View | None:
         """The buttons for the card's row; None leaves the card's buttons as they are."""
@@ -380,7 +470,11 @@ class Delivery:
                 raise
             # Discord took less than it reported: the thumbnail, then.
             log.info("the video of %s was refused as too large; sending its thumbnail", row.id)
-            files, note = await self._files.thumbnail_instead(row, files[0], limit)
+            try:
+                files, note = await self._files.thumbnail_instead(row, files[0], limit)
+            except (Undeliverable, ResponseRefusedError) as refused:
+                files, note = [], _reason(refused)
+                card.undeliverable = note
             embed = await self._embed(card, row, note)
             await self._show(card, embed=embed, files=files, view=view)
 

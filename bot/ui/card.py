@@ -9,9 +9,20 @@ import discord
 
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
+from bot.ui.contest import excerpt
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
+# A provider's own words on a card: enough for any real reason, and well inside an embed
+# field's 1024 characters with the sentence around them.
+PROVIDER_TEXT_SHOWN = 300
+# Discord's limit on an embed field's value.
+FIELD_VALUE_MAX = 1024
+# What a provider echoes of a job (model, size, seconds) and its id, as far as a card shows
+# them: real ones are far shorter (an id is at most 512 characters), and a card Discord refuses
+# for a field too long would never show the result.
+ECHO_SHOWN = 100
+ID_SHOWN = 512
 
 COLOURS = {
     "queued": discord.Colour.light_grey(),
@@ -49,11 +60,11 @@ def progress_bar(progress: int) -> str:
 
 
 def failure_text(job: VideoRow) -> str:
+    detail = excerpt(job.error_message or "no reason given", PROVIDER_TEXT_SHOWN)
     if job.error_code == NOT_STARTED:
-        return f"It waited for a free slot, then could not start: {job.error_message}"
+        return f"It waited for a free slot, then could not start: {detail}"
     if job.error_code in FAILURE_TEXT:
         return FAILURE_TEXT[job.error_code]
-    detail = job.error_message or "no reason given"
     return f"The provider could not make this video: {detail}"
 
 
@@ -113,15 +124,15 @@ def status_card(
     embed = discord.Embed(description=prompt, colour=colour)
     embed.set_author(name=waiting_text(position) if job.waiting else STATUS_TEXT[job.status])
     embed.add_field(name="By", value=f"<@{job.owner_id}>")
-    embed.add_field(name="Model", value=job.model)
-    embed.add_field(name="Size", value=job.size)
-    embed.add_field(name="Seconds", value=job.seconds)
+    embed.add_field(name="Model", value=excerpt(job.model, ECHO_SHOWN))
+    embed.add_field(name="Size", value=excerpt(job.size, ECHO_SHOWN))
+    embed.add_field(name="Seconds", value=excerpt(job.seconds, ECHO_SHOWN))
     embed.add_field(name="Price", value=usd(micros(job.cost)))
     if lineage is not None:
-        excerpt = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
+        parent = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
         embed.add_field(
             name=KIND_TEXT.get(job.kind, "Based on"),
-            value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {excerpt}",
+            value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {parent}",
             inline=False,
         )
     if job.waiting:
@@ -141,14 +152,15 @@ def status_card(
     elif job.status == "failed":
         embed.add_field(name="Why", value=failure_text(job), inline=False)
     if note:
-        embed.add_field(name="Note", value=note, inline=False)
+        # Notes may quote a provider (an undeliverable result's reason).
+        embed.add_field(name="Note", value=excerpt(note, FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=footer(job))
     return embed
 
 
 def footer(job: VideoRow) -> str:
     """The bot's short reference, then the provider's id (for a support request)."""
-    return f"{job.ref} · {job.id}"
+    return f"{job.ref} · {excerpt(job.id, ID_SHOWN)}"
 
 
 def cancelled_card(job: VideoRow) -> discord.Embed:

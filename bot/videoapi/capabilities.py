@@ -6,6 +6,8 @@ known state: once seen, the client refuses the operation at once instead of aski
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.videoapi.models import Operation
 
 # Routes with an id in the path: there a 404 may just mean "no such video".
@@ -46,10 +48,23 @@ def route_answered(operation: Operation, status: int, *, api_error_body: bool) -
 
 
 class Capabilities:
-    """What this client has learned; `supports` is None until the operation was tried."""
+    """What this client has learned; `supports` is None until the operation was tried.
+
+    Also whether the provider answers at all: `next_answer` wakes when it next does, so that
+    work waiting out a failure can go again at once after an outage.
+    """
 
     def __init__(self) -> None:
         self._known: dict[Operation, bool] = {}
+        self._answer = asyncio.Event()
+
+    def answered(self) -> None:
+        """The provider just answered a request successfully."""
+        self._answer.set()
+        self._answer = asyncio.Event()
+
+    async def next_answer(self) -> None:
+        await self._answer.wait()
 
     def supports(self, operation: Operation) -> bool | None:
         return self._known.get(operation)

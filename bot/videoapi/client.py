@@ -6,13 +6,14 @@ models of `models.py` or the errors of `errors.py`; media are streamed, never he
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import NamedTuple, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -21,7 +22,10 @@ from pydantic import SecretStr, ValidationError
 from bot.videoapi.capabilities import Capabilities, route_answered, route_missing
 from bot.videoapi.errors import (
     APIStatusError,
+    APITimeoutError,
     InvalidParameterError,
+    RedirectRefusedError,
+    ResponseTooLargeError,
     UnsupportedOperationError,
     VideoAPIError,
     error_class_for,
@@ -40,6 +44,7 @@ from bot.videoapi.models import (
     VideoPage,
 )
 from bot.videoapi.profile import ProviderProfile, check_character_name, check_prompt
+from bot.videoapi.redirects import RedirectGuard, Resolver, resolve_host
 from bot.videoapi.retry import Backoff, should_retry_error, should_retry_status
 from bot.videoapi.wire import (
     JSONObject,
@@ -62,7 +67,17 @@ Model = TypeVar("Model", bound=APIModel)
 
 LIST_LIMIT_MAX = 100
 ERROR_TEXT_LIMIT = 500
-DOWNLOAD_CHUNK = 1 << 20
+MIB = 1 << 20
+DOWNLOAD_CHUNK = MIB
+# Well above the largest video a provider makes (a 20 s 1080p clip is tens of MiB).
+DOWNLOAD_LIMIT = 1024 * MIB
+# The whole download, redirects and retries included: the per-read timeout alone lets a body
+# that drips a byte a second run for ever.
+DOWNLOAD_TIMEOUT = 600.0
+# A JSON answer is a hundred videos at most; a larger one is a broken or hostile server, and
+# parsing it whole would cost memory (about five times its size) for nothing.
+ANSWER_LIMIT = 8 * MIB
+MAX_REDIRECTS = 5
 UNSUPPORTED_MEDIA_TYPE = 415
 RATE_LIMITED = 429
 REDACTED = "[redacted]"
@@ -79,11 +94,25 @@ class _Request:
     learns: bool = True
 
 
+class _Answer(NamedTuple):
+    response: httpx.Response
+    # The body of a successful answer that is not streamed; empty for a stream.
+    body: bytes
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadResult:
     path: Path
     content_type: str | None
     size: int
+
+
+def announced_length(response: httpx.Response) -> int | None:
+    """The body's length as the headers give it, if they give the length of what is read."""
+    length = response.headers.get("content-length", "")
+    # A compressed body's length is not the length of the bytes handed out.
+    encoded = "content-encoding" in response.headers
+    return int(length) if length.isdigit() and not encoded else None
 
 
 class ContentStream:
@@ -92,10 +121,7 @@ class ContentStream:
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
         self.content_type: str | None = response.headers.get("content-type")
-        length = response.headers.get("content-length", "")
-        # A compressed body's length is not the length of the bytes handed out.
-        encoded = "content-encoding" in response.headers
-        self.content_length: int | None = int(length) if length.isdigit() and not encoded else None
+        self.content_length = announced_length(response)
 
     async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         try:
@@ -119,6 +145,9 @@ class VideoClient:
         rate_limit_retries: int = 5,
         backoff: Backoff | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        download_limit: int = DOWNLOAD_LIMIT,
+        download_timeout: float = DOWNLOAD_TIMEOUT,
+        resolve: Resolver = resolve_host,
     ) -> None:
         self.profile = profile or ProviderProfile()
         self.capabilities = Capabilities()
@@ -138,6 +167,9 @@ class VideoClient:
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=headers, timeout=timeout, transport=transport
         )
+        self._download_limit = download_limit
+        self._download_timeout = download_timeout
+        self._redirects = RedirectGuard(self._http.base_url.host, resolve)
 
     @property
     def base_url(self) -> str:
@@ -255,7 +287,7 @@ class VideoClient:
         """Open a video's media; the connection is released when the block ends."""
         path = f"/videos/{_segment('video_id', video_id)}/content"
         request = _Request("GET", path, params={"variant": variant}, learns=variant == "video")
-        response = await self._exchange(Operation.DOWNLOAD, request, stream=True)
+        response, _ = await self._exchange(Operation.DOWNLOAD, request, stream=True)
         try:
             yield ContentStream(response)
         finally:
@@ -264,10 +296,24 @@ class VideoClient:
     async def download(
         self, video_id: str, dest: Path, *, variant: ContentVariant = "video"
     ) -> DownloadResult:
-        """Save a video's media to `dest`, which exists only once every byte has arrived."""
-        async with self.stream(video_id, variant=variant) as content:
-            size = await save_atomically(content.aiter_bytes(DOWNLOAD_CHUNK), dest)
-            return DownloadResult(dest, content.content_type, size)
+        """Save a video's media to `dest`, which exists only once every byte has arrived.
+
+        Bounded in bytes (ResponseTooLargeError, before reading when the length is announced)
+        and in time, from the first request to the last byte (APITimeoutError).
+        """
+        limit = self._download_limit
+        try:
+            async with asyncio.timeout(self._download_timeout):
+                async with self.stream(video_id, variant=variant) as content:
+                    if content.content_length is not None and content.content_length > limit:
+                        raise _too_large(f"the {variant}", content.content_length, limit)
+                    chunks = _capped(content.aiter_bytes(DOWNLOAD_CHUNK), limit, f"the {variant}")
+                    size = await save_atomically(chunks, dest)
+                    return DownloadResult(dest, content.content_type, size)
+        except TimeoutError:
+            raise APITimeoutError(
+                f"the {variant} did not arrive within {self._download_timeout:.0f} s"
+            ) from None
 
     # The HTTP layer.
 
@@ -283,9 +329,10 @@ class VideoClient:
         """Send a request exactly as given: retried and classified, but with no input checks.
 
         For callers that must send what the operations refuse to, like the capability probe.
-        The response body has been read.
+        Its body is read (within ANSWER_LIMIT) but not kept: callers read the status and headers.
         """
-        return await self._exchange(operation, _Request(method, path, body, params), stream=False)
+        request = _Request(method, path, body, params)
+        return (await self._exchange(operation, request, stream=False)).response
 
     async def _send_job(self, operation: Operation, path: str, body: RequestBody) -> Video:
         """Create, edit and extend: sent as JSON or multipart, as this provider takes them."""
@@ -304,9 +351,9 @@ class VideoClient:
         return await self._call(Video, operation, _Request("POST", path, as_multipart(body)))
 
     async def _call(self, model: type[Model], operation: Operation, request: _Request) -> Model:
-        response = await self._exchange(operation, request, stream=False)
+        response, body = await self._exchange(operation, request, stream=False)
         try:
-            parsed = model.model_validate_json(response.content)
+            parsed = model.model_validate_json(body)
         except ValidationError as exc:
             raise VideoAPIError(
                 f"the provider's answer to {operation.value} is not a valid {model.__name__}",
@@ -316,16 +363,14 @@ class VideoClient:
         parsed._meta = response_meta(response)
         return parsed
 
-    async def _exchange(
-        self, operation: Operation, request: _Request, *, stream: bool
-    ) -> httpx.Response:
+    async def _exchange(self, operation: Operation, request: _Request, *, stream: bool) -> _Answer:
         """Send with retries; return a successful response, open only when `stream` is set."""
         if self.capabilities.supports(operation) is False:
             raise UnsupportedOperationError(operation)
         retry = 0
         while True:
             try:
-                response, error_body = await self._attempt(request, stream=stream)
+                response, body = await self._attempt(request, stream=stream)
             except httpx.RequestError as exc:
                 if retry >= self._max_retries or not should_retry_error(request.method, exc):
                     raise connection_error(exc) from exc
@@ -333,26 +378,25 @@ class VideoClient:
             else:
                 status = response.status_code
                 if response.is_success:
+                    self.capabilities.answered()
                     if request.learns:
                         self._learn(operation, status, api_error_body=False)
-                    return response
+                    return _Answer(response, body)
                 waited_out = status == RATE_LIMITED and request.method == "POST"
                 budget = self._rate_limit_retries if waited_out else self._max_retries
                 if retry >= budget or not should_retry_status(request.method, status):
-                    raise self._status_error(operation, request, response, error_body)
+                    raise self._status_error(operation, request, response, body)
                 await self._pause(operation, retry, f"status {status}", response.headers)
             retry += 1
 
-    async def _attempt(self, request: _Request, *, stream: bool) -> tuple[httpx.Response, bytes]:
+    async def _attempt(self, request: _Request, *, stream: bool) -> _Answer:
         """One try. Bodies are read here, so a connection lost mid-body fails this try."""
         with ExitStack() as files:
-            response = await self._http.send(
-                self._build(request, files),
-                stream=True,
-                # Media may live behind a redirect to storage; httpx drops the key on a
-                # change of origin. A POST is never replayed somewhere else.
-                follow_redirects=request.method == "GET",
-            )
+            response = await self._http.send(self._build(request, files), stream=True)
+        # Media may live behind a redirect to storage; httpx drops the key on a change of
+        # origin. A POST is never replayed somewhere else.
+        if request.method == "GET":
+            response = await self._follow(response)
         log.debug(
             "%s %s -> %d (request %s)",
             request.method,
@@ -361,14 +405,25 @@ class VideoClient:
             response.headers.get("x-request-id"),
         )
         if response.is_success and stream:
-            return response, b""
+            return _Answer(response, b"")
         try:
             if response.is_success:
-                await response.aread()
-                return response, b""
-            return response, await read_capped(response)
+                return _Answer(response, await _read_answer(response, request.path))
+            return _Answer(response, await read_capped(response))
         finally:
             await response.aclose()
+
+    async def _follow(self, response: httpx.Response) -> httpx.Response:
+        """The answer at the end of `response`'s redirects, each checked before it is sent."""
+        for _ in range(MAX_REDIRECTS):
+            following = response.next_request
+            if following is None:
+                return response
+            await response.aclose()
+            await self._redirects.check(following)
+            response = await self._http.send(following, stream=True)
+        await response.aclose()
+        raise RedirectRefusedError(f"the provider redirected more than {MAX_REDIRECTS} times")
 
     def _build(self, request: _Request, files: ExitStack) -> httpx.Request:
         body = request.body
@@ -429,6 +484,31 @@ class VideoClient:
         if self._api_key is None:
             return text
         return text.replace(self._api_key.get_secret_value(), REDACTED)
+
+
+async def _read_answer(response: httpx.Response, path: str) -> bytes:
+    """A JSON answer's body, refused past ANSWER_LIMIT without reading the rest."""
+    what = f"the answer to {path}"
+    length = announced_length(response)
+    if length is not None and length > ANSWER_LIMIT:
+        raise _too_large(what, length, ANSWER_LIMIT)
+    return b"".join([chunk async for chunk in _capped(response.aiter_bytes(), ANSWER_LIMIT, what)])
+
+
+async def _capped(chunks: AsyncIterator[bytes], limit: int, what: str) -> AsyncIterator[bytes]:
+    """`chunks`, ended with ResponseTooLargeError once they pass `limit` bytes."""
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(what, None, limit)
+        yield chunk
+
+
+def _too_large(what: str, size: int | None, limit: int) -> ResponseTooLargeError:
+    cap = f"the {limit / MIB:g} MiB the bot reads"
+    said = f"is {size / MIB:.1f} MiB, more than {cap}" if size else f"is larger than {cap}"
+    return ResponseTooLargeError(f"{what} {said}", limit=limit)
 
 
 def _segment(name: str, value: str) -> str:

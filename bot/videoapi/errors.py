@@ -54,6 +54,22 @@ class APITimeoutError(APIConnectionError):
     """The request timed out."""
 
 
+class ResponseRefusedError(VideoAPIError):
+    """An answer the client will not take: asking again brings the same answer."""
+
+
+class ResponseTooLargeError(ResponseRefusedError):
+    """The answer is larger than the client reads (a download's cap, a JSON answer's cap)."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class RedirectRefusedError(ResponseRefusedError):
+    """A redirect to an address the bot never fetches from (loopback, private, link-local)."""
+
+
 class APIStatusError(VideoAPIError):
     """The server answered with an error status."""
 

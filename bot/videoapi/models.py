@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     PrivateAttr,
     ValidatorFunctionWrapHandler,
+    field_validator,
     model_validator,
 )
 
@@ -22,6 +23,8 @@ ContentVariant = Literal["video", "thumbnail", "spritesheet"]
 ListOrder = Literal["asc", "desc"]
 
 FINISHED_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
+# A provider's error text is stored with the job and shown on its card; no more of it is kept.
+ERROR_TEXT_KEPT = 1000
 
 
 class Operation(StrEnum):
@@ -52,8 +55,9 @@ class ResponseMeta(BaseModel):
 
 
 class APIModel(BaseModel):
-    # Providers add fields of their own; keep them rather than fail.
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Providers add fields of their own: ignored rather than refused, and never kept, so an
+    # answer's size is all a server can make the bot hold.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     _meta: ResponseMeta = PrivateAttr(default_factory=ResponseMeta)
 
@@ -63,10 +67,15 @@ class APIModel(BaseModel):
 
 
 class VideoError(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     code: str
     message: str
+
+    @field_validator("code", "message")
+    @classmethod
+    def _bounded(cls, value: str) -> str:
+        return value[:ERROR_TEXT_KEPT]
 
 
 class Video(APIModel):

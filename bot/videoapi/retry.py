@@ -71,5 +71,7 @@ class Backoff:
         asked = retry_after(headers) if headers is not None else None
         if asked is not None:
             return min(asked, self.max_retry_after)
-        # Jitter spreads out clients that failed together, so they do not retry together.
-        return min(self.max_delay, self.base_delay * 2.0**retry) * (1 - 0.25 * random.random())
+        # Jitter spreads out clients that failed together, so they do not retry together. The
+        # exponent is bounded: 2.0 ** 1024 overflows, and a delivery may fail that often.
+        growth = 2.0 ** min(retry, 64)
+        return min(self.max_delay, self.base_delay * growth) * (1 - 0.25 * random.random())

@@ -8,8 +8,9 @@ files come from the stubs in `stubs.py`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,18 @@ import discord
 import pytest
 
 from bot.delivery import Delivery, ResultFiles
-from bot.delivery.files import GONE
+from bot.delivery.files import GONE, Undeliverable
 from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
 from bot.tracker import JobEvent
 from bot.videoapi.capabilities import Capabilities
-from bot.videoapi.errors import InternalServerError
-from bot.videoapi.models import Video
+from bot.videoapi.client import MIB
+from bot.videoapi.errors import (
+    APIConnectionError,
+    InternalServerError,
+    RedirectRefusedError,
+    ResponseTooLargeError,
+)
+from bot.videoapi.models import ContentVariant, Video
 
 from .stubs import StubAssets, StubFit
 
@@ -160,18 +167,58 @@ class Poster:
         return self._discord.new_message("post", {"embed": embed, "view": view})
 
 
+class SettlingAssets(StubAssets):
+    """The provider's files, with something else happening while they download."""
+
+    meanwhile: Callable[[], Awaitable[object]] | None = None
+
+    async def fetch(
+        self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+    ) -> Path:
+        if self.meanwhile is not None:
+            await self.meanwhile()
+        return await super().fetch(video_id, variant, dest, source=source)
+
+
+def failing(times: int, exc: Exception, real: Callable[..., Awaitable[Any]]) -> Any:
+    """`real`, raising `exc` on its first `times` calls."""
+    left = [exc] * times
+
+    async def call(*args: Any) -> Any:
+        if left:
+            raise left.pop()
+        return await real(*args)
+
+    return call
+
+
+def on_failure(videos: VideoRepository, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set once delivery has stored a failed attempt (and so scheduled the next one)."""
+    stored = asyncio.Event()
+    real = videos.delivery_failed
+
+    async def delivery_failed(video_id: str, retry_at: float) -> VideoRow | None:
+        row = await real(video_id, retry_at)
+        stored.set()
+        return row
+
+    monkeypatch.setattr(videos, "delivery_failed", delivery_failed)
+    return stored
+
+
 class Env:
     def __init__(self, videos: VideoRepository, make: Callable[..., Delivery]) -> None:
         self.videos = videos
         self.discord = FakeDiscord()
-        self.assets = StubAssets({"video": 1000, "thumbnail": 100})
+        self.capabilities = Capabilities()
+        self.assets = SettlingAssets({"video": 1000, "thumbnail": 100})
         self.events: asyncio.Queue[JobEvent] = asyncio.Queue()
         self._make = make
         self.delivery = self.restart()
 
     def restart(self, **options: Any) -> Delivery:
         files = ResultFiles(self.assets, StubFit(500))  # type: ignore[arg-type]
-        self.delivery = self._make(self.discord, files, **options)
+        self.delivery = self._make(self.discord, files, self.capabilities, **options)
         self.events = asyncio.Queue()
         self.delivery.start(self.events)
         return self.delivery
@@ -239,13 +286,15 @@ async def env(database: Database) -> AsyncIterator[Env]:
     videos = VideoRepository(database)
     made: list[Delivery] = []
 
-    def make(client: FakeDiscord, files: ResultFiles, **options: Any) -> Delivery:
+    def make(
+        client: FakeDiscord, files: ResultFiles, capabilities: Capabilities, **options: Any
+    ) -> Delivery:
         options = {"edit_interval": 0.2, "retry_base": 0.1, "retry_max": 0.15} | options
         delivery = Delivery(
             client,  # type: ignore[arg-type]
             videos,
             files,
-            Capabilities(),
+            capabilities,
             wall=lambda: float(WALL),
             **options,
         )
@@ -492,3 +541,155 @@ async def test_a_tombstone_discord_refuses_is_only_logged(env: Env) -> None:
     env.discord.refuse = [refused(500)]
     await env.delivery.tombstone(row, 99)
     assert [s.route for s in env.discord.shown] == ["post"]
+
+
+# -- results that cannot be delivered, or recorded --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (Undeliverable("The file is not a video."), "The file is not a video."),
+        (
+            ResponseTooLargeError("the video is larger than the cap", limit=1024 * MIB),
+            "The provider's file is larger than the 1024 MiB this bot downloads, so it cannot "
+            "be posted.",
+        ),
+        (
+            RedirectRefusedError("the provider redirected to a private or local address"),
+            "The provider sent its file from a private or local address, which this bot never "
+            "fetches from, so it cannot be posted.",
+        ),
+    ],
+)
+async def test_a_result_no_retry_can_post_ends_with_its_reason(
+    env: Env, failure: Exception, reason: str
+) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.assets.failures = [failure]
+    await env.publish(row)
+    await env.settle()
+
+    result = env.discord.shown[-1]
+    assert (result.route, result.status, result.files) == ("edit", "✅ Done", [])
+    assert result.field("Note") == reason
+    # Given up at once: one download, no retry scheduled, nothing left pending.
+    assert len(env.assets.fetched) == 1
+    stored = await env.stored(row)
+    assert stored.delivered_at is not None
+    assert stored.delivery_attempts == 0
+    assert env.delivery._cards == {}
+
+
+async def test_an_undeliverable_result_is_not_downloaded_again_when_discord_fails(
+    env: Env,
+) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.assets.failures = [Undeliverable("The provider's file is not a video.")]
+    # The reason's first post fails (Discord), then the note about the retry fails too.
+    env.discord.refuse = [refused(503), refused(503)]
+    await env.publish(row)
+    await env.settle()
+
+    assert env.discord.shown[-1].field("Note") == "The provider's file is not a video."
+    assert len(env.assets.fetched) == 1
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_result_posted_but_not_recorded_is_recorded_from_memory_not_posted_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    disk_full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(
+        env.videos, "mark_delivered", failing(2, disk_full, env.videos.mark_delivered)
+    )
+    monkeypatch.setattr(
+        env.videos, "delivery_failed", failing(9, disk_full, env.videos.delivery_failed)
+    )
+    await env.publish(row)
+    await env.settle()
+
+    assert [s.route for s in env.discord.shown] == ["post", "edit"]
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+    assert len(env.assets.fetched) == 1
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_failure_that_cannot_be_recorded_is_retried_from_memory(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.assets.failures = [OSError(errno.ENOSPC, "No space left on device")]
+    disk_full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(
+        env.videos, "delivery_failed", failing(1, disk_full, env.videos.delivery_failed)
+    )
+    await env.publish(row)
+    await env.settle()
+
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+    assert len(env.assets.fetched) == 2
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_result_waiting_out_a_provider_failure_goes_when_the_provider_answers(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After many failures the next try would be minutes away.
+    env.restart(retry_base=0.05, retry_max=3600.0)
+    row = await env.done(await env.posted(await env.job()))
+    for _ in range(12):
+        await env.videos.delivery_failed(row.id, WALL)
+    row = await env.stored(row)
+    failed = on_failure(env.videos, monkeypatch)
+    env.assets.failures = [APIConnectionError("could not reach the video API")]
+    await env.publish(row)
+    await asyncio.wait_for(failed.wait(), 10)
+    assert env.delivery._cards[row.key].retry_at > time.monotonic() + 60
+
+    # The tracker's next status request is answered: the provider is back.
+    env.capabilities.answered()
+    await env.settle()
+
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_discord_failure_is_not_retried_early_when_the_provider_answers(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.restart(retry_base=0.05, retry_max=3600.0)
+    row = await env.done(await env.posted(await env.job()))
+    for _ in range(12):
+        await env.videos.delivery_failed(row.id, WALL)
+    row = await env.stored(row)
+    failed = on_failure(env.videos, monkeypatch)
+    env.discord.refuse = [refused(503)]
+    await env.publish(row)
+    await asyncio.wait_for(failed.wait(), 10)
+
+    env.capabilities.answered()
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+    # Discord failed it, not the provider: the backoff stands.
+    assert len(env.assets.fetched) == 1
+    assert env.delivery._cards[row.key].retry_at > time.monotonic() + 60
+
+
+async def test_the_card_shows_the_price_the_ledger_settled_at(env: Env) -> None:
+    row = await env.posted(await env.job())
+    await env.videos.set_cost(row.key, 0.8)
+    row = await env.done(row)
+
+    async def settle_meanwhile() -> None:
+        # The provider made 2 of the 8 seconds reserved; the ledger settles while files download.
+        await env.videos.set_cost(row.key, 0.2)
+
+    env.assets.meanwhile = settle_meanwhile
+    await env.publish(row)
+    await env.settle()
+
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+    assert env.discord.shown[-1].field("Price") == "$0.20"

@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import VideoBot
+from bot.backend import provider_client
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import open_database
-from bot.videoapi.client import VideoClient
 
 from .harness import Harness
 
@@ -92,7 +92,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             counting = CountingTransport()
             key = SecretStr(api_key) if api_key is not None else None
             api = await stack.enter_async_context(
-                VideoClient(api_url, key, profile=config.profile(), transport=counting)
+                provider_client(config, api_url, key, transport=counting)
             )
             db_path = tmp_path / "videobot.sqlite3"
             db = await stack.enter_async_context(await open_database(database_url, db_path))

@@ -9,6 +9,7 @@ import pytest
 
 from bot.ui.card import (
     FAILURE_TEXT,
+    NOT_STARTED,
     PROMPT_SHOWN,
     Lineage,
     deleted_card,
@@ -118,6 +119,32 @@ def test_a_failed_job_says_why(code: str | None, message: str | None, why: str) 
     assert card.colour == discord.Colour.red()
     assert fields(card)["Why"] == why
     assert "Progress" not in fields(card)
+
+
+@pytest.mark.parametrize("code", ["server_error", NOT_STARTED])
+def test_a_providers_long_error_is_shortened_within_discords_limits(code: str) -> None:
+    message = "GPU fell over.\n" + "x" * 10_000
+    card = status_card(replace(ROW, status="failed", error_code=code, error_message=message))
+    why = fields(card)["Why"]
+    assert why.endswith(": GPU fell over. " + "x" * 284 + "…")
+    assert len(why) <= 1024
+    assert len(card) <= 6000
+
+
+def test_what_a_provider_echoes_is_shortened_within_discords_limits() -> None:
+    echoed = replace(DONE, model="m" * 200_000, size="s" * 5000, seconds="9" * 5000, id="v" * 9000)
+    card = status_card(echoed)
+    shown = fields(card)
+    assert (shown["Model"], shown["Size"]) == ("m" * 99 + "…", "s" * 99 + "…")
+    assert shown["Seconds"] == "9" * 99 + "…"
+    assert card.footer.text == f"#12 · {'v' * 511}…"
+    assert len(card) <= 6000
+
+
+def test_a_long_note_is_shortened_to_a_fields_limit() -> None:
+    card = status_card(DONE, note="n" * 5000)
+    note = fields(card)["Note"]
+    assert (len(note), note[-1]) == (1024, "…")
 
 
 def test_not_confirmed_says_what_retry_does() -> None:

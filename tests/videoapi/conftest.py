@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from bot.videoapi.client import VideoClient
 from bot.videoapi.retry import Backoff
 
-from .helpers import API_KEY, BASE_URL, RecordingSleep
+from .helpers import API_KEY, BASE_URL, FakeDNS, RecordingSleep
 
 MakeClient = Callable[..., VideoClient]
 
@@ -27,12 +27,20 @@ def sleeper() -> RecordingSleep:
 
 
 @pytest.fixture
-async def make_client(router: respx.Router, sleeper: RecordingSleep) -> AsyncIterator[MakeClient]:
+def dns() -> FakeDNS:
+    return FakeDNS()
+
+
+@pytest.fixture
+async def make_client(
+    router: respx.Router, sleeper: RecordingSleep, dns: FakeDNS
+) -> AsyncIterator[MakeClient]:
     clients: list[VideoClient] = []
 
     def make(**options: Any) -> VideoClient:
         options.setdefault("api_key", SecretStr(API_KEY))
         options.setdefault("backoff", Backoff(sleep=sleeper))
+        options.setdefault("resolve", dns)
         client = VideoClient(BASE_URL, transport=httpx.MockTransport(router.handler), **options)
         clients.append(client)
         return client

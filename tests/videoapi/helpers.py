@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 BASE_URL = "https://videos.test/v1"
 API_KEY = "sk-test-7f3a9c41-do-not-leak"
+# A public address for the storage host redirects go to (nothing is sent to it: the transport
+# is a mock).
+STORAGE_HOST = "storage.test"
+STORAGE_IP = "93.184.216.34"
 
 
 def video_json(**overrides: Any) -> dict[str, Any]:
@@ -45,6 +50,20 @@ class RecordingSleep:
 
     async def __call__(self, delay: float) -> None:
         self.delays.append(delay)
+
+
+@dataclass
+class FakeDNS:
+    """Stands in for the system resolver: the names it knows, and every lookup it was asked."""
+
+    names: dict[str, list[str]] = field(default_factory=lambda: {STORAGE_HOST: [STORAGE_IP]})
+    asked: list[str] = field(default_factory=list)
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        if host not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return self.names[host]
 
 
 @dataclass(frozen=True)

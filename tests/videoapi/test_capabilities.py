@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 import respx
 
 from bot.videoapi.client import VideoClient
-from bot.videoapi.errors import NotFoundError, UnsupportedOperationError
+from bot.videoapi.errors import InternalServerError, NotFoundError, UnsupportedOperationError
 from bot.videoapi.models import Operation, Upload
 
 from .helpers import error_json, video_json
@@ -143,3 +144,19 @@ async def test_other_operations_stay_usable(router: respx.Router, client: VideoC
     assert client.supports(Operation.CREATE) is True
     assert client.supports(Operation.EXTEND) is False
     assert client.supports(Operation.REMIX) is None
+
+
+async def test_a_successful_answer_wakes_whoever_waits_for_one(
+    router: respx.Router, client: VideoClient
+) -> None:
+    router.get("/videos/video_1").respond(json=video_json(id="video_1"))
+    router.get("/videos/video_2").respond(500, json=error_json("down"))
+    waiting = asyncio.create_task(client.capabilities.next_answer())
+
+    with pytest.raises(InternalServerError):
+        await client.retrieve("video_2")
+    await asyncio.sleep(0)
+    assert not waiting.done()
+
+    await client.retrieve("video_1")
+    await asyncio.wait_for(waiting, 5)

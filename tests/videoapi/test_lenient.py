@@ -284,3 +284,14 @@ def test_a_character_without_created_at() -> None:
 def test_a_characters_created_at_as_a_string(given: str, created_at: int | None) -> None:
     character = Character.model_validate({"id": "char_1", "created_at": given})
     assert character.created_at == created_at
+
+
+def test_fields_of_a_servers_own_are_not_kept() -> None:
+    video = read(status="queued", routing={"blob": "x" * 100_000}, debug=["y"] * 1000)
+    assert video.model_extra in (None, {})
+    assert "routing" not in video.model_dump()
+
+
+def test_a_providers_error_text_is_kept_only_so_far() -> None:
+    video = read(status="failed", error={"code": "x" * 5000, "message": "y" * 100_000})
+    assert video.error == VideoError(code="x" * 1000, message="y" * 1000)

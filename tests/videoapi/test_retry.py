@@ -237,6 +237,10 @@ async def test_backoff_grows_jittered_and_capped(
         assert 0.75 * ceiling <= delay <= ceiling
 
 
+def test_backoff_after_thousands_of_failures_is_the_cap() -> None:
+    assert 450 <= Backoff(base_delay=30, max_delay=600).delay(5000) <= 600
+
+
 def test_unparseable_retry_after_is_ignored() -> None:
     assert retry_after(httpx.Headers({"retry-after": "later please"})) is None
     assert retry_after(httpx.Headers({"retry-after-ms": "x"})) is None
