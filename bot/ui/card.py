@@ -9,7 +9,7 @@ import discord
 
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
-from bot.ui.contest import excerpt
+from bot.ui.text import excerpt
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
