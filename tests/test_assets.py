@@ -12,6 +12,7 @@ import respx
 from PIL import Image
 
 from bot.assets import Assets, file_name, is_video
+from bot.media_pool import MediaPool
 from bot.simulator.media import write_video
 from bot.videoapi.client import DownloadResult, VideoClient
 from bot.videoapi.errors import InternalServerError, NotFoundError, RateLimitError
@@ -113,7 +114,7 @@ async def test_the_video_is_downloaded_as_is(
     route = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1.mp4"
 
-    assert await Assets(api).fetch("video_1", "video", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "video", dest) == dest
 
     assert dest.read_bytes() == mp4_bytes
     assert route.call_count == 1
@@ -128,7 +129,7 @@ async def test_a_real_thumbnail_is_used_as_is(
     video = content(router, "video_1", "video")
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    assert await Assets(api).fetch("video_1", "thumbnail", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
 
     assert dest.read_bytes() == webp_bytes
     assert (thumb.call_count, video.call_count) == (1, 0)
@@ -143,7 +144,7 @@ async def test_a_thumbnail_answered_with_the_mp4_is_made_from_it_and_not_asked_a
         router.get(f"/videos/{video_id}/content").mock(
             return_value=mp4_answer(mp4_bytes, content_type)
         )
-    assets = Assets(api)
+    assets = Assets(api, MediaPool())
     first = tmp_path / "video-1-thumbnail.webp"
 
     await assets.fetch("video_1", "thumbnail", first)
@@ -168,7 +169,7 @@ async def test_a_spritesheet_answered_with_the_mp4_is_made_from_it(
     route = router.get("/videos/video_1/content").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1-spritesheet.webp"
 
-    await Assets(api).fetch("video_1", "spritesheet", dest)
+    await Assets(api, MediaPool()).fetch("video_1", "spritesheet", dest)
 
     assert webp_size(dest) == ((WIDTH // 4) * 4, (HEIGHT // 4) * 3)
     assert route.call_count == 1
@@ -182,7 +183,7 @@ async def test_what_is_made_here_is_remembered_per_variant(
     sprites = content(router, "video_1", "spritesheet").respond(
         content=webp_bytes, headers={"content-type": "image/webp"}
     )
-    assets = Assets(api)
+    assets = Assets(api, MediaPool())
 
     await assets.fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
     await assets.fetch("video_1", "spritesheet", tmp_path / "sheet.webp")
@@ -213,7 +214,7 @@ async def test_a_refused_variant_is_made_from_the_mp4(
     video = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    assert await Assets(api).fetch("video_1", "thumbnail", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
 
     assert webp_size(dest) == (WIDTH, HEIGHT)
     assert (thumb.call_count, video.call_count) == (1, 1)
@@ -229,7 +230,7 @@ async def test_a_video_already_downloaded_is_the_source_without_any_request(
     source.write_bytes(mp4_bytes)
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    await Assets(api).fetch("video_1", "thumbnail", dest, source=source)
+    await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest, source=source)
 
     assert webp_size(dest) == (WIDTH, HEIGHT)
     assert anything.call_count == 0
@@ -242,9 +243,9 @@ async def test_a_video_the_provider_no_longer_has_is_not_found(
     video = content(router, "video_1", "video").respond(404, json=NOT_FOUND)
 
     with pytest.raises(NotFoundError):
-        await Assets(api).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
+        await Assets(api, MediaPool()).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
     with pytest.raises(NotFoundError):
-        await Assets(api).fetch("video_1", "video", tmp_path / "video.mp4")
+        await Assets(api, MediaPool()).fetch("video_1", "video", tmp_path / "video.mp4")
 
     assert video.call_count == 2
     assert names(tmp_path) == []
@@ -271,6 +272,6 @@ async def test_provider_trouble_on_the_variant_propagates(
     video = content(router, "video_1", "video")
 
     with pytest.raises(error):
-        await Assets(api).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
+        await Assets(api, MediaPool()).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
 
     assert video.call_count == 0
