@@ -116,7 +116,7 @@ class MediaPool:
                     out, _ = await process.communicate(json.dumps(request).encode())
             except TimeoutError:
                 raise MediaFailed(
-                    f"{task} took longer than {self.bounds.seconds:.0f} s and was stopped"
+                    f"{task} took longer than {self.bounds.seconds:g} s and was stopped"
                 ) from None
             finally:
                 if process.returncode is None:

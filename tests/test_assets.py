@@ -12,6 +12,7 @@ import respx
 from PIL import Image
 
 from bot.assets import Assets, file_name, is_video
+from bot.frames import DecodeLimits, FrameError
 from bot.media_pool import MediaPool
 from bot.simulator.media import write_video
 from bot.videoapi.client import DownloadResult, VideoClient
@@ -275,3 +276,59 @@ async def test_provider_trouble_on_the_variant_propagates(
         await Assets(api, MediaPool()).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
 
     assert video.call_count == 0
+
+
+# What the provider sends is checked before it is posted.
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"<html>Internal Server Error</html>", "image/webp", id="html-called-webp"),
+        pytest.param(b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(8), "image/webp", id="truncated-webp"),
+        pytest.param(b"BM" + bytes(64), "image/bmp", id="a-format-discord-wont-show"),
+    ],
+)
+async def test_a_provider_still_that_is_not_an_image_is_made_from_the_mp4(
+    router: respx.Router,
+    api: VideoClient,
+    tmp_path: Path,
+    mp4_bytes: bytes,
+    body: bytes,
+    content_type: str,
+) -> None:
+    content(router, "video_1", "thumbnail").respond(
+        content=body, headers={"content-type": content_type}
+    )
+    video = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
+    dest = tmp_path / "video-1-thumbnail.webp"
+
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
+
+    assert webp_size(dest) == (WIDTH, HEIGHT)
+    assert video.call_count == 1
+
+
+async def test_a_provider_still_over_the_pixel_limit_is_made_from_the_mp4(
+    router: respx.Router, api: VideoClient, tmp_path: Path, mp4_bytes: bytes, webp_bytes: bytes
+) -> None:
+    # The provider's 64x36 still is over this pool's limit; the 320x180 MP4 is not.
+    content(router, "video_1", "thumbnail").respond(
+        content=webp_bytes, headers={"content-type": "image/webp"}
+    )
+    content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
+    media = MediaPool(decode=DecodeLimits(max_pixels=64 * 36 - 1))
+    dest = tmp_path / "video-1-thumbnail.webp"
+
+    with pytest.raises(FrameError, match="320x180"):
+        await Assets(api, media).fetch("video_1", "thumbnail", dest)
+
+
+async def test_a_video_download_that_is_not_a_video_raises_frame_error(
+    router: respx.Router, api: VideoClient, tmp_path: Path
+) -> None:
+    content(router, "video_1", "video").respond(
+        content=b"<html>gateway error</html>", headers={"content-type": "video/mp4"}
+    )
+    with pytest.raises(FrameError, match="not a video"):
+        await Assets(api, MediaPool()).fetch("video_1", "video", tmp_path / "video-1.mp4")
