@@ -63,9 +63,7 @@ async def test_a_reencode_comes_back_described(clips: dict[str, Path], tmp_path:
     assert (done.width, done.height) == (320, 180)
 
 
-async def test_a_task_over_its_memory_fails(
-    clips: dict[str, Path], tmp_path: Path
-) -> None:
+async def test_a_task_over_its_memory_fails(clips: dict[str, Path], tmp_path: Path) -> None:
     # 8K allowed, but 256 MiB of address space: the decoder's frames cannot be had.
     pool = MediaPool(decode=EIGHT_K, bounds=WorkerLimits(memory_bytes=256 * MIB))
     with pytest.raises(MediaFailed):
