@@ -12,7 +12,9 @@ sent); the others' are 4 s at 720x1280 (about 5 MiB, sent as they are).
 Run twice, each in its own process on a fresh bot: `quiet`, the others' jobs alone; `loaded`,
 the same jobs while that one member clicks Thumbnail on their card `--clicks` times and runs
 `/videos download` of the big video `--downloads` times, one every 0.1 s from when the others'
-jobs start. Printed for each: the others' end-to-MP4 latency (from the job's end in the
+jobs start; `uncooled`, as `loaded` with the per-member cooldown off, so that what remains is the
+media pool and the cache of fitted videos (code without a cooldown runs `loaded` alike). Printed for
+each: the others' end-to-MP4 latency (from the job's end in the
 simulator to its MP4 first seen on its card, polled every 50 ms), p50/p95/max; the peak RSS of
 this process, and of it with its child processes (the media pool's workers); and what the
 member got (files, cooldown answers, other answers).
@@ -60,6 +62,7 @@ MIB = 1024 * 1024
 BIG = {"prompt": "surf at dusk", "size": "1792x1024", "seconds": "12"}
 SMALL = {"size": "720x1280", "seconds": "4"}
 SPACING = 0.1
+SCENARIOS = ("quiet", "loaded", "uncooled")
 
 
 def ignore_variant() -> None:
@@ -89,14 +92,16 @@ def answer_kind(harness: Harness, record: FakeInteraction) -> str | None:
     return "cooldown" if "Slow down" in content else "other: " + content[:80]
 
 
-async def run(args: argparse.Namespace, loaded: bool) -> dict[str, Any]:
+async def run(args: argparse.Namespace, loaded: bool, cooldown: bool) -> dict[str, Any]:
     from bot.simulator.media import shared_cache
 
     with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
         async with AsyncExitStack() as stack:
             sim = SimulatorConfig(job_seconds=2.0, noisy_assets=True)
+            # Settings older code lacks are ignored by it.
+            off = {} if cooldown else {"asset_cooldown_seconds": 0}
             fake, harness, state = await start_on_simulator(
-                stack, Path(folder), sim, poll_interval=0.5
+                stack, Path(folder), sim, poll_interval=0.5, **off
             )
             fake.set_attachment_limit(10 * MIB)
             # Rendered now, so that the simulator's own work is not in what is measured.
@@ -209,11 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--downloads", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--scenario", choices=("quiet", "loaded"), help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", choices=SCENARIOS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scenario is not None:
         ignore_variant()
-        print(json.dumps(asyncio.run(run(args, loaded=args.scenario == "loaded"))))
+        loaded, cooldown = args.scenario != "quiet", args.scenario != "uncooled"
+        print(json.dumps(asyncio.run(run(args, loaded, cooldown))))
         return 0
     shared = [
         f"--others={args.others}",
@@ -221,18 +227,20 @@ def main(argv: list[str] | None = None) -> int:
         f"--downloads={args.downloads}",
         f"--timeout={args.timeout}",
     ]
-    quiet = scenario("quiet", shared, args.timeout)
-    print("quiet: " + json.dumps(quiet))
-    loaded = scenario("loaded", shared, args.timeout)
-    print("loaded: " + json.dumps(loaded))
+    results = {}
+    for name in SCENARIOS:
+        results[name] = scenario(name, shared, args.timeout)
+        print(f"{name}: {json.dumps(results[name])}")
     print(
-        f"others' end-to-MP4 p95: {quiet.get('end_to_mp4_p95_s')} s alone, "
-        f"{loaded.get('end_to_mp4_p95_s')} s while one member sends {args.clicks} Thumbnail "
-        f"clicks and {args.downloads} over-limit downloads; peak RSS with media workers: "
-        f"{quiet.get('rss_peak_with_children_mib')} MiB alone, "
-        f"{loaded.get('rss_peak_with_children_mib')} MiB loaded"
+        f"others' end-to-MP4 p95 (peak RSS with media workers), while one member sends "
+        f"{args.clicks} Thumbnail clicks and {args.downloads} over-limit downloads: "
+        + "; ".join(
+            f"{name} {result.get('end_to_mp4_p95_s')} s "
+            f"({result.get('rss_peak_with_children_mib')} MiB)"
+            for name, result in results.items()
+        )
     )
-    print(json.dumps({"quiet": quiet, "loaded": loaded}))
+    print(json.dumps(results))
     return 0
 
 
