@@ -3,9 +3,9 @@
 The MP4 when it fits the upload limit; re-encoded to fit when it does not; only when even that
 cannot fit, the thumbnail with the sizes that explain why. Cards, `/videos download` and the
 Thumbnail and Spritesheet buttons all go through here. A re-encode (or the finding that none
-fits) is kept per (video, limit), so asking again costs neither a download nor an encode; asked
-twice at once, it is made once. What can never be posted (not a video, no still to be made of it)
-is `Undeliverable` for a card and a plain answer for a member.
+fits) is kept per (video, limit), and a still per (video, variant), so asking again costs neither
+a download nor a decode; asked twice at once, each is made once. What can never be posted (not
+a video, no still to be made of it) is `Undeliverable` for a card and a plain answer for a member.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Final
 
 import discord
 
-from bot.assets import Assets, file_name
+from bot.assets import SUFFIXES, Assets, file_name
 from bot.errors import UserError
 from bot.frames import FrameError
 from bot.media_pool import MediaFailed
@@ -106,17 +106,21 @@ class Upload:
         return discord.File(self.path, filename=self.filename)
 
 
+# (video key, upload budget) for a fitted MP4; (video key, variant) for a still.
+CacheKey = tuple[int, int | ContentVariant]
+
+
 @dataclass(frozen=True, slots=True)
 class _Fitted:
-    """A video fitted to one limit: the re-encode in the cache, or why none fits."""
+    """A video fitted to one limit (the re-encode in the cache, or why none fits), or a still."""
 
-    size: int  # the MP4's own size
-    path: Path | None
-    reason: str = ""
+    size: int  # the MP4's (or the still's) own size
+    path: Path | None  # None: the MP4 cannot fit the limit
 
 
 class FittedCache:
-    """Re-encodes by (video, limit), least recently used first out, under a byte cap.
+    """Re-encodes by (video, limit) and stills by (video, variant), least recently used first
+    out, under a byte cap.
 
     A caller gets a hard link of the cached file in its own folder, so evicting an entry never
     pulls a file from under an upload in progress.
@@ -130,14 +134,14 @@ class FittedCache:
     ) -> None:
         self._max_bytes = max_bytes
         self._max_entries = max_entries
-        self._entries: collections.OrderedDict[tuple[int, int], _Fitted] = collections.OrderedDict()
+        self._entries: collections.OrderedDict[CacheKey, _Fitted] = collections.OrderedDict()
         # One lock per key while anyone uses it, with how many do.
-        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[CacheKey, tuple[asyncio.Lock, int]] = {}
         # Made on the first re-encode, removed on close.
         self._folder = folder
 
     @contextlib.asynccontextmanager
-    async def once(self, key: tuple[int, int]) -> AsyncIterator[None]:
+    async def once(self, key: CacheKey) -> AsyncIterator[None]:
         """One caller at a time for `key`: the others then find what the first made."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
@@ -151,20 +155,21 @@ class FittedCache:
             else:
                 del self._locks[key]
 
-    def get(self, key: tuple[int, int]) -> _Fitted | None:
+    def get(self, key: CacheKey) -> _Fitted | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def scratch(self, key: tuple[int, int]) -> Path:
+    def scratch(self, key: CacheKey) -> Path:
         """Where a re-encode for `key` is written, inside the cache's folder."""
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="videobot-fitted-"))
         self._folder.mkdir(parents=True, exist_ok=True)
-        return self._folder / f"{key[0]}-{key[1]}.mp4"
+        suffix = "mp4" if isinstance(key[1], int) else SUFFIXES[key[1]]
+        return self._folder / f"{key[0]}-{key[1]}.{suffix}"
 
-    def put(self, key: tuple[int, int], entry: _Fitted) -> None:
+    def put(self, key: CacheKey, entry: _Fitted) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > 1 and (
@@ -219,7 +224,7 @@ class ResultFiles:
         """One file for `/videos download` and the buttons; the video fitted to the limit."""
         try:
             if variant != "video":
-                return await self._fetch(row, variant, folder)
+                return await self._still(row, variant, folder)
             fitted, size, _ = await self._video(row, folder, int(limit * UPLOAD_MARGIN))
         except Undeliverable as exc:
             raise UserError(exc.reason) from None
@@ -229,6 +234,21 @@ class ResultFiles:
                 f"the {size_text(limit)} upload limit here. Try the thumbnail instead."
             )
         return fitted
+
+    async def _still(self, row: VideoRow, variant: ContentVariant, folder: Path) -> Upload:
+        """A thumbnail or spritesheet, fetched (or made) once per video while it stays kept."""
+        key: CacheKey = (row.key, variant)
+        name = file_name(row.key, variant)
+        async with self._cache.once(key):
+            entry = self._cache.get(key)
+            if entry is None or entry.path is None:
+                upload = await self._fetch(row, variant, folder)
+                kept = self._cache.scratch(key)
+                await _linked(upload.path, kept)
+                self._cache.put(key, _Fitted(upload.size, kept))
+                return upload
+        await _linked(entry.path, folder / name)
+        return Upload(folder / name, name)
 
     async def _video(
         self, row: VideoRow, folder: Path, budget: int
@@ -253,9 +273,7 @@ class ResultFiles:
         await _linked(entry.path, dest)
         return Upload(dest, name), entry.size, source
 
-    async def _fitted(
-        self, video: Upload, row: VideoRow, key: tuple[int, int], budget: int
-    ) -> _Fitted:
+    async def _fitted(self, video: Upload, row: VideoRow, key: CacheKey, budget: int) -> _Fitted:
         """The MP4 re-encoded under `budget` bytes into the cache, or why it cannot be."""
         dest = self._cache.scratch(key)
         try:
@@ -263,7 +281,7 @@ class ResultFiles:
         except (CannotFit, MediaFailed) as exc:
             # Kept too: asking again would fail the same way, at the same cost.
             log.info("the video of %s cannot fit %d bytes: %s", row.ref, budget, exc)
-            entry = _Fitted(video.size, None, str(exc))
+            entry = _Fitted(video.size, None)
         else:
             log.info("re-encoded the video of %s to fit %d bytes: %s", row.ref, budget, done)
             entry = _Fitted(video.size, dest)

@@ -195,6 +195,18 @@ async def test_a_reencode_is_kept_per_video_and_limit(asks: list[Path], cache: F
     assert [limit for _, _, limit in fit.calls] == [BUDGET, int(LIMIT // 2 * UPLOAD_MARGIN)]
 
 
+@pytest.mark.parametrize("variant", ["thumbnail", "spritesheet"])
+async def test_a_still_is_fetched_once_per_video(
+    asks: list[Path], cache: FittedCache, variant: ContentVariant
+) -> None:
+    assets = StubAssets({variant: 40_000})
+    files = ResultFiles(assets, StubFit(1), cache)  # type: ignore[arg-type]
+    for folder in asks:
+        upload = await files.asset(ROW, variant, folder, LIMIT)
+        assert (upload.path, upload.size) == (folder / f"video-7-{variant}.webp", 40_000)
+    assert [fetched for _, fetched, _, _ in assets.fetched] == [variant]
+
+
 async def test_a_video_that_cannot_fit_is_found_so_once(
     asks: list[Path], cache: FittedCache
 ) -> None:
