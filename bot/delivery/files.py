@@ -239,6 +239,7 @@ class ResultFiles:
         """A thumbnail or spritesheet, fetched (or made) once per video while it stays kept."""
         key: CacheKey = (row.key, variant)
         name = file_name(row.key, variant)
+        # Linked while the key is held: no other caller can evict the entry meanwhile.
         async with self._cache.once(key):
             entry = self._cache.get(key)
             if entry is None or entry.path is None:
@@ -247,7 +248,7 @@ class ResultFiles:
                 await _linked(upload.path, kept)
                 self._cache.put(key, _Fitted(upload.size, kept))
                 return upload
-        await _linked(entry.path, folder / name)
+            await _linked(entry.path, folder / name)
         return Upload(folder / name, name)
 
     async def _video(
@@ -267,10 +268,10 @@ class ResultFiles:
                 if source.size <= budget:
                     return source, source.size, source
                 entry = await self._fitted(source, row, key, budget)
-        if entry.path is None:
-            return None, entry.size, source
-        dest = folder / f"fitted-{name}"
-        await _linked(entry.path, dest)
+            if entry.path is None:
+                return None, entry.size, source
+            dest = folder / f"fitted-{name}"
+            await _linked(entry.path, dest)
         return Upload(dest, name), entry.size, source
 
     async def _fitted(self, video: Upload, row: VideoRow, key: CacheKey, budget: int) -> _Fitted:
