@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     media_max_seconds: float = Field(default=600.0, gt=0)
     media_memory_mb: int = Field(default=1024, ge=256)
     media_timeout_seconds: float = Field(default=300.0, gt=0)
-    # Re-encodes kept per (video, upload limit), so asking again costs no download or encode.
+    # Re-encodes kept per (video, upload limit) and stills per (video, variant), so asking again
+    # costs no download or decode (the latest one is kept whatever this says).
     media_cache_mb: int = Field(default=256, ge=0)
     # Thumbnail, Spritesheet and /videos download: this many per member per so many seconds
     # (0 seconds: no cooldown).
