@@ -158,3 +158,26 @@ def test_a_file_that_is_not_a_video_cannot_fit(tmp_path: Path) -> None:
     junk.write_bytes(b"not a video" * 100)
     with pytest.raises(CannotFit, match="not a readable video"):
         reencode(junk, tmp_path / "out.mp4", 10 * KIB * KIB)
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        pytest.param(DecodeLimits(max_pixels=640 * 368 - 1), "640x368, over the", id="pixels"),
+        pytest.param(DecodeLimits(max_seconds=2.0), "3 s long, over the 2 s", id="seconds"),
+    ],
+)
+def test_a_source_over_the_decode_limits_is_refused_before_any_encode(
+    clips: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limits: DecodeLimits,
+    reason: str,
+) -> None:
+    def encoded(*args: object) -> None:
+        raise AssertionError("a frame was decoded")
+
+    monkeypatch.setattr(reencode_module, "_encode", encoded)
+    with pytest.raises(CannotFit, match=reason):
+        reencode(clips["silent"], tmp_path / "out.mp4", 100 * KIB, limits)
+    assert list(tmp_path.iterdir()) == []
