@@ -40,6 +40,9 @@ MIB: Final = 1024 * 1024
 _ROOT: Final = str(Path(__file__).resolve().parents[1])
 # glibc reserves 64 MiB of address space per thread arena; two keep the cap about real use.
 _CHILD_ENV: Final = {"MALLOC_ARENA_MAX": "2"}
+# All a child is given of the bot's environment: never its tokens and keys, since the child
+# reads hostile files.
+_PASSED_ENV: Final = ("PATH", "LANG", "LC_ALL", "TMPDIR", "LD_LIBRARY_PATH", "PYTHONPATH")
 # Errors a child reports by name, raised again as themselves in the bot.
 _ERRORS: Final[dict[str, type[Exception]]] = {"FrameError": FrameError, "CannotFit": CannotFit}
 
@@ -73,10 +76,9 @@ class MediaPool:
         self.decode = decode
         self.bounds = bounds
         self._slots = asyncio.Semaphore(workers)
-        path = os.environ.get("PYTHONPATH")
-        self._env = (
-            os.environ | _CHILD_ENV | {"PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, path]))}
-        )
+        passed = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+        path = os.pathsep.join(filter(None, [_ROOT, passed.get("PYTHONPATH")]))
+        self._env = passed | _CHILD_ENV | {"PYTHONPATH": path}
 
     async def still(self, variant: Still, video: Path, dest: Path) -> None:
         """A thumbnail or spritesheet of `video` at `dest`; FrameError or MediaFailed if not."""

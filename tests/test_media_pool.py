@@ -136,3 +136,23 @@ async def test_media_work_does_not_wait_for_the_default_thread_pool(
     finally:
         release.set()
     assert (tmp_path / "thumb.webp").exists()
+
+
+async def test_a_child_is_given_none_of_the_bots_secrets(
+    clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "secret-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    given: list[dict[str, str]] = []
+    spawn = asyncio.create_subprocess_exec
+
+    async def recorded(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        given.append(kwargs["env"])
+        return await spawn(*args, **kwargs)
+
+    pool = MediaPool()
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", recorded)
+    await pool.still("thumbnail", clips["small"], tmp_path / "thumb.webp")
+    [env] = given
+    assert "secret" not in " ".join(env.values())
+    assert {"DISCORD_TOKEN", "OPENAI_API_KEY"}.isdisjoint(env)
