@@ -21,6 +21,8 @@ import os
 import resource
 import signal
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -48,6 +50,20 @@ _ERRORS: Final[dict[str, type[Exception]]] = {"FrameError": FrameError, "CannotF
 
 Still = Literal["thumbnail", "spritesheet"]
 
+# Set while a member's own request (a button, /videos download) is served: such work may hold
+# all workers but one, so the results of everyone's jobs always find one free.
+_FOR_MEMBER: ContextVar[bool] = ContextVar("videobot_media_for_member", default=False)
+
+
+@contextlib.contextmanager
+def for_member() -> Iterator[None]:
+    """Media work started inside this block is a member's request, not a job's result."""
+    token = _FOR_MEMBER.set(True)
+    try:
+        yield
+    finally:
+        _FOR_MEMBER.reset(token)
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerLimits:
@@ -65,7 +81,8 @@ class MediaFailed(Exception):
 
 
 class MediaPool:
-    """At most `workers` media tasks at a time, each in its own bounded child process."""
+    """At most `workers` media tasks at a time, each in its own bounded child process; members'
+    requests (`for_member`) at most `workers - 1` of them (at least one)."""
 
     def __init__(
         self,
@@ -76,6 +93,7 @@ class MediaPool:
         self.decode = decode
         self.bounds = bounds
         self._slots = asyncio.Semaphore(workers)
+        self._member_slots = asyncio.Semaphore(max(1, workers - 1))
         passed = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
         path = os.pathsep.join(filter(None, [_ROOT, passed.get("PYTHONPATH")]))
         self._env = passed | _CHILD_ENV | {"PYTHONPATH": path}
@@ -102,7 +120,10 @@ class MediaPool:
             # Two decoder or encoder threads may burn CPU twice as fast as the clock runs.
             "cpu": math.ceil(self.bounds.seconds * 2),
         }
-        async with self._slots:
+        async with contextlib.AsyncExitStack() as held:
+            if _FOR_MEMBER.get():
+                await held.enter_async_context(self._member_slots)
+            await held.enter_async_context(self._slots)
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot import media_pool
 from bot.frames import DecodeLimits, FrameError
-from bot.media_pool import MIB, MediaFailed, MediaPool, WorkerLimits
+from bot.media_pool import MIB, MediaFailed, MediaPool, WorkerLimits, for_member
 from bot.reencode import CannotFit
 from bot.simulator.media import write_video
 
@@ -28,6 +29,10 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # Two flat 8K frames: some 100 KiB of file, 50 MB a frame once decoded.
     write_video(made["8k"], "7680x4320", 1.0)
     return made
+
+
+def for_member_now() -> bool:
+    return media_pool._FOR_MEMBER.get()
 
 
 def names(folder: Path) -> list[str]:
@@ -156,3 +161,44 @@ async def test_a_child_is_given_none_of_the_bots_secrets(
     [env] = given
     assert "secret" not in " ".join(env.values())
     assert {"DISCORD_TOKEN", "OPENAI_API_KEY"}.isdisjoint(env)
+
+
+async def test_members_requests_leave_a_worker_for_everyones_results(
+    clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running: list[str] = []
+    seen: list[tuple[str, list[str]]] = []  # who started, and who was running then
+    spawn = asyncio.create_subprocess_exec
+
+    async def counted(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        who = "member" if for_member_now() else "job"
+        seen.append((who, list(running)))
+        running.append(who)
+        process = await spawn(*args, **kwargs)
+        communicate = process.communicate
+
+        async def done(data: bytes | None = None) -> tuple[bytes, bytes]:
+            try:
+                return await communicate(data)
+            finally:
+                running.remove(who)
+
+        process.communicate = done  # type: ignore[method-assign]
+        return process
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", counted)
+    pool = MediaPool(workers=2)
+
+    def still(name: str) -> Any:
+        return pool.still("thumbnail", clips["small"], tmp_path / f"{name}.webp")
+
+    with for_member():
+        # Tasks take the context they are made in: these are a member's.
+        members = [asyncio.create_task(still(f"member{n}")) for n in range(3)]
+    await asyncio.sleep(0)
+    job = asyncio.create_task(still("job"))
+    await asyncio.gather(*members, job)
+
+    # Never two of the member's at once, and the job's started beside one of them at once.
+    assert all(who != "member" or "member" not in others for who, others in seen)
+    assert ("job", ["member"]) in seen

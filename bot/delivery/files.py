@@ -27,7 +27,7 @@ import discord
 from bot.assets import SUFFIXES, Assets, file_name
 from bot.errors import UserError
 from bot.frames import FrameError
-from bot.media_pool import MediaFailed
+from bot.media_pool import MediaFailed, for_member
 from bot.reencode import CannotFit
 from bot.storage import VideoRow
 from bot.videoapi.errors import NotFoundError
@@ -221,11 +221,15 @@ class ResultFiles:
     async def asset(
         self, row: VideoRow, variant: ContentVariant, folder: Path, limit: int
     ) -> Upload:
-        """One file for `/videos download` and the buttons; the video fitted to the limit."""
+        """One file for `/videos download` and the buttons; the video fitted to the limit.
+
+        A member's request: its media work leaves a worker free for everyone's results.
+        """
         try:
-            if variant != "video":
-                return await self._still(row, variant, folder)
-            fitted, size, _ = await self._video(row, folder, int(limit * UPLOAD_MARGIN))
+            with for_member():
+                if variant != "video":
+                    return await self._still(row, variant, folder)
+                fitted, size, _ = await self._video(row, folder, int(limit * UPLOAD_MARGIN))
         except Undeliverable as exc:
             raise UserError(exc.reason) from None
         if fitted is None:

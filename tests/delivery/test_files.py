@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import media_pool
 from bot.delivery.files import (
     BOT_UPLOAD_LIMIT,
     GONE,
@@ -339,3 +340,21 @@ async def test_an_upload_opens_afresh_each_time(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+async def test_a_members_request_is_media_work_for_a_member_and_a_card_is_not(
+    tmp_path: Path, cache: FittedCache
+) -> None:
+    lanes: list[bool] = []
+
+    class Recording(StubAssets):
+        async def fetch(
+            self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+        ) -> Path:
+            lanes.append(media_pool._FOR_MEMBER.get())
+            return await super().fetch(video_id, variant, dest, source=source)
+
+    files = ResultFiles(Recording({"video": 1, "thumbnail": 1}), StubFit(1), cache)  # type: ignore[arg-type]
+    await files.asset(ROW, "thumbnail", tmp_path, LIMIT)
+    await files.for_card(ROW, tmp_path, LIMIT)
+    assert lanes == [True, False]
