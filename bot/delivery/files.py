@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,8 @@ class FittedCache:
         """Where a re-encode for `key` is written, inside the cache's folder."""
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="videobot-fitted-"))
+            # Removed with the cache even when nobody closes it (a test's, a crashed start's).
+            weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self._folder.mkdir(parents=True, exist_ok=True)
         suffix = "mp4" if isinstance(key[1], int) else SUFFIXES[key[1]]
         return self._folder / f"{key[0]}-{key[1]}.{suffix}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -358,3 +359,12 @@ async def test_a_members_request_is_media_work_for_a_member_and_a_card_is_not(
     await files.asset(ROW, "thumbnail", tmp_path, LIMIT)
     await files.for_card(ROW, tmp_path, LIMIT)
     assert lanes == [True, False]
+
+
+def test_a_cache_nobody_closes_leaves_no_folder_behind() -> None:
+    cache = FittedCache()
+    folder = cache.scratch((7, BUDGET)).parent
+    assert folder.is_dir()
+    del cache
+    gc.collect()
+    assert not folder.exists()
