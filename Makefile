@@ -69,6 +69,8 @@ bench: $(PY_STAMP) $(LITELLM_STAMP)
 	$(BIN)/python bench/delivery.py fit
 	$(BIN)/python bench/delivery.py faults
 	$(BIN)/python bench/providers.py
+	$(BIN)/python bench/media_load.py
+	$(BIN)/python bench/decode8k.py
 
 # 1, 2 and 4 processes on one PostgreSQL database (the tests' embedded server), 10,000 jobs.
 bench-shards: $(PY_STAMP)

@@ -17,10 +17,13 @@ from bot.backend import open_api
 from bot.cadence import Cadence
 from bot.command_sync import code_payloads, compare
 from bot.config import Settings
+from bot.cooldown import MemberCooldown
 from bot.delivery import Delivery, ResultFiles
+from bot.delivery.files import MIB, FittedCache
+from bot.frames import DecodeLimits
 from bot.jobs import Jobs
 from bot.leases import Leases
-from bot.reencode import reencode_async
+from bot.media_pool import MediaPool, WorkerLimits
 from bot.spending.service import Spending
 from bot.storage import (
     Database,
@@ -115,7 +118,18 @@ class VideoBot(commands.AutoShardedBot):
             deadline=settings.job_deadline_minutes * 60,
             leases=self.leases,
         )
-        files = ResultFiles(Assets(api), reencode_async)
+        # Media work has its own bounded pool of child processes, apart from asyncio's threads.
+        self.media = MediaPool(
+            settings.media_workers,
+            DecodeLimits(settings.media_max_pixels, settings.media_max_seconds),
+            WorkerLimits(settings.media_memory_mb * MIB, settings.media_timeout_seconds),
+        )
+        files = self.result_files = ResultFiles(
+            Assets(api, self.media), self.media.reencode, FittedCache(settings.media_cache_mb * MIB)
+        )
+        self.asset_cooldown = MemberCooldown(
+            settings.asset_cooldown_uses, settings.asset_cooldown_seconds
+        )
         self.delivery = Delivery(
             self,
             self.videos,
@@ -225,6 +239,7 @@ class VideoBot(commands.AutoShardedBot):
         await self.tracker.stop()
         await self.jobs.stop()
         await self.delivery.stop()
+        self.result_files.close()
         if self.leases is not None and not self._released:
             # Nothing of ours is in flight any more: the others may take every job at once.
             # Once: a second close() comes when the database may already be closed.

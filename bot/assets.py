@@ -2,19 +2,19 @@
 
 Many servers ignore `variant` (they send the MP4 for a thumbnail) or lack it. The user asked for
 a picture and gets one either way: the thumbnail or spritesheet is made from the MP4 (PyAV
-frames, Pillow WebP, in a worker thread), and nothing is said about it.
+frames, Pillow WebP, in the media pool), and nothing is said about it. A still the provider sends
+is posted only once it decodes as an image within the limits; else it too is made from the MP4.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from bot.frames import write_spritesheet, write_thumbnail
+from bot.frames import FrameError
+from bot.media_pool import MediaFailed, MediaPool
 from bot.videoapi.client import DownloadResult, VideoClient
 from bot.videoapi.errors import APIStatusError, RateLimitError, UnsupportedOperationError
 from bot.videoapi.models import ContentVariant
@@ -25,10 +25,6 @@ SUFFIXES: Final[dict[ContentVariant, str]] = {
     "video": "mp4",
     "thumbnail": "webp",
     "spritesheet": "webp",
-}
-_MAKERS: Final[dict[ContentVariant, Callable[[Path, Path], None]]] = {
-    "thumbnail": write_thumbnail,
-    "spritesheet": write_spritesheet,
 }
 # ISO BMFF (MP4, MOV) has `ftyp` at byte 4; Matroska and WebM start with EBML's magic.
 _VIDEO_MAGIC: Final = (b"\x1a\x45\xdf\xa3",)
@@ -47,7 +43,12 @@ def is_video(result: DownloadResult) -> bool:
         return False
     if kind.startswith("video/"):
         return True
-    with result.path.open("rb") as file:
+    return looks_like_video(result.path)
+
+
+def looks_like_video(path: Path) -> bool:
+    """Whether a file starts as an MP4, a MOV or a WebM does, whatever it was called."""
+    with path.open("rb") as file:
         head = file.read(12)
     return head[4:8] == b"ftyp" or head.startswith(_VIDEO_MAGIC)
 
@@ -55,8 +56,9 @@ def is_video(result: DownloadResult) -> bool:
 class Assets:
     """Fetches files for one provider, and remembers which variants it does not really serve."""
 
-    def __init__(self, api: VideoClient) -> None:
+    def __init__(self, api: VideoClient, media: MediaPool) -> None:
         self._api = api
+        self._media = media
         self._made_here: set[ContentVariant] = set()
 
     async def fetch(
@@ -69,16 +71,24 @@ class Assets:
     ) -> Path:
         """`variant` of the video at `dest`. `source` is its MP4 if already downloaded.
 
-        Raises NotFoundError once the provider no longer has the video at all.
+        Raises NotFoundError once the provider no longer has the video at all, FrameError when
+        what it sends is not a video (or no still can be made of it), MediaFailed when making one
+        ran out of time or memory.
         """
         if variant == "video":
             await self._api.download(video_id, dest)
+            if not looks_like_video(dest):
+                raise FrameError("the provider's file for this video is not a video")
             return dest
         if variant not in self._made_here and source is None:
             served = await self._download_variant(video_id, variant, dest)
             if served is not None and not is_video(served):
-                return dest
-            if served is not None:
+                if await self._is_image(dest):
+                    return dest
+                log.info(
+                    "the provider's %s is not a readable image; making it from the MP4", variant
+                )
+            elif served is not None:
                 # What came back is the MP4 itself: keep it as the source.
                 log.info("the provider ignores variant=%s; making it from the MP4", variant)
                 self._made_here.add(variant)
@@ -87,8 +97,17 @@ class Assets:
         if source is None:
             source = dest.with_name(f"{dest.stem}-source.mp4")
             await self._api.download(video_id, source)
-        await asyncio.to_thread(_MAKERS[variant], source, dest)
+        # Raises FrameError (not a video, over the limits) or MediaFailed (out of time or memory).
+        await self._media.still(variant, source, dest)
         return dest
+
+    async def _is_image(self, path: Path) -> bool:
+        try:
+            await self._media.check_image(path)
+        except (FrameError, MediaFailed) as exc:
+            log.info("%s: %s", path.name, exc)
+            return False
+        return True
 
     async def _download_variant(
         self, video_id: str, variant: ContentVariant, dest: Path

@@ -81,6 +81,21 @@ class Settings(BaseSettings):
     # to the maximum, for as long as the provider keeps the files.
     delivery_retry_seconds: float = Field(default=30.0, gt=0)
     delivery_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # Media work (thumbnails, spritesheets, re-encodes, image checks) runs in child processes,
+    # this many at a time, each held to the memory and seconds below; a video of more pixels or
+    # seconds than these is refused from its metadata, before any frame is decoded (4K fits).
+    media_workers: int = Field(default=2, ge=1, le=32)
+    media_max_pixels: int = Field(default=4096 * 2304, ge=1)
+    media_max_seconds: float = Field(default=600.0, gt=0)
+    media_memory_mb: int = Field(default=1024, ge=256)
+    media_timeout_seconds: float = Field(default=300.0, gt=0)
+    # Re-encodes kept per (video, upload limit) and stills per (video, variant), so asking again
+    # costs no download or decode (the latest one is kept whatever this says).
+    media_cache_mb: int = Field(default=256, ge=0)
+    # Thumbnail, Spritesheet and /videos download: this many per member per so many seconds
+    # (0 seconds: no cooldown).
+    asset_cooldown_uses: int = Field(default=3, ge=1)
+    asset_cooldown_seconds: float = Field(default=30.0, ge=0)
     extend_emoji: str = "⏩"
     extend_default_prompt: str = "Continue the scene naturally."
 

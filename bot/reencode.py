@@ -5,13 +5,13 @@ audio; when that bitrate is too thin for the source's resolution the picture is 
 instead, and below about 240p the file cannot fit (`CannotFit`). Frames stream from the source
 file to the output file one at a time, so memory stays flat whatever the file's size.
 
-Blocking (FFmpeg decodes and encodes): call `reencode` in a worker thread, or await
-`reencode_async`. PyAV is imported on first use only.
+Untrusted bytes: a source above `DecodeLimits` (dimensions, duration) is refused from its metadata
+before any frame is decoded. Blocking, and bounded in memory and time only by its process: the bot
+runs it in the media pool (bot/media_pool.py). PyAV is imported on first use only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import os
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final, Literal
+
+from bot.frames import DEFAULT_LIMITS, DecodeLimits
 
 # Share of the limit the encoder aims at. MP4's index costs a few bytes per frame, and one-pass
 # ABR lands within a few percent of its target on short clips; the rest is that margin.
@@ -157,7 +159,7 @@ def _probe(container: Any) -> Source:
     )
 
 
-def _encode(source_path: Path, target: Path, chosen: Plan) -> None:
+def _encode(source_path: Path, target: Path, chosen: Plan, limits: DecodeLimits) -> None:
     """One pass from `source_path` to `target`, frame by frame."""
     import av
 
@@ -188,6 +190,10 @@ def _encode(source_path: Path, target: Path, chosen: Plan) -> None:
         for packet in source.demux(*streams):
             if packet.stream is in_video:
                 for frame in in_video.decode(packet):
+                    # The header may understate the picture: each frame is checked too.
+                    refused = limits.refusal(frame.width, frame.height)
+                    if refused is not None:
+                        raise CannotFit(refused)
                     out.mux(video.encode(frame.reformat(chosen.width, chosen.height, "yuv420p")))
             elif copied is not None:
                 if packet.dts is not None:  # the demuxer's flush packet carries nothing
@@ -201,10 +207,13 @@ def _encode(source_path: Path, target: Path, chosen: Plan) -> None:
             out.mux(encoded.encode(None))
 
 
-def reencode(source: Path, target: Path, limit: int) -> Reencoded:
+def reencode(
+    source: Path, target: Path, limit: int, limits: DecodeLimits = DEFAULT_LIMITS
+) -> Reencoded:
     """Write `source` re-encoded to `target` in under `limit` bytes; CannotFit when it cannot.
 
-    One pass; if it overshoots, a second one at a bitrate lowered by the overshoot.
+    One pass; if it overshoots, a second one at a bitrate lowered by the overshoot. A source
+    above `limits` cannot fit either: it is not decoded at all.
     """
     import av
 
@@ -216,11 +225,14 @@ def reencode(source: Path, target: Path, limit: int) -> Reencoded:
             described = _probe(container)
     except av.FFmpegError as error:
         raise CannotFit(f"{source.name} is not a readable video") from error
+    refused = limits.refusal(described.width, described.height, described.duration)
+    if refused is not None:
+        raise CannotFit(refused)
     chosen = plan(described, limit)
     partial = target.with_name(f"partial-{target.name}")
     try:
         for attempt in (1, 2):
-            _encode(source, partial, chosen)
+            _encode(source, partial, chosen, limits)
             size = partial.stat().st_size
             if size <= limit:
                 os.replace(partial, target)
@@ -240,8 +252,3 @@ def reencode(source: Path, target: Path, limit: int) -> Reencoded:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     raise CannotFit(f"the encode came out at {_mib(size)} twice, over the {_mib(limit)} limit")
-
-
-async def reencode_async(source: Path, target: Path, limit: int) -> Reencoded:
-    """`reencode` in a worker thread, so the event loop keeps running meanwhile."""
-    return await asyncio.to_thread(reencode, source, target, limit)

@@ -136,6 +136,8 @@ async def send_asset(
     """An ephemeral reply carrying one of a video's files (also /videos download)."""
     row = await bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
     bot.jobs.downloadable(row)
+    # Each of these may download and decode: one member's clicks must not hold everyone's media.
+    bot.asset_cooldown.hit(interaction.user.id)
     await bot.delivery.send_asset(row, variant, interaction)
 
 

@@ -12,6 +12,8 @@ import respx
 from PIL import Image
 
 from bot.assets import Assets, file_name, is_video
+from bot.frames import DecodeLimits, FrameError
+from bot.media_pool import MediaPool
 from bot.simulator.media import write_video
 from bot.videoapi.client import DownloadResult, VideoClient
 from bot.videoapi.errors import InternalServerError, NotFoundError, RateLimitError
@@ -113,7 +115,7 @@ async def test_the_video_is_downloaded_as_is(
     route = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1.mp4"
 
-    assert await Assets(api).fetch("video_1", "video", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "video", dest) == dest
 
     assert dest.read_bytes() == mp4_bytes
     assert route.call_count == 1
@@ -128,7 +130,7 @@ async def test_a_real_thumbnail_is_used_as_is(
     video = content(router, "video_1", "video")
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    assert await Assets(api).fetch("video_1", "thumbnail", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
 
     assert dest.read_bytes() == webp_bytes
     assert (thumb.call_count, video.call_count) == (1, 0)
@@ -143,7 +145,7 @@ async def test_a_thumbnail_answered_with_the_mp4_is_made_from_it_and_not_asked_a
         router.get(f"/videos/{video_id}/content").mock(
             return_value=mp4_answer(mp4_bytes, content_type)
         )
-    assets = Assets(api)
+    assets = Assets(api, MediaPool())
     first = tmp_path / "video-1-thumbnail.webp"
 
     await assets.fetch("video_1", "thumbnail", first)
@@ -168,7 +170,7 @@ async def test_a_spritesheet_answered_with_the_mp4_is_made_from_it(
     route = router.get("/videos/video_1/content").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1-spritesheet.webp"
 
-    await Assets(api).fetch("video_1", "spritesheet", dest)
+    await Assets(api, MediaPool()).fetch("video_1", "spritesheet", dest)
 
     assert webp_size(dest) == ((WIDTH // 4) * 4, (HEIGHT // 4) * 3)
     assert route.call_count == 1
@@ -182,7 +184,7 @@ async def test_what_is_made_here_is_remembered_per_variant(
     sprites = content(router, "video_1", "spritesheet").respond(
         content=webp_bytes, headers={"content-type": "image/webp"}
     )
-    assets = Assets(api)
+    assets = Assets(api, MediaPool())
 
     await assets.fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
     await assets.fetch("video_1", "spritesheet", tmp_path / "sheet.webp")
@@ -213,7 +215,7 @@ async def test_a_refused_variant_is_made_from_the_mp4(
     video = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    assert await Assets(api).fetch("video_1", "thumbnail", dest) == dest
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
 
     assert webp_size(dest) == (WIDTH, HEIGHT)
     assert (thumb.call_count, video.call_count) == (1, 1)
@@ -229,7 +231,7 @@ async def test_a_video_already_downloaded_is_the_source_without_any_request(
     source.write_bytes(mp4_bytes)
     dest = tmp_path / "video-1-thumbnail.webp"
 
-    await Assets(api).fetch("video_1", "thumbnail", dest, source=source)
+    await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest, source=source)
 
     assert webp_size(dest) == (WIDTH, HEIGHT)
     assert anything.call_count == 0
@@ -242,9 +244,9 @@ async def test_a_video_the_provider_no_longer_has_is_not_found(
     video = content(router, "video_1", "video").respond(404, json=NOT_FOUND)
 
     with pytest.raises(NotFoundError):
-        await Assets(api).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
+        await Assets(api, MediaPool()).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
     with pytest.raises(NotFoundError):
-        await Assets(api).fetch("video_1", "video", tmp_path / "video.mp4")
+        await Assets(api, MediaPool()).fetch("video_1", "video", tmp_path / "video.mp4")
 
     assert video.call_count == 2
     assert names(tmp_path) == []
@@ -271,6 +273,62 @@ async def test_provider_trouble_on_the_variant_propagates(
     video = content(router, "video_1", "video")
 
     with pytest.raises(error):
-        await Assets(api).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
+        await Assets(api, MediaPool()).fetch("video_1", "thumbnail", tmp_path / "thumb.webp")
 
     assert video.call_count == 0
+
+
+# What the provider sends is checked before it is posted.
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"<html>Internal Server Error</html>", "image/webp", id="html-called-webp"),
+        pytest.param(b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(8), "image/webp", id="truncated-webp"),
+        pytest.param(b"BM" + bytes(64), "image/bmp", id="a-format-discord-wont-show"),
+    ],
+)
+async def test_a_provider_still_that_is_not_an_image_is_made_from_the_mp4(
+    router: respx.Router,
+    api: VideoClient,
+    tmp_path: Path,
+    mp4_bytes: bytes,
+    body: bytes,
+    content_type: str,
+) -> None:
+    content(router, "video_1", "thumbnail").respond(
+        content=body, headers={"content-type": content_type}
+    )
+    video = content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
+    dest = tmp_path / "video-1-thumbnail.webp"
+
+    assert await Assets(api, MediaPool()).fetch("video_1", "thumbnail", dest) == dest
+
+    assert webp_size(dest) == (WIDTH, HEIGHT)
+    assert video.call_count == 1
+
+
+async def test_a_provider_still_over_the_pixel_limit_is_made_from_the_mp4(
+    router: respx.Router, api: VideoClient, tmp_path: Path, mp4_bytes: bytes, webp_bytes: bytes
+) -> None:
+    # The provider's 64x36 still is over this pool's limit; the 320x180 MP4 is not.
+    content(router, "video_1", "thumbnail").respond(
+        content=webp_bytes, headers={"content-type": "image/webp"}
+    )
+    content(router, "video_1", "video").mock(return_value=mp4_answer(mp4_bytes))
+    media = MediaPool(decode=DecodeLimits(max_pixels=64 * 36 - 1))
+    dest = tmp_path / "video-1-thumbnail.webp"
+
+    with pytest.raises(FrameError, match="320x180"):
+        await Assets(api, media).fetch("video_1", "thumbnail", dest)
+
+
+async def test_a_video_download_that_is_not_a_video_raises_frame_error(
+    router: respx.Router, api: VideoClient, tmp_path: Path
+) -> None:
+    content(router, "video_1", "video").respond(
+        content=b"<html>gateway error</html>", headers={"content-type": "video/mp4"}
+    )
+    with pytest.raises(FrameError, match="not a video"):
+        await Assets(api, MediaPool()).fetch("video_1", "video", tmp_path / "video-1.mp4")

@@ -9,7 +9,9 @@ import av
 import pytest
 
 from bot import reencode as reencode_module
-from bot.reencode import CannotFit, Plan, reencode, reencode_async
+from bot.frames import DecodeLimits
+from bot.media_pool import MediaPool
+from bot.reencode import CannotFit, Plan, reencode
 from bot.simulator.media import pad_mp4, write_noisy_video
 
 KIB = 1024
@@ -68,7 +70,7 @@ async def test_fits_the_limit_as_playable_faststart_h264(
     limit = source.stat().st_size // 2
     before = described(source)
 
-    done = await reencode_async(source, tmp_path / "out.mp4", limit)
+    done = await MediaPool().reencode(source, tmp_path / "out.mp4", limit)
 
     assert done.path.stat().st_size == done.size <= limit
     after = described(done.path)
@@ -103,9 +105,9 @@ def test_an_overshoot_is_retried_once_at_a_bitrate_lowered_by_it(
     plans: list[Plan] = []
     encode = reencode_module._encode
 
-    def overshooting_once(source: Path, target: Path, chosen: Plan) -> None:
+    def overshooting_once(source: Path, target: Path, chosen: Plan, limits: DecodeLimits) -> None:
         plans.append(chosen)
-        encode(source, target, chosen)
+        encode(source, target, chosen, limits)
         if len(plans) == 1:
             pad_mp4(target, limit * 2)
 
@@ -126,8 +128,8 @@ def test_a_second_overshoot_cannot_fit(
     limit = clips["silent"].stat().st_size // 2
     encode = reencode_module._encode
 
-    def overshooting(source: Path, target: Path, chosen: Plan) -> None:
-        encode(source, target, chosen)
+    def overshooting(source: Path, target: Path, chosen: Plan, limits: DecodeLimits) -> None:
+        encode(source, target, chosen, limits)
         pad_mp4(target, limit + 1024)
 
     monkeypatch.setattr(reencode_module, "_encode", overshooting)
@@ -156,3 +158,26 @@ def test_a_file_that_is_not_a_video_cannot_fit(tmp_path: Path) -> None:
     junk.write_bytes(b"not a video" * 100)
     with pytest.raises(CannotFit, match="not a readable video"):
         reencode(junk, tmp_path / "out.mp4", 10 * KIB * KIB)
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        pytest.param(DecodeLimits(max_pixels=640 * 368 - 1), "640x368, over the", id="pixels"),
+        pytest.param(DecodeLimits(max_seconds=2.0), "3 s long, over the 2 s", id="seconds"),
+    ],
+)
+def test_a_source_over_the_decode_limits_is_refused_before_any_encode(
+    clips: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limits: DecodeLimits,
+    reason: str,
+) -> None:
+    def encoded(*args: object) -> None:
+        raise AssertionError("a frame was decoded")
+
+    monkeypatch.setattr(reencode_module, "_encode", encoded)
+    with pytest.raises(CannotFit, match=reason):
+        reencode(clips["silent"], tmp_path / "out.mp4", 100 * KIB, limits)
+    assert list(tmp_path.iterdir()) == []

@@ -248,3 +248,42 @@ async def test_non_owner_delete_is_refused(start_bot: StartBot) -> None:
     assert row.deleted_at is None
     assert env.sim.calls == before
     assert video in env.sim.jobs
+
+
+async def test_media_buttons_and_download_share_a_cooldown_per_member(start_bot: StartBot) -> None:
+    env = await start_bot(
+        job_seconds=0.0,
+        edit_interval=FAST,
+        settings={"asset_cooldown_uses": 2, "asset_cooldown_seconds": 600},
+    )
+    h = env.harness
+    alice, bob = h.world.alice, h.world.bob
+    rec = await h.slash("video", {"prompt": "a lighthouse at dusk"}, user=alice)
+    card = await h.original(rec, has_mp4)
+    await row_when(env.bot.videos, video_id(card), delivered)
+
+    for variant in ("thumbnail", "spritesheet"):
+        got = await answer(env, await h.click(card, button(variant, card), user=bob))
+        assert [a["filename"] for a in got["attachments"]] == [
+            f"video-{video_key(card)}-{variant}.webp"
+        ]
+    downloads = env.sim.calls[Operation.DOWNLOAD]
+    before = int(time.time())
+    options = {"video": video_id(card), "variant": "video"}
+    for third in (
+        await h.slash("videos download", options, user=bob),
+        await h.click(card, button("thumbnail", card), user=bob),
+    ):
+        refused = await answer(env, third)
+        assert not refused["attachments"]
+        text, _, rest = refused["content"].partition("<t:")
+        assert text == "Slow down: you can use this again "
+        when, _, end = rest.partition(":R>")
+        assert end == "."
+        assert before + 590 <= int(when) <= int(time.time()) + 600
+    # Nothing was fetched for the refused ones, and another member is not held up.
+    assert env.sim.calls[Operation.DOWNLOAD] == downloads
+    got = await answer(env, await h.click(card, button("thumbnail", card), user=alice))
+    assert [a["filename"] for a in got["attachments"]] == [
+        f"video-{video_key(card)}-thumbnail.webp"
+    ]
