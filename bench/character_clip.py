@@ -1,10 +1,10 @@
 """Peak RSS while the bot saves a 50 MiB `/character create` clip from Discord's CDN to disk.
 
 "before" is discord.py's `Attachment.save` (what the cog called: the whole file read into bytes,
-then written on the event loop); "after" is `bot.attachments.save` (streamed in chunks through
-the bot's own aiohttp session). Each runs in a fresh child process, side by side, against a
-loopback server that serves the clip from a file, while a thread samples RSS and a task
-measures the longest the event loop went without running.
+then written on the event loop); "after" is `bot.interactions.attachments.save` (streamed in
+chunks through the bot's own aiohttp session). Each runs in a fresh child process, side by side,
+against a loopback server that serves the clip from a file, while a thread samples RSS and a
+task measures the longest the event loop went without running.
 
     .venv/bin/python bench/character_clip.py [--mib 50]
 
@@ -30,7 +30,7 @@ import discord.http
 from aiohttp import web
 from rss import PeakRss
 
-from bot import attachments
+from bot.interactions import attachments
 
 MIB = 1024 * 1024
 TIMEOUT = 60.0

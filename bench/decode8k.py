@@ -6,7 +6,7 @@ The MP4 is the simulator's drawing at 8K (flat frames, 2 a second: about 1.5 MiB
 a frame once decoded), made in a child process. Each measurement runs in a fresh child of its
 own, so no peak hides another:
 
-- before: `bot/frames.py` as it was at `--old-commit` (read with `git show`), run in the bot's
+- before: `bot/media/frames.py` as it was at `--old-commit` (read with `git show`), run in the bot's
   own process as the bot ran it (in a worker thread): every frame decoded and kept at full size;
 - after: the media pool as the bot runs it, with its default limits (8K is refused from the
   stream's metadata, before any frame is decoded);
@@ -59,8 +59,8 @@ def _old_frames(old: Path) -> Any:
 
 async def measure(way: str, task: str, video: Path, old: Path) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
-    from bot.frames import DecodeLimits, FrameError
-    from bot.media_pool import MediaFailed, MediaPool
+    from bot.media.frames import DecodeLimits, FrameError
+    from bot.media.pool import MediaFailed, MediaPool
 
     dest = video.with_name(f"{way}-{task}.webp")
     old_frames = _old_frames(old) if way == "before" else None
@@ -132,7 +132,7 @@ def main() -> int:
             cwd=ROOT,
         )
         shown = subprocess.run(  # noqa: S603 - git, on this checkout
-            ["git", "show", f"{args.old_commit}:bot/frames.py"],  # noqa: S607
+            ["git", "show", f"{args.old_commit}:bot/media/frames.py"],  # noqa: S607
             capture_output=True,
             text=True,
             cwd=ROOT,

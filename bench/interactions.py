@@ -57,7 +57,7 @@ from bot.app import VideoBot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app  # noqa: E402
 from bot.storage import SqliteDatabase  # noqa: E402
-from bot.tasks import cancel_and_wait  # noqa: E402
+from bot.timing.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from tests.e2e.fake_discord import JSON, FakeDiscord, FakeInteraction, RecordedRequest  # noqa: E402
 from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402

@@ -45,7 +45,7 @@ from bench.stats import percentile  # noqa: E402
 from bot.delivery import Delivery, ResultFiles  # noqa: E402
 from bot.simulator.server import serve_app  # noqa: E402
 from bot.storage import SqliteDatabase, VideoRepository  # noqa: E402
-from bot.tracker import JobEvent  # noqa: E402
+from bot.tracker.service import JobEvent  # noqa: E402
 from bot.videoapi.capabilities import Capabilities  # noqa: E402
 from bot.videoapi.client import MIB, VideoClient  # noqa: E402
 from bot.videoapi.errors import APIConnectionError, VideoAPIError  # noqa: E402

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:  # this checkout's `bot`, not an installed copy
     sys.path.insert(0, str(ROOT))
 
 from bench.rss import PeakRss  # noqa: E402
-from bot.media_pool import MediaPool  # noqa: E402
+from bot.media.pool import MediaPool  # noqa: E402
 
 MIB = 1024 * 1024
 # The encode takes seconds on two cores; a minute more means something is wrong.

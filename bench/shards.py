@@ -57,14 +57,14 @@ if str(ROOT) not in sys.path:  # the PostgreSQL starter lives in tests/, not in 
     sys.path.insert(0, str(ROOT))
 
 from bench.stats import percentile  # noqa: E402
-from bot.budget import RequestBudget  # noqa: E402
-from bot.cadence import Cadence  # noqa: E402
-from bot.leases import Leases  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
 from bot.storage.db import ClosedOnExit, Database, Params, Row  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
-from bot.tracker import Tracker  # noqa: E402
+from bot.tracker.budget import RequestBudget  # noqa: E402
+from bot.tracker.cadence import Cadence  # noqa: E402
+from bot.tracker.leases import Leases  # noqa: E402
+from bot.tracker.service import Tracker  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from bot.videoapi.models import Operation  # noqa: E402
 from tests.postgres import running_postgres  # noqa: E402

@@ -9,8 +9,8 @@ For each N, in this order, every part in its own process:
    `--max-seconds` (30 s to 10 min), progress shapes mixed (linear, ease-in, stalled start,
    jumps; one per job, seeded);
 2. this process creates all N jobs; they stay queued with their clocks stopped (`--hold`);
-3. two followers start and get ready: **ours** (`bot.tracker.Tracker` on a fresh SQLite file,
-   the jobs inserted as the bot stores them, a request budget of `--rpm` a minute, the bot's
+3. two followers start and get ready: **ours** (`bot.tracker.service.Tracker` on a fresh SQLite
+   file, the jobs inserted as the bot stores them, a request budget of `--rpm` a minute, the bot's
    default cadence) and **naive** (retrieve every unfinished job every `--poll` seconds, as many
    bots do, on aiohttp with `--naive-concurrency` requests in flight);
 4. `POST /simulator/release` starts every job's clock at once, so N are truly concurrent, and
@@ -120,11 +120,11 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.budget import RequestBudget
-    from bot.cadence import Cadence
     from bot.storage import SqliteDatabase, VideoRepository
-    from bot.tasks import cancel_and_wait
-    from bot.tracker import Tracker
+    from bot.timing.tasks import cancel_and_wait
+    from bot.tracker.budget import RequestBudget
+    from bot.tracker.cadence import Cadence
+    from bot.tracker.service import Tracker
     from bot.videoapi.client import VideoClient
 
     ids = set(json.loads(args.ids.read_text()))

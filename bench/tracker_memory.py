@@ -24,11 +24,11 @@ from pathlib import Path
 import psutil
 from rss import PeakRss
 
-from bot.cadence import Cadence
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app
 from bot.simulator.server import serve_app
 from bot.storage import SqliteDatabase, VideoRepository
-from bot.tracker import Tracker
+from bot.tracker.cadence import Cadence
+from bot.tracker.service import Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.models import Operation
 

@@ -8,10 +8,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.backend import open_api
+from bot.cli.logs import setup_logging
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import setup_logging
 from bot.videoapi.probe import probe
+from bot.wiring import open_api
 
 log = logging.getLogger("videobot")
 
@@ -45,7 +45,7 @@ async def _check(settings: Settings) -> int:
 
 
 async def _check_all(settings: Settings) -> int:
-    from bot.discord_check import check_discord  # discord.py loads only where it is used
+    from bot.cli.check import check_discord  # discord.py loads only where it is used
 
     provider = await _check(settings)
     print()
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error("give both a limit and its value, or neither")
             return asyncio.run(_limits(settings, args.guild_id, args.limit, args.value))
         if args.command == "invite":
-            from bot.invite import invite_text
+            from bot.cli.invite import invite_text
 
             print(invite_text(settings))
             return 0

@@ -12,18 +12,16 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.assets import Assets
-from bot.backend import open_api
-from bot.cadence import Cadence
-from bot.command_sync import code_payloads, compare
 from bot.config import Settings
-from bot.cooldown import MemberCooldown
 from bot.delivery import Delivery, ResultFiles
 from bot.delivery.files import MIB, FittedCache
-from bot.frames import DecodeLimits
-from bot.jobs import Jobs
-from bot.leases import Leases
-from bot.media_pool import MediaPool, WorkerLimits
+from bot.interactions.cooldown import MemberCooldown
+from bot.interactions.sync import code_payloads, compare
+from bot.interactions.tree import VideoTree
+from bot.jobs.service import Jobs
+from bot.media.assets import Assets
+from bot.media.frames import DecodeLimits
+from bot.media.pool import MediaPool, WorkerLimits
 from bot.spending.service import Spending
 from bot.storage import (
     Database,
@@ -34,10 +32,12 @@ from bot.storage import (
     VideoRepository,
     open_database,
 )
-from bot.tracker import Tracker
-from bot.tree import VideoTree
+from bot.tracker.cadence import Cadence
+from bot.tracker.leases import Leases
+from bot.tracker.service import Tracker
 from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient
+from bot.wiring import open_api
 
 log = logging.getLogger(__name__)
 

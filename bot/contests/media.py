@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot import attachments
 from bot.errors import UserError
+from bot.interactions import attachments
 from bot.storage import VideoRow
 
 MIB = 1024 * 1024

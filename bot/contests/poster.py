@@ -15,10 +15,10 @@ from typing import Final
 import aiohttp
 import discord
 
-from bot.attachments import AttachmentError
 from bot.contests import media
 from bot.contests.phases import Phase
 from bot.delivery import UPLOAD_MARGIN, upload_limit
+from bot.interactions.attachments import AttachmentError
 from bot.storage import ContestRepository, ContestRow, EntryRow, Standing
 from bot.ui.contest import (
     announcement_card,

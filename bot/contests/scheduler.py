@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.contests.clock import Clock
 from bot.storage import ContestRepository, ContestRow
-from bot.tasks import cancel_and_wait
+from bot.timing.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

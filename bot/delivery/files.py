@@ -25,11 +25,11 @@ from typing import Final
 
 import discord
 
-from bot.assets import SUFFIXES, Assets, file_name
 from bot.errors import UserError
-from bot.frames import FrameError
-from bot.media_pool import MediaFailed, for_member
-from bot.reencode import CannotFit
+from bot.media.assets import SUFFIXES, Assets, file_name
+from bot.media.frames import FrameError
+from bot.media.pool import MediaFailed, for_member
+from bot.media.reencode import CannotFit
 from bot.storage import VideoRow
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import ContentVariant

@@ -33,11 +33,11 @@ import discord
 from bot.delivery.files import GONE, Expired, ResultFiles, Undeliverable, Upload, upload_limit
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
-from bot.leases import Leases
-from bot.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
+from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.storage import VideoRepository, VideoRow
-from bot.tasks import cancel_and_wait
-from bot.tracker import JobEvent
+from bot.timing.tasks import cancel_and_wait
+from bot.tracker.leases import Leases
+from bot.tracker.service import JobEvent
 from bot.ui.buttons import result_view, waiting_view
 from bot.ui.card import Lineage, cancelled_card, deleted_card, shown_state, status_card
 from bot.videoapi.capabilities import Capabilities

@@ -11,9 +11,9 @@ import discord
 import pytest
 
 from bot.__main__ import main
+from bot.cli.invite import application_id, invite_url
 from bot.config import SettingsError, load_settings
-from bot.invite import application_id, invite_url
-from bot.permissions import NEEDED, needed_permissions
+from bot.interactions.permissions import NEEDED, needed_permissions
 
 BOT_ID = 1_234_567_890_123_456_789
 

@@ -12,7 +12,7 @@ import pytest
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.jobs import may_delete
+from bot.jobs.service import may_delete
 from bot.storage import ContestRepository, Database, SqliteDatabase, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests

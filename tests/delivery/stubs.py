@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.reencode import CannotFit
+from bot.media.reencode import CannotFit
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import ContentVariant
 

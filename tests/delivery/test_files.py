@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import media_pool
 from bot.delivery.files import (
     BOT_UPLOAD_LIMIT,
     GONE,
@@ -25,8 +24,9 @@ from bot.delivery.files import (
     upload_limit,
 )
 from bot.errors import UserError
-from bot.frames import FrameError
-from bot.media_pool import MediaFailed
+from bot.media import pool as media_pool
+from bot.media.frames import FrameError
+from bot.media.pool import MediaFailed
 from bot.videoapi.models import ContentVariant
 from tests.rows import video_row
 

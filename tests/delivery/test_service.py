@@ -21,7 +21,7 @@ import pytest
 from bot.delivery import Delivery, ResultFiles
 from bot.delivery.files import GONE, Undeliverable
 from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
-from bot.tracker import JobEvent
+from bot.tracker.service import JobEvent
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.client import MIB
 from bot.videoapi.errors import (

@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import VideoBot
-from bot.backend import provider_client
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import open_database
+from bot.wiring import provider_client
 
 from .harness import Harness
 

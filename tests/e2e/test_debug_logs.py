@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import REDACTED, log_handler
+from bot.cli.logs import REDACTED, log_handler
 
 from .botenv import StartBot
 from .views import has_mp4, video_id

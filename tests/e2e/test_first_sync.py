@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.command_sync import code_payloads
+from bot.interactions.sync import code_payloads
 
 from .botenv import StartBot
 from .harness import World

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from bot import images
+from bot.media import images
 from bot.videoapi.models import Operation
 
-from ..images import png, ztxt_bomb
+from ..media.images import png, ztxt_bomb
 from .botenv import BotEnv, StartBot
 from .harness import Harness, Upload
 from .views import (

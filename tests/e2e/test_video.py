@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.cadence import Cadence
+from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Operation, VideoError
 
 from .botenv import EDIT_INTERVAL, StartBot

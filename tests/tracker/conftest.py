@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot.cadence import Cadence
 from bot.simulator import STATE_KEY, ManualClock, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import SqliteDatabase, VideoRepository
-from bot.tracker import JobEvent, Tracker
+from bot.tracker.cadence import Cadence
+from bot.tracker.service import JobEvent, Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.retry import Backoff
 

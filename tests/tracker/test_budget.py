@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.budget import RequestBudget
+from bot.tracker.budget import RequestBudget
 from bot.videoapi.models import ResponseMeta
 
 T0 = 1_000.0

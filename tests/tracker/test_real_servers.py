@@ -17,10 +17,10 @@ import httpx
 import pytest
 import respx
 
-from bot.cadence import Cadence
 from bot.simulator import ManualClock
 from bot.storage import Database, SqliteDatabase, VideoRepository
-from bot.tracker import Tracker
+from bot.tracker.cadence import Cadence
+from bot.tracker.service import Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import InternalServerError, RateLimitError
 from bot.videoapi.models import Operation, Video
@@ -240,7 +240,7 @@ async def test_an_unknown_status_is_logged_once_per_job_and_the_job_keeps_runnin
     for video_id in ids:
         await tracker.track(video_id)
 
-    with caplog.at_level(logging.WARNING, logger="bot.tracker"):
+    with caplog.at_level(logging.WARNING, logger="bot.tracker.service"):
         for _ in range(4):
             assert await tracker.refresh_due() == len(ids)
             gateway.clock.advance(60)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cadence import Cadence
-from bot.leases import Leases
 from bot.simulator import SimulatorConfig, make_app
 from bot.simulator.server import serve_app
 from bot.storage import LeaseRepository, SqliteDatabase, VideoRepository
-from bot.tracker import JobEvent, Tracker
+from bot.tracker.cadence import Cadence
+from bot.tracker.leases import Leases
+from bot.tracker.service import JobEvent, Tracker
 from bot.videoapi.client import VideoClient
 from tests.e2e.botenv import CountingTransport
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.budget import RequestBudget
-from bot.cadence import Cadence
 from bot.storage import SqliteDatabase, VideoRepository
+from bot.tracker.budget import RequestBudget
+from bot.tracker.cadence import Cadence
 from bot.videoapi.errors import RateLimitError
 from bot.videoapi.models import Operation, ResponseMeta, VideoError, VideoPage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.command_sync import compare
+from bot.interactions.sync import compare
 
 
 def command(name: str, **extra: Any) -> dict[str, Any]:

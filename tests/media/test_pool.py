@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot import media_pool
-from bot.frames import DecodeLimits, FrameError
-from bot.media_pool import MIB, MediaFailed, MediaPool, WorkerLimits, for_member
-from bot.reencode import CannotFit
+from bot.media import pool as media_pool
+from bot.media.frames import DecodeLimits, FrameError
+from bot.media.pool import MIB, MediaFailed, MediaPool, WorkerLimits, for_member
+from bot.media.reencode import CannotFit
 from bot.simulator.media import write_video
 
 EIGHT_K = DecodeLimits(max_pixels=7680 * 4320)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, matches
+from bot.jobs.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, matches
 from bot.videoapi.errors import InternalServerError, VideoAPIError
 from bot.videoapi.models import ListOrder, Operation, Video, VideoPage
 from tests.rows import video_row

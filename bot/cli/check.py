@@ -10,9 +10,9 @@ import aiohttp
 import discord
 
 from bot.app import commands_in_code
-from bot.command_sync import Payload, compare
 from bot.config import Settings
-from bot.permissions import missing
+from bot.interactions.permissions import missing
+from bot.interactions.sync import Payload, compare
 from bot.storage import open_database
 from bot.storage.videos import used_channels
 

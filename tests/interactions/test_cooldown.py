@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from discord import app_commands
 
-from bot import cooldown as cooldown_module
-from bot.cooldown import MemberCooldown
+from bot.interactions import cooldown as cooldown_module
+from bot.interactions.cooldown import MemberCooldown
 
 
 def test_uses_are_counted_per_member() -> None:

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Final
 
-from bot.frames import FrameError
-from bot.media_pool import MediaFailed, MediaPool
+from bot.media.frames import FrameError
+from bot.media.pool import MediaFailed, MediaPool
 from bot.videoapi.client import DownloadResult, VideoClient
 from bot.videoapi.errors import APIStatusError, RateLimitError, UnsupportedOperationError
 from bot.videoapi.models import ContentVariant

@@ -21,9 +21,8 @@ import respx
 from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
-from bot.images import fit_reference
-from bot.jobs import NOT_CONFIRMED_TEXT, JobRequest, Jobs
-from bot.leases import Leases
+from bot.jobs.service import NOT_CONFIRMED_TEXT, JobRequest, Jobs
+from bot.media.images import fit_reference
 from bot.spending.limits import Ask, Limits
 from bot.spending.service import Spending
 from bot.storage import (
@@ -35,7 +34,8 @@ from bot.storage import (
     VideoRow,
 )
 from bot.storage.videos import NOT_CONFIRMED, PLACEHOLDER_PREFIX
-from bot.tracker import JobEvent, Tracker
+from bot.tracker.leases import Leases
+from bot.tracker.service import JobEvent, Tracker
 from bot.ui.buttons import result_view
 from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
@@ -50,7 +50,7 @@ from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import ProviderProfile
 from bot.videoapi.retry import Backoff
 
-from .images import ztxt_bomb
+from ..media.images import ztxt_bomb
 
 BASE_URL = "https://videos.test/v1"
 NOW = 1_800_000_000.0

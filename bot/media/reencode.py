@@ -7,7 +7,7 @@ file to the output file one at a time, so memory stays flat whatever the file's 
 
 Untrusted bytes: a source above `DecodeLimits` (dimensions, duration) is refused from its metadata
 before any frame is decoded. Blocking, and bounded in memory and time only by its process: the bot
-runs it in the media pool (bot/media_pool.py). PyAV is imported on first use only.
+runs it in the media pool (bot/media/pool.py). PyAV is imported on first use only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from bot.frames import DEFAULT_LIMITS, DecodeLimits
+from bot.media.frames import DEFAULT_LIMITS, DecodeLimits
 
 # Share of the limit the encoder aims at. MP4's index costs a few bytes per frame, and one-pass
 # ABR lands within a few percent of its target on short clips; the rest is that margin.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from bot.frames import (
+from bot.media.frames import (
     DEFAULT_LIMITS,
     DecodeLimits,
     FrameError,
@@ -35,7 +35,7 @@ from bot.frames import (
     write_spritesheet,
     write_thumbnail,
 )
-from bot.reencode import CannotFit, Reencoded, reencode
+from bot.media.reencode import CannotFit, Reencoded, reencode
 
 MIB: Final = 1024 * 1024
 # The folder holding the `bot` package: the child imports this very code, not an installed copy.
@@ -127,7 +127,7 @@ class MediaPool:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot.media_pool",
+                "bot.media.pool",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 # FFmpeg's warnings about a hostile file could be endless; errors come as JSON.

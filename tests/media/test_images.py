@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import UserError
-from bot.images import MAX_IMAGE_BYTES, UNREADABLE, fit_reference
+from bot.media.images import MAX_IMAGE_BYTES, UNREADABLE, fit_reference
 
 from .images import png, ztxt_bomb
 

@@ -5,7 +5,7 @@ For providers that ignore `variant` or lack it. Untrusted bytes: the stream's di
 duration are read from its metadata and refused above `DecodeLimits` before any frame is decoded,
 each decoded frame is checked again (a header can lie) and scaled down at once, so no more than one
 full-size frame is ever held. Blocking and unbounded in memory and time by itself: the bot runs
-these in the media pool's child processes (bot/media_pool.py), which hold them to those bounds.
+these in the media pool's child processes (bot/media/pool.py), which hold them to those bounds.
 PyAV is imported here only, and only when a frame must be made.
 """
 

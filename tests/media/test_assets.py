@@ -11,9 +11,9 @@ import pytest
 import respx
 from PIL import Image
 
-from bot.assets import Assets, file_name, is_video
-from bot.frames import DecodeLimits, FrameError
-from bot.media_pool import MediaPool
+from bot.media.assets import Assets, file_name, is_video
+from bot.media.frames import DecodeLimits, FrameError
+from bot.media.pool import MediaPool
 from bot.simulator.media import write_video
 from bot.videoapi.client import DownloadResult, VideoClient
 from bot.videoapi.errors import InternalServerError, NotFoundError, RateLimitError

@@ -12,7 +12,7 @@ the tracker says a job ended. The reservation is released when nothing was made 
 the seconds the provider reports when the job completes.
 
 Beside other processes on one database, a job's call goes out and its place in line is kept
-under its lease (bot/leases.py): each process starts only the jobs it put in line, recovers
+under its lease (bot/tracker/leases.py): each process starts only the jobs it put in line, recovers
 only the calls of processes that died, and looks at both every lease renewal.
 """
 
@@ -31,17 +31,17 @@ import discord
 
 from bot.delivery import CardPoster, Delivery
 from bot.errors import LimitReached, NotAllowed, UserError, VideoNotFound, VideoNotReady
-from bot.leases import Leases
-from bot.reconcile import find_created
+from bot.interactions.tree import bug_text, describe
+from bot.jobs.reconcile import find_created
 from bot.spending.limits import Ask, Refuse, Wait, denied
 from bot.spending.money import micros, to_usd
 from bot.spending.service import Spending
 from bot.spending.texts import denied_text, refusal_text
 from bot.storage import LedgerRepository, NewJob, VideoKind, VideoRepository, VideoRow
 from bot.storage.videos import NOT_CONFIRMED
-from bot.tasks import cancel_and_wait
-from bot.tracker import JobEvent, Tracker
-from bot.tree import bug_text, describe
+from bot.timing.tasks import cancel_and_wait
+from bot.tracker.leases import Leases
+from bot.tracker.service import JobEvent, Tracker
 from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (

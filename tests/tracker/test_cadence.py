@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.cadence import Cadence
+from bot.tracker.cadence import Cadence
 from tests.rows import video_row
 
 CADENCE = Cadence(base=5, floor=1, ceiling=30)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import frames as frames_module
-from bot.frames import (
+from bot.media import frames as frames_module
+from bot.media.frames import (
     SPRITE_COLUMNS,
     SPRITE_ROWS,
     THUMBNAIL_MAX_SIDE,

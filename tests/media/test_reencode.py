@@ -8,10 +8,10 @@ from pathlib import Path
 import av
 import pytest
 
-from bot import reencode as reencode_module
-from bot.frames import DecodeLimits
-from bot.media_pool import MediaPool
-from bot.reencode import CannotFit, Plan, reencode
+from bot.media import reencode as reencode_module
+from bot.media.frames import DecodeLimits
+from bot.media.pool import MediaPool
+from bot.media.reencode import CannotFit, Plan, reencode
 from bot.simulator.media import pad_mp4, write_noisy_video
 
 KIB = 1024

@@ -21,11 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.budget import RequestBudget
-from bot.cadence import Cadence, Sighting
-from bot.leases import Leases
 from bot.storage import VideoRepository, VideoRow
-from bot.tasks import cancel_and_wait
+from bot.timing.tasks import cancel_and_wait
+from bot.tracker.budget import RequestBudget
+from bot.tracker.cadence import Cadence, Sighting
+from bot.tracker.leases import Leases
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,

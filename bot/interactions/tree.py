@@ -10,7 +10,13 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
-from bot.permissions import MISSING_ACCESS, MISSING_PERMISSIONS, NEEDED, cannot, missing
+from bot.interactions.permissions import (
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    NEEDED,
+    cannot,
+    missing,
+)
 from bot.ui.text import MESSAGE_MAX, excerpt
 from bot.videoapi.errors import (
     APIConnectionError,

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.leases import Leases
 from bot.storage import LeaseRepository, VideoRow
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.videos import NOT_CONFIRMED
-from bot.tracker import JobEvent
+from bot.tracker.leases import Leases
+from bot.tracker.service import JobEvent
 from bot.videoapi.models import Upload, Video
-from tests.postgres import PostgresServer
-from tests.storage.helpers import Clock
-from tests.test_jobs import (
+from tests.jobs.test_service import (
     CHANNEL,
     GUILD,
     LIMIT,
@@ -35,6 +33,8 @@ from tests.test_jobs import (
     running,
     video_json,
 )
+from tests.postgres import PostgresServer
+from tests.storage.helpers import Clock
 
 TTL = 20.0
 

@@ -1,0 +1,1 @@
+"""The program's own commands beside `run`: `check`, `invite`, and logging set-up."""

@@ -1,0 +1,1 @@
+"""Starting, retrying, cancelling and deleting jobs, and finding a job whose answer was lost."""

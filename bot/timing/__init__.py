@@ -1,0 +1,1 @@
+"""Waiting without losing a cancel: stopping background tasks. No Discord."""
