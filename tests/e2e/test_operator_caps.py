@@ -212,14 +212,19 @@ async def test_a_blocked_member_cannot_make_a_character(
     env = await start_bot()
     h = env.harness
     data = await mp4_clip(env, tmp_path)
-    await h.slash("limits block", {"member": h.world.alice}, user=h.world.owner)
+    # Each admin command is answered before the next step, so none is still running at teardown.
+    await ephemeral_answer(
+        h, await h.slash("limits block", {"member": h.world.alice}, user=h.world.owner)
+    )
     rec = await h.slash(
         "character create", {"name": "Nemo", "video": Upload("nemo.mp4", data)}, user=h.world.alice
     )
     assert (await ephemeral_answer(h, rec))["content"] == "You can't make videos in this server."
     art = h.fake.add_channel(h.world.guild_id, "art")
     h.feed("GUILD_CREATE", h.fake.guild_create_payload(h.world.guild_id))
-    await h.slash("limits allow", {"channel": int(art["id"])}, user=h.world.owner)
+    await ephemeral_answer(
+        h, await h.slash("limits allow", {"channel": int(art["id"])}, user=h.world.owner)
+    )
     rec = await h.slash(
         "character create", {"name": "Nemo", "video": Upload("nemo.mp4", data)}, user=h.world.bob
     )
