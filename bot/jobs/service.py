@@ -14,6 +14,10 @@ the seconds the provider reports when the job completes.
 Beside other processes on one database, a job's call goes out and its place in line is kept
 under its lease (bot/tracker/leases.py): each process starts only the jobs it put in line, recovers
 only the calls of processes that died, and looks at both every lease renewal.
+
+Nothing here knows Discord: who asks and where comes in as an `Asker` (read by
+bot/interactions/who.py), cards are shown through `Cards` (bot/jobs/cards.py), which
+bot.delivery implements, and a refusal is a typed error (bot/errors.py) that the tree words.
 """
 
 from __future__ import annotations
