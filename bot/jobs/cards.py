@@ -14,8 +14,11 @@ from bot.storage import VideoRow
 
 
 class Poster(Protocol):
-    async def begin(self) -> None: ...
-    async def abort(self) -> None: ...
+    async def begin(self) -> None:
+        """Answer at once, before the reservation is decided (an interaction has 3 s)."""
+
+    async def abort(self) -> None:
+        """Take the answer back: nothing was started, an error handler replies instead."""
 
 
 # The poster a delivery shows cards through (bot.delivery.CardPoster), passed through jobs.
