@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The Discord-free core: what the bot does, whoever asks. The edge (bot.interactions, bot.ui,
 # bot.delivery, bot.app, bot.wiring, cogs) turns it into Discord messages.
 CORE = (
+    "bot.config",
+    "bot.errors",
     "bot.videoapi",
     "bot.storage",
     "bot.spending",
