@@ -348,8 +348,9 @@ async def test_a_contest_over_already_cannot_be_cancelled_or_ended(world: World)
     with refused(f"Contest #{contest.id} is already closed."):
         await world.service.cancel(contest, by=OWNER)
 
-    cancelled = await world.contest()
-    await world.contests.cancel(cancelled.id, world.clock())
+    other = await world.contest()
+    await world.contests.cancel(other.id, world.clock())
+    cancelled = await world.service.find(other.id, GUILD)
     with refused(f"Contest #{cancelled.id} is already cancelled."):
         await world.service.end(cancelled)
 
