@@ -229,8 +229,7 @@ async def test_a_database_from_an_older_process_is_picked_up(env: Env) -> None:
     video_id = await env.create()
     await env.videos.mark_failed(video_id, "timeout", "late")
     async with await SqliteDatabase.open(env.db_path) as db:
-        tracker = env.tracker()
-        tracker._videos = VideoRepository(db)
+        tracker = env.tracker(VideoRepository(db))
         events = tracker.subscribe()
         await tracker.start()
         await tracker.stop()
