@@ -22,7 +22,8 @@ import asyncio, gc, sys
 import psutil
 if sys.argv[1] == "before":
     import av, bot.simulator
-import bot.__main__, bot.app, bot.backend
+import aiohttp
+import bot.__main__, bot.app, bot.wiring
 from bot.config import Settings
 from bot.storage import Database, SqliteDatabase
 
@@ -31,12 +32,14 @@ async def idle():
         _env_file=None, discord_token="x", openai_api_key="sk-bench",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    async with await SqliteDatabase.open(":memory:") as db, bot.backend.open_api(settings) as api:
-        client = bot.app.VideoBot(settings=settings, db=db, api=api)
+    async with await SqliteDatabase.open(":memory:") as db, bot.wiring.open_api(settings) as api:
+        session = aiohttp.ClientSession()
+        client = bot.wiring.build_bot(settings, db, api, session)
         await client.load_extensions()
         gc.collect()
         rss = psutil.Process().memory_info().rss
         await client.close()
+        await session.close()
     return rss
 
 print(round(asyncio.run(idle()) / 1024 / 1024, 1))
