@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot.app import VideoBot
 from bot.config import Settings
+from bot.contests.clock import Clock
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import open_database
@@ -66,7 +67,8 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
     """`await start_bot(job_seconds=1.0, ...)`: a bot; call again for a restart on the same DB.
 
     `edit_interval` (seconds between two edits of a card) may be lowered where coalescing is not
-    what a test is about, as may `cadence` (how often jobs are looked at) and `reconcile_wait`.
+    what a test is about, as may `cadence` (how often jobs are looked at) and `reconcile_wait`;
+    `contest_clock` is the time contest deadlines are read from.
 
     Each start gets its own simulator unless `sim_app` is passed to share one across restarts.
     `database_url` puts the bot on that PostgreSQL database instead of the test's SQLite file.
@@ -83,6 +85,7 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             database_url: str | None = None,
             cadence: Cadence = CADENCE,
             reconcile_wait: float = DEFAULT.reconcile_wait,
+            contest_clock: Clock = DEFAULT.contest_clock,
             **sim: Any,
         ) -> BotEnv:
             config = Settings(
@@ -105,7 +108,11 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             db = await stack.enter_async_context(await open_database(database_url, db_path))
             session = await stack.enter_async_context(aiohttp.ClientSession())
             tuning = replace(
-                DEFAULT, edit_interval=edit_interval, cadence=cadence, reconcile_wait=reconcile_wait
+                DEFAULT,
+                edit_interval=edit_interval,
+                cadence=cadence,
+                reconcile_wait=reconcile_wait,
+                contest_clock=contest_clock,
             )
             bot = build_bot(config, db, api, session, tuning)
             harness = await start_harness(bot)
