@@ -2,9 +2,9 @@
 
 Each figure comes from a fresh child process that builds the API client, the database, the bot
 and its extensions for a real provider (nothing is sent) and reports its RSS. "before" first
-imports the simulator and PyAV, as bot.backend and bot.__main__ (the simulator) and
-bot.simulator.media (PyAV) did at module level until they loaded them lazily; "after" is the
-code as it is.
+imports the simulator and PyAV, as bot.wiring (then bot.backend) and bot.__main__ (the
+simulator) and bot.simulator.media (PyAV) did at module level until they loaded them lazily;
+"after" is the code as it is.
 
     .venv/bin/python bench/idle_rss.py
 

@@ -48,6 +48,7 @@ from bot.storage import (
     VideoRepository,
     open_database,
 )
+from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
@@ -100,6 +101,8 @@ def build_parts(
         cadence=tuning.cadence or cadence_of(settings),
         deadline=settings.job_deadline_minutes * 60,
         leases=leases,
+        # Status requests the provider allows: its profile's rate, tightened by its headers.
+        budget=RequestBudget(api.profile.requests_per_minute),
     )
     media = MediaPool(
         settings.media_workers,
