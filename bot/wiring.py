@@ -25,7 +25,6 @@ from pydantic import SecretStr
 
 from bot.app import BuildParts, Parts, StartupError, VideoBot
 from bot.config import Settings
-from bot.contests import media as contest_media
 from bot.contests.clock import Clock
 from bot.contests.poster import ContestPoster
 from bot.contests.service import ContestService
@@ -154,9 +153,7 @@ def build_parts(
         contests=ContestService(
             contests,
             videos,
-            ContestPoster(client, contests),
-            http_session,
-            functools.partial(contest_media.from_card, client, http_session),
+            ContestPoster(client, contests, http_session),
             clock=tuning.contest_clock,
             # Other processes on the database post results too: whoever claims them posts.
             claimant=leases.holder if leases is not None else None,

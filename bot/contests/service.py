@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import discord
 
 from bot.contests.clock import Clock
 from bot.contests.durations import parse_duration
-from bot.contests.media import Media
 from bot.contests.phases import Phase, phase_of, timestamp
 from bot.contests.poster import ContestPoster
 from bot.contests.scheduler import ContestScheduler
@@ -34,8 +31,6 @@ from bot.ui.contest import jump_url
 
 THEME_MAX = 200
 ALREADY_ENTERED = "That video is already entered in this contest."
-# The file of a video's result card, copied into a folder within an upload limit.
-CardFile = Callable[[VideoRow, int, Path], Awaitable[Media]]
 # How long one process's claim to post a contest's results lasts: long enough to copy the
 # podium's files and upload them; a process that dies meanwhile leaves them to another after.
 RESULTS_CLAIM_SECONDS = 300.0
@@ -89,13 +84,14 @@ def _limit_text(contest: ContestRow) -> str:
 
 
 class ContestService:
+    """The contest rules over the database; `poster` is all it knows of Discord. `claimant`
+    names this process when others share the database (leases' holder), else None."""
+
     def __init__(
         self,
         contests: ContestRepository,
         videos: VideoRepository,
         poster: ContestPoster,
-        http_session: aiohttp.ClientSession,
-        card_file: CardFile,
         *,
         clock: Clock,
         claimant: str | None = None,
@@ -104,13 +100,10 @@ class ContestService:
         self.contests = contests
         self._videos = videos
         self.poster = poster
-        self._session = http_session
-        self._card_file = card_file
         self.scheduler = ContestScheduler(self.contests, self, clock=clock)
         # The scheduler and /contest end may both reach publish(); one posts.
         self._publishing = asyncio.Lock()
         # Other processes on the database scan for unposted results too: whoever claims posts.
-        # None: alone on its database.
         self._claimant = claimant
 
     def phase(self, contest: ContestRow) -> Phase:
@@ -217,7 +210,7 @@ class ContestService:
                 return False
             try:
                 standings = await self.contests.standings(contest.id)
-                message_id = await self.poster.post_results(contest, standings, self._session)
+                message_id = await self.poster.post_results(contest, standings)
                 await self.contests.set_results_message(contest.id, message_id)
             except BaseException:
                 if self._claimant is not None:
@@ -269,7 +262,7 @@ class ContestService:
         self, contest: ContestRow, video: VideoRow, upload_limit: int, folder: Path
     ) -> EntryRow:
         """Copy the video's file into `folder`, add the entry and post it from there."""
-        file = await self._card_file(video, upload_limit, folder)
+        file = await self.poster.entry_file(video, upload_limit, folder)
         # The copy took a moment: the deadline or a cancel may have come meanwhile.
         contest = await self._reload(contest)
         self._require_submissions(contest)

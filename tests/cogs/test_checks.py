@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,6 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.contests.media import from_card
 from bot.contests.poster import ContestPoster
 from bot.contests.service import ContestService
 from bot.errors import UserError
@@ -87,9 +85,7 @@ async def contests(tmp_path: Path) -> AsyncIterator[Contests]:
         service = ContestService(
             repository,
             VideoRepository(db),
-            ContestPoster(client, repository),
-            session,
-            functools.partial(from_card, client, session),
+            ContestPoster(client, repository, session),
             clock=lambda: 1_800_000_000.0,
         )
         yield Contests(client, service)  # type: ignore[arg-type]
