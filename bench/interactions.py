@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in the package
     sys.path.insert(0, str(ROOT))
@@ -59,6 +61,7 @@ from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, 
 from bot.storage import SqliteDatabase  # noqa: E402
 from bot.timing.tasks import cancel_and_wait  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
+from bot.wiring import Tuning, build_bot  # noqa: E402
 from tests.e2e.fake_discord import JSON, FakeDiscord, FakeInteraction, RecordedRequest  # noqa: E402
 from tests.e2e.harness import Harness, build_world, pointed_at  # noqa: E402
 
@@ -104,7 +107,8 @@ async def start_bench_bot(
     config = Settings(_env_file=None, discord_token="fake", **(settings or {}))  # type: ignore[call-arg]
     api = await stack.enter_async_context(VideoClient(base_url, None, profile=config.profile()))
     db = await stack.enter_async_context(await SqliteDatabase.open(folder / "videobot.sqlite3"))
-    bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
+    session = await stack.enter_async_context(aiohttp.ClientSession())
+    bot = build_bot(config, db, api, session, Tuning(edit_interval=edit_interval))
     harness = Harness(fake, bot, world)
     await harness.start()
     harness.allow_errors()  # reported by the benchmark instead

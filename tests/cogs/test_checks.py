@@ -7,13 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord.ext import commands
 
+from bot.contests.poster import ContestPoster
+from bot.contests.service import ContestService
 from bot.errors import UserError
 from bot.jobs.requests import may_delete
-from bot.storage import ContestRepository, Database, SqliteDatabase, VideoRow
+from bot.storage import ContestRepository, SqliteDatabase, VideoRepository, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests
 from cogs.results import ask_delete
@@ -71,16 +74,22 @@ class User:
 # -- /contest --------------------------------------------------------------------------------
 
 
-class ContestBot:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.leases = None  # alone on its database
-
-
 @pytest.fixture
 async def contests(tmp_path: Path) -> AsyncIterator[Contests]:
-    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
-        yield Contests(ContestBot(db), clock=lambda: 1_800_000_000.0)  # type: ignore[arg-type]
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        aiohttp.ClientSession() as session,
+    ):
+        # Alone on its database; nothing here posts, so the client never logs in.
+        client = discord.Client(intents=discord.Intents.none())
+        repository = ContestRepository(db)
+        service = ContestService(
+            repository,
+            VideoRepository(db),
+            ContestPoster(client, repository, session),
+            clock=lambda: 1_800_000_000.0,
+        )
+        yield Contests(client, service)  # type: ignore[arg-type]
 
 
 async def with_role(cog: Contests) -> ContestRepository:

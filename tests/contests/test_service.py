@@ -12,6 +12,7 @@ from typing import Any, cast
 import pytest
 
 from bot.contests.phases import Phase
+from bot.contests.poster import ContestPoster
 from bot.contests.service import ALREADY_ENTERED, THEME_MAX, ContestService, plan
 from bot.errors import UserError, VideoNotFound
 from bot.simulator import ManualClock
@@ -22,19 +23,14 @@ HOUR = 3600
 VOTER = 333
 
 
-@dataclass
-class _BotParts:
-    """What the service reads from the bot: its database, videos, leases and HTTP session."""
-
-    db: Database
-    videos: VideoRepository
-    leases: None = None
-    http_session: None = None
-
-
 def build(db: Database, clock: ManualClock) -> ContestService:
     """The one place a test builds the service, alone on its database and with nothing posted."""
-    return ContestService(cast(Any, _BotParts(db, VideoRepository(db))), clock=clock)
+    contests = ContestRepository(db)
+    # Nothing here posts: the poster's client and session are never reached.
+    nobody = cast(Any, None)
+    return ContestService(
+        contests, VideoRepository(db), ContestPoster(nobody, contests, nobody), clock=clock
+    )
 
 
 @dataclass
