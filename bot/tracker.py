@@ -12,9 +12,12 @@ covered (or all of them when the provider has no list).
 Where a job is listed is learned, never assumed: the provider orders jobs of the same second by
 its own rule (arrival, id, anything), so a new job is only placed by its creation second, and
 every page read moves the videos it holds to where the provider put them. A job its planned page
-did not hold is retrieved in that cycle, or first in the next, until a page shows it again. So
-every job is seen at least once every `Cadence.ceiling` seconds whatever the provider's order
-(while the budget allows a look per job, or per page of jobs, that often).
+did not hold stays due: it is retrieved in that cycle when the budget allows, else the next cycle
+looks for it on the page where the pages just read put it and retrieves it if that misses it too;
+a job missed twice is only retrieved until a page shows it again. Looks due first go first and
+none is planned later than `Cadence.ceiling` after the last, so every job is seen at least that
+often whatever the provider's order (while the budget allows a look per job, or per page of
+jobs, that often).
 """
 
 from __future__ import annotations
@@ -81,8 +84,8 @@ class _Tracked:
     changes: deque[Sighting] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
     predicted_end: float | None = None
     unknown_logged: bool = False
-    # Its planned page did not hold it: retrieved at its next look, until a page shows it.
-    misplaced: bool = False
+    # Planned pages in a row that did not hold it; from 2 on it is retrieved instead.
+    misses: int = 0
 
     def look_at(self, when: float, slack: float = 0.0) -> None:
         self.due, self.latest = when, when + slack
@@ -91,9 +94,8 @@ class _Tracked:
 def _most_urgent(job: _Tracked) -> tuple[float, float, int, int]:
     """The look due first goes first: near its predicted end a job falls due soonest, and one
     whose look waited longest is never starved by others' closer ends (nor by jobs a page
-    missed, which stay due and are retrieved in their turn: the next cycle, when the budget
-    allows every due look). Equal ones go closest to their predicted end first, then newest
-    first (a page holds the jobs created before the one it starts at)."""
+    missed, which stay due and go in their turn). Equal ones go closest to their predicted end
+    first, then newest first (a page holds the jobs created before the one it starts at)."""
     end = job.predicted_end if job.predicted_end is not None else job.due
     return (job.latest, end, -job.row.created_at, -job.row.key)
 
@@ -436,7 +438,7 @@ class Tracker:
         one after the other with the provider's own cursors, so a run leaves no gap whatever
         the listing looked like before. Pages are planned in the order of the most urgent due
         job they hold. A job whose page would hold no other tracked job is left to `retrieve`,
-        as cheap and sure, and so is one its planned page missed.
+        as cheap and sure, and so is one missed by two planned pages in a row.
         """
         allowance = self._budget.available(now)
         if self._cursors_refused:
@@ -459,14 +461,14 @@ class Tracker:
                 ]
                 if video_id in self._jobs
             ]
-            if job.misplaced or index is None or len(window) < 2:
+            if index is None or job.misses >= 2 or len(window) < 2:
                 planned.add(job.row.id)
                 retrieves += 1
                 continue
             wanted = {
                 j.row.id
                 for j in window
-                if j.due <= now and j.row.id not in planned and not j.misplaced
+                if j.due <= now and j.row.id not in planned and j.misses < 2
             }
             planned |= wanted
             pages[number] = wanted
@@ -516,6 +518,8 @@ class Tracker:
         if self._listing[start : start + len(shown)] == shown:
             return  # where the tracker had them
         held = set(shown)
+        if after in held:
+            return  # a page holding its own cursor says nothing of where it is
         rest = [video_id for video_id in self._listing if video_id not in held]
         start = 0 if after is None else rest.index(after) + 1
         self._listing = rest[:start] + shown + rest[start:]
@@ -542,16 +546,17 @@ class Tracker:
         self, after: str | None, wanted: set[str], planned: int, answers: _Answers, paging: _Paging
     ) -> None:
         """`planned` pages from `after` on, following the provider's cursors, until every
-        wanted job was seen or the pages are older; a wanted job none held is marked misplaced.
+        wanted job was seen or the pages are older; a wanted job none held counts a miss.
 
         Adds to `paging.sent` each page it asked for.
         """
         unseen = {video_id: self._jobs[video_id].row.created_at for video_id in wanted}
         sent = 0
-        while sent < planned or (sent <= len(unseen) and paging.spare > 0):
+        while sent < planned or (sent <= self._never_missed(unseen) and paging.spare > 0):
             # Past its planned pages, a run pages on only while that is no dearer than
-            # retrieving every job still unseen (a busy shared key buries ours deep), and
-            # only with requests no other run or retrieve of this cycle needs.
+            # retrieving every job still unseen (a busy shared key buries ours deep) that no
+            # page missed before (one that was is retrieved: that is sure), and only with
+            # requests no other run or retrieve of this cycle needs.
             if sent >= planned:
                 paging.spare -= 1
             if not self._spend():
@@ -579,7 +584,7 @@ class Tracker:
             for video in page.data:
                 job = self._jobs.get(video.id)
                 if job is not None:
-                    job.misplaced = False
+                    job.misses = 0
                     answers.add(video.id, video, page.meta.poll_after_ms)
                     unseen.pop(video.id, None)
             if not unseen or not page.has_more or not page.data:
@@ -591,7 +596,11 @@ class Tracker:
         for video_id in unseen:
             job = self._jobs.get(video_id)
             if job is not None:
-                job.misplaced = True
+                job.misses += 1
+
+    def _never_missed(self, video_ids: dict[str, int]) -> int:
+        jobs = (self._jobs.get(video_id) for video_id in video_ids)
+        return sum(1 for job in jobs if job is not None and job.misses == 0)
 
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float

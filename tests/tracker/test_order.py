@@ -212,7 +212,7 @@ async def test_tracker_order_a_job_its_page_missed_is_retrieved_in_the_next_cycl
     listed = provider.listing()
     ties[0] = lambda same_second, call: listed[::-1]  # the provider reorders
     moved = listed[0]  # from the first page to the last
-    while budget.try_spend(env.clock.now):  # nothing left but a request a second
+    while budget.try_spend(env.clock.now):  # one request left, a second from now
         pass
     env.clock.advance(1)
     tracker.wake(moved)
@@ -220,11 +220,34 @@ async def test_tracker_order_a_job_its_page_missed_is_retrieved_in_the_next_cycl
     assert await tracker.refresh_due() == 1  # its page, which no longer holds it
     assert len(provider.seen[moved]) == looks
     assert provider.retrieves == 0
-    env.clock.advance(1)
-    assert await tracker.refresh_due() == 1
+    env.clock.advance(2)
+    # The next cycle: the page the first one's answer put it on (the provider moved it further
+    # still), then a retrieve.
+    assert await tracker.refresh_due() == 2
     assert provider.retrieves == 1
     assert provider.seen[moved][-1] == env.clock.now
     assert moved in tracker.tracked
+
+
+async def test_tracker_order_a_job_its_page_missed_is_retrieved_in_the_same_cycle(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(job_seconds=1_000)
+    ties: list[TieOrder] = [_by_id]
+    provider = Provider(env, lambda ids, call: ties[0](ids, call))
+    tracker = env.tracker(page_size=2, cadence=Cadence(base=60, floor=60, ceiling=60))
+    for _ in range(6):
+        await env.create(tracker)
+    await tracker.refresh_due()
+    listed = provider.listing()
+    ties[0] = lambda same_second, call: listed[::-1]
+    env.clock.advance(1)
+    tracker.wake(listed[0])
+    # Its page, the next (as dear as a retrieve, and it might hold others), then at once the
+    # retrieve: the budget allows all three.
+    assert await tracker.refresh_due() == 3
+    assert (provider.lists, provider.retrieves) == (5, 1)
+    assert provider.seen[listed[0]][-1] == env.clock.now
 
 
 async def test_tracker_order_a_job_past_the_deadline_is_checked_once_more_before_it_fails(
