@@ -156,6 +156,9 @@ class Tracker:
         self._listing: list[str] = []
         # Creation second of each video in the listing.
         self._seconds: dict[str, int] = {}
+        # The videos a page showed where they are: the page after one of them is the one the
+        # provider would give. Where the others sit among them is only estimated.
+        self._confirmed: set[str] = set()
         # Index of each video in the listing; None after the listing changed.
         self._at: dict[str, int] | None = None
         # Listing positions from the newest video to the oldest tracked job.
@@ -436,9 +439,11 @@ class Tracker:
         `page_size`-th video), so no two pages of a cycle hold the same job and a cycle that can
         afford every page sweeps the whole listing once. Consecutive pages make one run, read
         one after the other with the provider's own cursors, so a run leaves no gap whatever
-        the listing looked like before. Pages are planned in the order of the most urgent due
-        job they hold. A job whose page would hold no other tracked job is left to `retrieve`,
-        as cheap and sure, and so is one missed by two planned pages in a row.
+        the listing looked like before. A page starting after a video no page showed yet is
+        reached by a run from the nearest page that starts after one a page did (or from the
+        top): its cursor is the provider's own. Pages are planned in the order of the most
+        urgent due job they hold. A job whose page would hold no other tracked job is left to
+        `retrieve`, as cheap and sure, and so is one missed by two planned pages in a row.
         """
         allowance = self._budget.available(now)
         if self._cursors_refused:
@@ -465,13 +470,25 @@ class Tracker:
                 planned.add(job.row.id)
                 retrieves += 1
                 continue
-            wanted = {
-                j.row.id
-                for j in window
-                if j.due <= now and j.row.id not in planned and j.misses < 2
-            }
-            planned |= wanted
-            pages[number] = wanted
+            first = number
+            while first and self._listing[first * self._page_size - 1] not in self._confirmed:
+                first -= 1
+            for page in range(first, number + 1):
+                if page in pages:
+                    continue
+                if len(pages) + retrieves >= allowance:
+                    break
+                pages[page] = {
+                    video_id
+                    for video_id in self._listing[
+                        page * self._page_size : (page + 1) * self._page_size
+                    ]
+                    if (j := self._jobs.get(video_id)) is not None
+                    and j.due <= now
+                    and video_id not in planned
+                    and j.misses < 2
+                }
+                planned |= pages[page]
         runs: list[tuple[str | None, set[str], int]] = []
         previous = -2
         for number in sorted(pages):
@@ -492,6 +509,7 @@ class Tracker:
             last = max(tracked, default=0)
             for video_id in self._listing[last + self._page_size :]:
                 del self._seconds[video_id]
+                self._confirmed.discard(video_id)
             del self._listing[last + self._page_size :]
             self._at = {video_id: index for index, video_id in enumerate(self._listing)}
             self._span = last + 1
@@ -516,6 +534,7 @@ class Tracker:
         start = 0 if after is None else at[after] + 1
         shown = [video.id for video in videos]
         if self._listing[start : start + len(shown)] == shown:
+            self._confirmed.update(shown)
             return  # where the tracker had them
         held = set(shown)
         if after in held:
@@ -528,6 +547,7 @@ class Tracker:
         for video in videos:
             second = video.created_at if video.created_at is not None else second
             self._seconds[video.id] = second
+        self._confirmed.update(shown)
         self._at = None
 
     def _pages_in_play(self) -> int:
@@ -540,6 +560,7 @@ class Tracker:
         """A video the provider no longer lists (deleted): no cursor any more."""
         if self._seconds.pop(video_id, None) is not None:
             self._listing.remove(video_id)
+            self._confirmed.discard(video_id)
             self._at = None
 
     async def _list_from(
