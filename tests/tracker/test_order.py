@@ -67,6 +67,8 @@ class Provider:
         self.tie = tie
         self.lists = 0
         self.retrieves = 0
+        # The cursor of every page asked for.
+        self.cursors: list[str | None] = []
         self.seen: defaultdict[str, list[float]] = defaultdict(list)
         self._retrieve = env.api.retrieve
         # Seeded ids, so an order by id is the same permutation on every run.
@@ -95,6 +97,7 @@ class Provider:
         assert order == "desc"
         listing = self.listing()
         self.lists += 1
+        self.cursors.append(after)
         start = 0 if after is None else listing.index(after) + 1
         now = self.env.clock.now
         data = [self.env.state.jobs[i].video_at(now) for i in listing[start : start + limit]]
@@ -269,3 +272,26 @@ async def test_tracker_order_a_job_past_the_deadline_is_checked_once_more_before
     # The provider made the one it reports finished: delivered however late, never failed.
     assert ended == {done: ("completed", None), stuck: ("failed", "timeout")}
     assert not tracker.tracked
+
+
+async def test_tracker_order_pages_start_only_after_a_video_a_page_showed_where_it_is(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(job_seconds=1_000)
+    provider = Provider(env, _by_id)
+    # One request a second: each cycle reads one page.
+    tracker = env.tracker(page_size=2, budget=RequestBudget(per_minute=60, burst_seconds=1))
+    ids = [await env.create() for _ in range(6)]  # one second, listed by id
+    for video_id in ids:  # the oldest looked at first
+        await tracker.track(video_id)
+        env.clock.advance(0.1)
+    listed = provider.listing()
+    # The bot can only guess where the oldest sits among its second: a page after a job whose
+    # place is guessed holds an arbitrary slice of them. The first page is read from the top.
+    await tracker.refresh_due()
+    assert provider.cursors == [None]
+    env.clock.advance(1)
+    await tracker.refresh_due()
+    # The next one starts after the last video that page showed: the provider's own cursor.
+    assert provider.cursors == [None, listed[1]]
+    await cycle_until(env, tracker, lambda: set(provider.seen) == set(ids))
