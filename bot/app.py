@@ -17,7 +17,7 @@ from bot.delivery import Delivery, ResultFiles
 from bot.delivery.files import MIB, FittedCache
 from bot.interactions.cooldown import MemberCooldown
 from bot.interactions.sync import code_payloads, compare
-from bot.interactions.tree import VideoTree
+from bot.interactions.tree import VideoTree, explain
 from bot.jobs.service import Jobs
 from bot.media.assets import Assets
 from bot.media.frames import DecodeLimits
@@ -149,6 +149,7 @@ class VideoBot(commands.AutoShardedBot):
             self.spending,
             self.tracker,
             self.delivery,
+            explain=explain,
             leases=self.leases,
         )
         self._templates: list[re.Pattern[str]] = []

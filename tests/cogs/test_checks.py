@@ -12,7 +12,7 @@ import pytest
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.jobs.service import may_delete
+from bot.jobs.requests import may_delete
 from bot.storage import ContestRepository, Database, SqliteDatabase, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests
@@ -27,6 +27,7 @@ ROLE = 300
 NONE = discord.Permissions.none()
 MANAGE_GUILD = discord.Permissions(manage_guild=True)
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True)
+ALL = discord.Permissions.all()
 
 
 class Member(discord.Member):
@@ -190,14 +191,14 @@ ROW = video_row(owner_id=OWNER, guild_id=GUILD)
 def test_may_delete(
     user_id: int, guild_id: int | None, permissions: discord.Permissions, allowed: bool
 ) -> None:
-    assert may_delete(ROW, user_id, guild_id, permissions) is allowed
+    assert may_delete(ROW, user_id, guild_id, permissions.manage_messages) is allowed
 
 
 def test_a_video_made_in_a_dm_is_only_its_owners_to_delete() -> None:
     dm_video = replace(ROW, guild_id=None)
-    assert may_delete(dm_video, OWNER, None, NONE)
-    assert not may_delete(dm_video, MEMBER, None, discord.Permissions.all())
-    assert not may_delete(dm_video, MEMBER, GUILD, discord.Permissions.all())
+    assert may_delete(dm_video, OWNER, None, NONE.manage_messages)
+    assert not may_delete(dm_video, MEMBER, None, ALL.manage_messages)
+    assert not may_delete(dm_video, MEMBER, GUILD, ALL.manage_messages)
 
 
 class VisibleJobs:
