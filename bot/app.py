@@ -35,7 +35,6 @@ from bot.storage import (
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
-from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient
 from bot.wiring import open_api
 
@@ -167,7 +166,6 @@ class VideoBot(commands.AutoShardedBot):
         return any(template.fullmatch(custom_id) for template in self._templates)
 
     async def load_extensions(self) -> None:
-        self.add_dynamic_items(VideoAction)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
