@@ -46,7 +46,7 @@ STALE: Final = "This button no longer works; run the command again."
 
 
 class Delivery(Protocol):
-    """What the buttons ask of bot.delivery (not imported: delivery draws these buttons)."""
+    """What the handlers ask of bot.delivery.Delivery, whose module imports this one."""
 
     async def send_asset(
         self, row: VideoRow, variant: ContentVariant, interaction: discord.Interaction[Any]
@@ -326,6 +326,8 @@ async def pressed(
 
 
 class VideoAction(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """A button of the table on a card, rebuilt from its custom id on each click."""
+
     def __init__(self, action: Action, ref: str, custom_id: str) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=action.label, emoji=action.emoji, style=action.style, custom_id=custom_id
