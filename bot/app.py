@@ -25,7 +25,6 @@ from bot.spending.service import Spending
 from bot.storage import Database, LedgerRepository, VideoRepository
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
-from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,6 @@ class VideoBot(commands.AutoShardedBot):
         return any(template.fullmatch(custom_id) for template in self._templates)
 
     async def load_extensions(self) -> None:
-        self.add_dynamic_items(VideoAction)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 

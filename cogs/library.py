@@ -13,10 +13,10 @@ from bot.errors import UserError
 from bot.interactions.requires import requires
 from bot.interactions.tree import report_error
 from bot.storage import VideoRow
+from bot.ui.buttons import ACTIONS, pressed, send_asset
 from bot.ui.card import STATUS_TEXT
 from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, VideoStatus
-from cogs.results import ask_delete, send_asset
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -136,7 +136,8 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
 
     @app_commands.command(name="delete", description="Delete a video (owner or moderator)")
     async def delete(self, interaction: Interaction, video: str) -> None:
-        await ask_delete(self.bot, interaction, video)
+        # The same as the card's Delete button: asked, and answered by a button.
+        await pressed(ACTIONS["delete"], interaction, video)
 
     @app_commands.command(
         name="download",
@@ -149,7 +150,8 @@ class Library(commands.GroupCog, group_name="videos", group_description="Your vi
         video: str,
         variant: Literal["video", "thumbnail", "spritesheet"] = "video",
     ) -> None:
-        await send_asset(self.bot, interaction, video, variant=variant)
+        row = await self.bot.jobs.visible(video, interaction.user.id, interaction.guild_id)
+        await send_asset(self.bot, interaction, row, variant)
 
     @show.autocomplete("video")
     @delete.autocomplete("video")

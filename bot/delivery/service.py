@@ -39,7 +39,9 @@ from bot.storage import VideoRepository, VideoRow
 from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
-from bot.ui.buttons import result_view, waiting_view
+
+# The module, not its names: its button handlers import bot.delivery in turn.
+from bot.ui import buttons
 from bot.ui.card import cancelled_card, deleted_card, shown_state, status_card
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.client import MIB
@@ -276,7 +278,7 @@ class Delivery:
                 "embed": status_card(row, lineage, note),
                 "attachments": [f.open() for f in files],
             }
-            view = result_view(row, self._capabilities.unsupported)
+            view = buttons.result_view(row, self._capabilities.unsupported)
             if view is not None:
                 kwargs["view"] = view
             await interaction.edit_original_response(**kwargs)
@@ -444,8 +446,8 @@ class Delivery:
         row = card.row
         if row.waiting:
             card.cancel_shown = True
-            return waiting_view(row)
-        view = result_view(row, self._capabilities.unsupported)
+            return buttons.waiting_view(row)
+        view = buttons.result_view(row, self._capabilities.unsupported)
         if view is None and card.cancel_shown:
             # The job left the line: its Cancel button goes.
             view = discord.ui.View(timeout=None)

@@ -17,9 +17,9 @@ from bot.contests.service import ContestService
 from bot.errors import UserError
 from bot.jobs.requests import may_delete
 from bot.storage import ContestRepository, SqliteDatabase, VideoRepository, VideoRow
+from bot.ui.buttons import ACTIONS, pressed
 from cogs.admin import Admin
 from cogs.contest import Contests
-from cogs.results import ask_delete
 from tests.rows import video_row
 
 GUILD = 100
@@ -64,6 +64,7 @@ class Interaction:
         self.guild_id = guild_id
         self.guild = guild
         self.response = Response()
+        self.client: Any = None
 
 
 class User:
@@ -250,7 +251,9 @@ class Guild:
 def asking(guild_id: int, in_videos_channel: discord.Permissions) -> Interaction:
     """A moderator asking from another channel, where they may manage messages."""
     channels = {ROW.channel_id: in_videos_channel, ROW.channel_id + 1: MANAGE_MESSAGES}
-    return Interaction(Moderator(), MANAGE_MESSAGES, guild_id, Guild(channels))
+    interaction = Interaction(Moderator(), MANAGE_MESSAGES, guild_id, Guild(channels))
+    interaction.client = ResultsBot()
+    return interaction
 
 
 @pytest.mark.parametrize(
@@ -263,13 +266,13 @@ async def test_the_delete_button_refuses_whoever_may_not_delete(
 ) -> None:
     interaction = asking(guild_id, in_videos_channel)
     with pytest.raises(UserError, match="Only the owner can delete this video"):
-        await ask_delete(ResultsBot(), interaction, ROW.ref)  # type: ignore[arg-type]
+        await pressed(ACTIONS["delete"], interaction, ROW.ref)  # type: ignore[arg-type]
     assert interaction.response.sent == []
 
 
 async def test_the_delete_button_asks_a_moderator_to_confirm() -> None:
     interaction = asking(GUILD, MANAGE_MESSAGES)
-    await ask_delete(ResultsBot(), interaction, ROW.ref)  # type: ignore[arg-type]
+    await pressed(ACTIONS["delete"], interaction, ROW.ref)  # type: ignore[arg-type]
     [(content, options)] = interaction.response.sent
     assert content == "Delete this video for everyone? This cannot be undone."
     assert options["ephemeral"] is True

@@ -1,5 +1,6 @@
-"""Result-card buttons and forms: v2 ids carry the bot's key, v1 ids of older cards still work,
-the buttons a card shows, and prompt forms read back from their payload."""
+"""Result-card buttons and forms: the one table they come from, v2 ids carry the bot's key, v1
+ids of older cards still work, the buttons a card shows, and prompt forms read back from their
+payload. How a click or a submit is routed to its handler: tests/ui/test_routing.py."""
 
 from __future__ import annotations
 
@@ -11,24 +12,27 @@ from typing import Any
 import discord
 import pytest
 
+from bot.jobs.requests import OPERATIONS
 from bot.storage.videos import NOT_CONFIRMED
 from bot.ui.buttons import (
-    ACTION_EVENT,
     ACTIONS,
-    FORM_ACTIONS,
     FORM_TEMPLATE,
+    PROMPT,
     PROMPT_MAX,
+    SECONDS,
     TEMPLATE,
-    FormAnswer,
+    PromptForm,
     VideoAction,
+    Who,
     confirm_delete_view,
-    custom_id,
     prompt_form,
-    read_form,
     result_view,
+    waiting_view,
 )
 from bot.videoapi.models import Operation
 from tests.rows import video_row
+
+FORM_ACTIONS = [name for name, action in ACTIONS.items() if action.form]
 
 # A gateway's id at the contract's limit, with the characters base64 brings.
 LONG_ID = ("video_" + "Zm9v/YmFy=" * 60)[:512]
@@ -53,16 +57,15 @@ async def from_custom_id(value: str) -> VideoAction:
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_a_button_carries_the_key_not_the_providers_id(action: str) -> None:
     assert (len(ROW.id), {"=", "/"} <= set(ROW.id)) == (512, True)
-    item = VideoAction.of(action, ROW)
+    item = ACTIONS[action].button(ROW)
     assert item.custom_id == f"videobot:v2:{action}:4711"
-    assert custom_id(action, ROW) == item.custom_id
     assert len(item.custom_id) < DISCORD_CUSTOM_ID_MAX
     assert item.ref == "#4711"
-    assert item.action == action
+    assert item.action is ACTIONS[action]
 
 
 async def test_the_largest_key_still_fits() -> None:
-    item = VideoAction.of("confirm-delete", replace(ROW, key=10**18 - 1))
+    item = ACTIONS["confirm-delete"].button(replace(ROW, key=10**18 - 1))
     assert len(item.custom_id) < DISCORD_CUSTOM_ID_MAX
     assert compiled().fullmatch(item.custom_id) is not None
 
@@ -70,7 +73,7 @@ async def test_the_largest_key_still_fits() -> None:
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_a_v2_id_reads_back_as_the_rows_ref(action: str) -> None:
     item = await from_custom_id(f"videobot:v2:{action}:4711")
-    assert (item.action, item.ref) == (action, "#4711")
+    assert (item.action.name, item.ref) == (action, "#4711")
     assert item.custom_id == f"videobot:v2:{action}:4711"
 
 
@@ -78,7 +81,7 @@ async def test_a_v2_id_reads_back_as_the_rows_ref(action: str) -> None:
 async def test_a_v1_id_from_an_older_card_reads_back_as_the_providers_id(action: str) -> None:
     old = f"videobot:v1:{action}:video_68d7512d07848190b3e45da0ecbebcde"
     item = await from_custom_id(old)
-    assert (item.action, item.ref) == (action, "video_68d7512d07848190b3e45da0ecbebcde")
+    assert (item.action.name, item.ref) == (action, "video_68d7512d07848190b3e45da0ecbebcde")
     # The button keeps the id it was posted with, so Discord still routes it here.
     assert item.custom_id == old
 
@@ -135,7 +138,7 @@ def actions_of(view: discord.ui.View | None) -> list[str] | None:
     items = [item for item in view.children if isinstance(item, VideoAction)]
     assert len(items) == len(view.children)
     assert view.timeout is None
-    return [item.action for item in items]
+    return [item.action.name for item in items]
 
 
 @pytest.mark.parametrize(
@@ -197,19 +200,8 @@ def test_confirm_delete_view() -> None:
     assert actions_of(confirm_delete_view(ROW)) == ["confirm-delete"]
 
 
-async def test_a_click_is_handed_to_the_video_action_event() -> None:
-    dispatched: list[tuple[object, ...]] = []
-
-    class Client:
-        def dispatch(self, event: str, *args: object) -> None:
-            dispatched.append((event, *args))
-
-    class Interaction:
-        client = Client()
-
-    interaction: Any = Interaction()
-    await VideoAction.of("thumbnail", ROW).callback(interaction)
-    assert dispatched == [(ACTION_EVENT, interaction, "thumbnail", "#4711")]
+def test_waiting_view() -> None:
+    assert actions_of(waiting_view(replace(ROW, status="queued"))) == ["cancel"]
 
 
 # -- prompt forms ------------------------------------------------------------------------------
@@ -217,7 +209,7 @@ async def test_a_click_is_handed_to_the_video_action_event() -> None:
 
 @pytest.mark.parametrize("action", FORM_ACTIONS)
 def test_a_prompt_forms_id_carries_its_action_and_the_key(action: str) -> None:
-    form = prompt_form(action, ROW, ("4", "8"))
+    form = prompt_form(ACTIONS[action], ROW, ("4", "8"))
     assert form.custom_id == f"videobot:v2:form:{action}:4711"
     assert len(form.custom_id) < DISCORD_CUSTOM_ID_MAX
     assert FORM_TEMPLATE.fullmatch(form.custom_id) is not None
@@ -233,7 +225,7 @@ def test_a_prompt_forms_id_carries_its_action_and_the_key(action: str) -> None:
 
 
 def test_the_extend_form_offers_the_providers_lengths() -> None:
-    sent = prompt_form("extend", ROW, ("4", "8", "12")).to_dict()
+    sent = prompt_form(ACTIONS["extend"], ROW, ("4", "8", "12")).to_dict()
     seconds = sent["components"][1]["components"][0]
     assert (seconds["custom_id"], seconds["label"], seconds["value"]) == (
         "seconds",
@@ -263,18 +255,24 @@ def labels(**values: str) -> dict[str, Any]:
     }
 
 
+def read_form(custom_id: str, data: dict[str, Any]) -> tuple[str, str, dict[str, str]] | None:
+    form = PromptForm.from_custom_id(custom_id, data)
+    return None if form is None else (form.action.name, form.ref, dict(form.values))
+
+
 @pytest.mark.parametrize("shape", [action_rows, labels], ids=["action-rows", "labels"])
 def test_read_form_reads_both_payload_shapes(shape: Callable[..., dict[str, Any]]) -> None:
     answer = read_form("videobot:v2:form:extend:4711", shape(prompt="and then", seconds=" 8 "))
-    assert answer == FormAnswer("extend", "#4711", "and then", "8")
+    # The seconds are stripped by the handler (tests/ui/test_routing.py).
+    assert answer == ("extend", "#4711", {"prompt": "and then", "seconds": " 8 "})
     remix = read_form("videobot:v2:form:remix:4711", shape(prompt="in winter"))
-    assert remix == FormAnswer("remix", "#4711", "in winter", None)
+    assert remix == ("remix", "#4711", {"prompt": "in winter"})
 
 
 def test_read_form_takes_a_missing_value_as_empty() -> None:
     data = {"components": [{"type": 1, "components": [{"type": 4, "custom_id": "prompt"}]}]}
-    assert read_form("videobot:v2:form:edit:1", data) == FormAnswer("edit", "#1", "", None)
-    assert read_form("videobot:v2:form:edit:1", {}) == FormAnswer("edit", "#1", "", None)
+    assert read_form("videobot:v2:form:edit:1", data) == ("edit", "#1", {"prompt": ""})
+    assert read_form("videobot:v2:form:edit:1", {}) == ("edit", "#1", {})
 
 
 @pytest.mark.parametrize(
@@ -290,3 +288,60 @@ def test_read_form_takes_a_missing_value_as_empty() -> None:
 )
 def test_read_form_is_none_for_anything_but_a_prompt_form(value: str) -> None:
     assert read_form(value, action_rows(prompt="x")) is None
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def test_the_table_is_the_one_list_of_actions() -> None:
+    # Today's cards, ids and forms, exactly: changing one breaks buttons already posted.
+    assert list(ACTIONS) == [
+        "remix",
+        "extend",
+        "edit",
+        "thumbnail",
+        "spritesheet",
+        "delete",
+        "confirm-delete",
+        "retry",
+        "cancel",
+    ]
+    assert FORM_ACTIONS == ["remix", "extend", "edit"]
+    for name, action in ACTIONS.items():
+        assert action.name == name
+        assert compiled().fullmatch(f"videobot:v2:{name}:1") is not None
+        assert compiled().fullmatch(f"videobot:v1:{name}:video_1") is not None
+        form_id = f"videobot:v2:form:{name}:1"
+        assert (FORM_TEMPLATE.fullmatch(form_id) is not None) == bool(action.form)
+
+
+@pytest.mark.parametrize("action", FORM_ACTIONS)
+def test_a_form_builds_on_the_video_with_the_operation_jobs_requires(action: str) -> None:
+    # The core's map of derived kinds is where the table reads what each form needs.
+    assert ACTIONS[action].needs is OPERATIONS[action]
+    assert ACTIONS[action].form[0] is PROMPT
+    assert ACTIONS[action].who is Who.VIEWER
+    assert (SECONDS in ACTIONS[action].form) == (action == "extend")
+
+
+def test_who_may_press_each_button() -> None:
+    who = {name: action.who for name, action in ACTIONS.items()}
+    assert {name for name, w in who.items() if w is Who.OWNER_OR_MODERATOR} == {
+        "delete",
+        "confirm-delete",
+    }
+    assert {name for name, w in who.items() if w is Who.OWNER} == {"retry", "cancel"}
+
+
+def test_a_button_draws_its_look_from_the_table() -> None:
+    for action in ACTIONS.values():
+        button = action.button(ROW).item
+        assert (button.label, str(button.emoji), button.style) == (
+            action.label,
+            action.emoji,
+            action.style,
+        )
+    assert (ACTIONS["delete"].label, ACTIONS["delete"].style) == (
+        "Delete",
+        discord.ButtonStyle.danger,
+    )
