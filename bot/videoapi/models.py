@@ -16,9 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.videoapi.lenient import VideoStatus as VideoStatus
 from bot.videoapi.lenient import read_int, video_fields
 
-VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 ContentVariant = Literal["video", "thumbnail", "spritesheet"]
 ListOrder = Literal["asc", "desc"]
 
