@@ -18,7 +18,6 @@ card's task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
 import tempfile
@@ -35,7 +34,9 @@ from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.storage import VideoRepository, VideoRow
+from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
+from bot.timing.waits import wait_event
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 from bot.ui.buttons import result_view, waiting_view
@@ -49,7 +50,6 @@ from bot.videoapi.errors import (
     VideoAPIError,
 )
 from bot.videoapi.models import ContentVariant
-from bot.videoapi.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -349,8 +349,7 @@ class Delivery:
             wait = due - self._clock()
             if wait > 0:
                 card.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(card.wake.wait(), wait)
+                await wait_event(card.wake, wait)
                 continue
             try:
                 if row.finished:
