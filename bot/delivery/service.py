@@ -29,7 +29,14 @@ from typing import Any
 
 import discord
 
-from bot.delivery.files import GONE, Expired, ResultFiles, Undeliverable, Upload, upload_limit
+from bot.delivery.files import (
+    GONE,
+    Expired,
+    ResultFiles,
+    Undeliverable,
+    discord_file,
+    upload_limit,
+)
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
@@ -49,7 +56,7 @@ from bot.videoapi.errors import (
     ResponseTooLargeError,
     VideoAPIError,
 )
-from bot.videoapi.models import ContentVariant
+from bot.videoapi.models import ContentVariant, Upload
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +280,7 @@ class Delivery:
                 files, note = [], _reason(exc)
             kwargs: dict[str, Any] = {
                 "embed": status_card(row, lineage, note),
-                "attachments": [f.open() for f in files],
+                "attachments": [discord_file(f) for f in files],
             }
             view = result_view(row, self._capabilities.unsupported)
             if view is not None:
@@ -293,7 +300,7 @@ class Delivery:
                 raise UserError("The provider's files for this video have expired.") from None
             except (Undeliverable, ResponseRefusedError) as exc:
                 raise UserError(_reason(exc)) from None
-            await interaction.followup.send(file=upload.open(), ephemeral=True)
+            await interaction.followup.send(file=discord_file(upload), ephemeral=True)
 
     # Following the tracker's events.
 
@@ -532,7 +539,7 @@ class Delivery:
         def fields() -> dict[str, Any]:
             chosen: dict[str, Any] = {"embed": embed}
             if files is not None:
-                chosen["attachments"] = [f.open() for f in files]
+                chosen["attachments"] = [discord_file(f) for f in files]
             if view is not None:
                 chosen["view"] = view
             return chosen
