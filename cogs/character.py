@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import attachments
 from bot.errors import LimitReached, NotAllowed, UserError
-from bot.jobs import asker_of
-from bot.requires import requires
+from bot.interactions import attachments
+from bot.interactions.requires import requires
+from bot.jobs.service import asker_of
 from bot.spending import periods
 from bot.spending.limits import DM_SCOPE, denied
 from bot.spending.texts import denied_text, when

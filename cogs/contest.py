@@ -13,8 +13,8 @@ from bot.contests.clock import Clock
 from bot.contests.phases import Phase
 from bot.contests.service import ContestService, plan
 from bot.errors import UserError
+from bot.interactions.tree import report_error
 from bot.storage import ContestRow
-from bot.tree import report_error
 from bot.ui.contest import (
     VoteButton,
     choice_label,

@@ -11,9 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import InteractionPoster
-from bot.images import check_attachment, fit_reference
-from bot.jobs import OPERATIONS, DerivedKind, asker_of
-from bot.requires import requires
+from bot.interactions.requires import requires
+from bot.jobs.service import OPERATIONS, DerivedKind, asker_of
+from bot.media.images import check_attachment, fit_reference
 from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.requires import required
+from bot.interactions.requires import required
 from bot.videoapi.models import Operation
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.requires import requires
+from bot.interactions.requires import requires
+from bot.interactions.tree import report_error
 from bot.storage import VideoRow
-from bot.tree import report_error
 from bot.ui.card import STATUS_TEXT
 from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, VideoStatus

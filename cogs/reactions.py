@@ -12,9 +12,9 @@ import discord
 from discord.ext import commands
 
 from bot.delivery import ReplyPoster
-from bot.jobs import Asker, may_delete, permissions_in
+from bot.interactions.tree import bug_text, describe, fitted
+from bot.jobs.service import Asker, may_delete, permissions_in
 from bot.storage import VideoRow
-from bot.tree import bug_text, describe, fitted
 from bot.videoapi.models import Operation
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.errors import UserError
-from bot.jobs import OPERATIONS, DerivedKind, asker_of, may_delete, permissions_in
+from bot.interactions.tree import reply, report_error
+from bot.jobs.service import OPERATIONS, DerivedKind, asker_of, may_delete, permissions_in
 from bot.storage import VideoRow
-from bot.tree import reply, report_error
 from bot.ui.buttons import (
     FORM_ACTIONS,
     PROMPT_MAX,
