@@ -16,9 +16,8 @@ import discord
 from bot.errors import UserError
 from bot.interactions import attachments
 from bot.storage import VideoRow
+from bot.ui.text import size_text
 from bot.videoapi.models import Upload
-
-MIB = 1024 * 1024
 
 
 def pick(attachments: list[discord.Attachment], limit: int) -> discord.Attachment | None:
@@ -69,7 +68,7 @@ async def from_card(
     if chosen is None:
         raise UserError(
             "That video's card has no video or thumbnail I can upload here "
-            f"(the limit is {limit / MIB:.0f} MiB), so there is nothing to enter."
+            f"(the limit is {size_text(limit)}), so there is nothing to enter."
         )
     return await copy(session, chosen, folder, limit)
 

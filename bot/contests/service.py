@@ -18,12 +18,13 @@ import discord
 from bot.contests import media
 from bot.contests.clock import Clock
 from bot.contests.durations import parse_duration
-from bot.contests.phases import Phase, phase_of, timestamp
+from bot.contests.phases import Phase, phase_of
 from bot.contests.poster import ContestPoster
 from bot.contests.scheduler import ContestScheduler
 from bot.errors import UserError, VideoNotFound
 from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, VideoRow
 from bot.ui.contest import jump_url
+from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

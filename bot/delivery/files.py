@@ -32,6 +32,7 @@ from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed, for_member
 from bot.media.reencode import CannotFit
 from bot.storage import VideoRow
+from bot.ui.text import size_text
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import ContentVariant, Upload
 
@@ -79,14 +80,6 @@ def upload_limit(interaction_limit: int | None, guild: discord.Guild | None) -> 
     if guild is not None:
         return max(guild.filesize_limit, BOT_UPLOAD_LIMIT)
     return BOT_UPLOAD_LIMIT
-
-
-def size_text(size: int) -> str:
-    """A file size as people read it: "12.0 MiB", "10 MiB", "48.8 KiB"."""
-    if size >= MIB:
-        text = f"{size / MIB:.1f}"
-        return f"{text.removesuffix('.0') if size % MIB == 0 else text} MiB"
-    return f"{size / 1024:.1f} KiB"
 
 
 def discord_file(upload: Upload) -> discord.File:

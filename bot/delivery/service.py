@@ -48,8 +48,8 @@ from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 from bot.ui.buttons import result_view, waiting_view
 from bot.ui.card import Lineage, cancelled_card, deleted_card, shown_state, status_card
+from bot.ui.text import size_text, timestamp
 from bot.videoapi.capabilities import Capabilities
-from bot.videoapi.client import MIB
 from bot.videoapi.errors import (
     RedirectRefusedError,
     ResponseRefusedError,
@@ -122,7 +122,7 @@ def _reason(exc: Undeliverable | ResponseRefusedError) -> str:
         return exc.reason
     if isinstance(exc, ResponseTooLargeError):
         return (
-            f"The provider's file is larger than the {exc.limit / MIB:g} MiB this bot "
+            f"The provider's file is larger than the {size_text(exc.limit)} this bot "
             "downloads, so it cannot be posted."
         )
     if isinstance(exc, RedirectRefusedError):
@@ -393,9 +393,7 @@ class Delivery:
         try:
             stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
             card.row = stored or row
-            again = discord.utils.format_dt(
-                datetime.datetime.fromtimestamp(self._wall() + delay, datetime.UTC), "R"
-            )
+            again = timestamp(self._wall() + delay)
             note = f"Your video is ready. Posting it failed, so I'll try again {again}."
             # Best effort: the card says why it waits, if Discord takes even that.
             await self._show(card, embed=await self._embed(card, card.row, note))

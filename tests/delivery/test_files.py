@@ -20,13 +20,13 @@ from bot.delivery.files import (
     ResultFiles,
     Undeliverable,
     discord_file,
-    size_text,
     upload_limit,
 )
 from bot.errors import UserError
 from bot.media import pool as media_pool
 from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed
+from bot.ui.text import size_text
 from bot.videoapi.models import ContentVariant, Upload
 from tests.rows import video_row
 
