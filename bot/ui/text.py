@@ -1,6 +1,6 @@
 """Text helpers shared by every message the bot writes: times, excerpts, sizes, plurals, lists.
 
-No Discord import: a Discord timestamp is plain text, and the core's messages may use these too.
+No Discord import: a Discord timestamp is plain text.
 """
 
 from __future__ import annotations
