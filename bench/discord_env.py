@@ -10,13 +10,14 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from pydantic import SecretStr
 
-from bot.app import VideoBot
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
 from bot.storage import SqliteDatabase
 from bot.videoapi.client import VideoClient
+from bot.wiring import Tuning, build_bot
 from tests.e2e.botenv import CountingTransport
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import Harness, build_world, pointed_at
@@ -42,7 +43,8 @@ async def start_bot(
         VideoClient(api_url, key, profile=config.profile(), transport=counting)
     )
     db = await stack.enter_async_context(await SqliteDatabase.open(tmp / "videobot.sqlite3"))
-    bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
+    session = await stack.enter_async_context(aiohttp.ClientSession())
+    bot = build_bot(config, db, api, session, Tuning(edit_interval=edit_interval))
     harness = Harness(fake, bot, world)
     await harness.start()
     harness.allow_errors()  # benchmarks report what went wrong instead of failing

@@ -2,9 +2,9 @@
 
 Each figure comes from a fresh child process that builds the API client, the database, the bot
 and its extensions for a real provider (nothing is sent) and reports its RSS. "before" first
-imports the simulator and PyAV, as bot.backend and bot.__main__ (the simulator) and
-bot.simulator.media (PyAV) did at module level until they loaded them lazily; "after" is the
-code as it is.
+imports the simulator and PyAV, as bot.wiring (then bot.backend) and bot.__main__ (the
+simulator) and bot.simulator.media (PyAV) did at module level until they loaded them lazily;
+"after" is the code as it is.
 
     .venv/bin/python bench/idle_rss.py
 
@@ -22,7 +22,8 @@ import asyncio, gc, sys
 import psutil
 if sys.argv[1] == "before":
     import av, bot.simulator
-import bot.__main__, bot.app, bot.backend
+import aiohttp
+import bot.__main__, bot.app, bot.wiring
 from bot.config import Settings
 from bot.storage import Database, SqliteDatabase
 
@@ -31,12 +32,14 @@ async def idle():
         _env_file=None, discord_token="x", openai_api_key="sk-bench",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    async with await SqliteDatabase.open(":memory:") as db, bot.backend.open_api(settings) as api:
-        client = bot.app.VideoBot(settings=settings, db=db, api=api)
+    async with await SqliteDatabase.open(":memory:") as db, bot.wiring.open_api(settings) as api:
+        session = aiohttp.ClientSession()
+        client = bot.wiring.build_bot(settings, db, api, session)
         await client.load_extensions()
         gc.collect()
         rss = psutil.Process().memory_info().rss
         await client.close()
+        await session.close()
     return rss
 
 print(round(asyncio.run(idle()) / 1024 / 1024, 1))

@@ -8,11 +8,15 @@ For each N, in this order, every part in its own process:
 1. the simulator (`python -m bot simulator --hold`), durations log-uniform `--min-seconds` to
    `--max-seconds` (30 s to 10 min), progress shapes mixed (linear, ease-in, stalled start,
    jumps; one per job, seeded);
-2. this process creates all N jobs; they stay queued with their clocks stopped (`--hold`);
+2. this process creates all N jobs in a burst, as many users at once would: `--create-concurrency`
+   create requests in flight, so hundreds share a creation second and the provider lists them
+   in its own order (the simulator: by id), not in the order the requests started; they stay
+   queued with their clocks stopped (`--hold`);
 3. two followers start and get ready: **ours** (`bot.tracker.service.Tracker` on a fresh SQLite
-   file, the jobs inserted as the bot stores them, a request budget of `--rpm` a minute, the bot's
-   default cadence) and **naive** (retrieve every unfinished job every `--poll` seconds, as many
-   bots do, on aiohttp with `--naive-concurrency` requests in flight);
+   file, the rows stored as the bot stores them, in the order the create requests started, a request
+   budget of `--rpm` a minute, the bot's default cadence) and **naive** (retrieve every
+   unfinished job every `--poll` seconds, as many bots do, on aiohttp with
+   `--naive-concurrency` requests in flight);
 4. `POST /simulator/release` starts every job's clock at once, so N are truly concurrent, and
    both followers are told to go (ours starts as after a restart: it loads every pending row);
 5. each stops once it saw every job finish, or `--grace` s after the longest job's end.
@@ -126,8 +130,10 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.tracker.cadence import Cadence
     from bot.tracker.service import Tracker
     from bot.videoapi.client import VideoClient
+    from bot.videoapi.models import Video
 
-    ids = set(json.loads(args.ids.read_text()))
+    started: list[str] = json.loads(args.ids.read_text())  # in the order the creates started
+    ids = set(started)
     transport = CountingTransport()
     observed: dict[str, float] = {}
     reads: list[float] = []
@@ -140,17 +146,19 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
             await SqliteDatabase.open(Path(tmp) / "bench.sqlite3") as db,
         ):
             videos = VideoRepository(db)
-            # Store every job as the bot does after creating it, from the provider's own pages.
-            found = []
+            # Store every job as the bot does: in the order the create requests started (the
+            # bot writes each row before its create call), whatever order the provider lists
+            # them in. The videos come from the provider's own pages.
+            found: dict[str, Video] = {}
             after: str | None = None
             while True:
                 page = await api.list(limit=100, order="desc", after=after)
-                found += [video for video in page.data if video.id in ids]
+                found |= {video.id: video for video in page.data if video.id in ids}
                 if not page.has_more or not page.data:
                     break
                 after = page.last_id
             async with db.transaction():
-                for video in reversed(found):
+                for video in (found[video_id] for video_id in started if video_id in found):
                     await videos.insert(
                         video,
                         owner_id=1,
@@ -333,7 +341,8 @@ def follower_argv(args: argparse.Namespace, role: str, base_url: str, ids: Path)
     return argv
 
 
-async def create_jobs(base_url: str, count: int, concurrency: int) -> list[str]:
+async def create_jobs(base_url: str, count: int, concurrency: int) -> dict[str, int | None]:
+    """Every job's creation second, by id, in the order the create requests started."""
     from bot.videoapi.client import VideoClient
 
     slots = asyncio.Semaphore(concurrency)
@@ -341,11 +350,12 @@ async def create_jobs(base_url: str, count: int, concurrency: int) -> list[str]:
     transport = httpx.AsyncHTTPTransport(limits=limits)
     async with VideoClient(base_url, None, transport=transport) as api:
 
-        async def one(index: int) -> str:
+        async def one(index: int) -> tuple[str, int | None]:
             async with slots:
-                return (await api.create(f"bench job {index}")).id
+                video = await api.create(f"bench job {index}")
+                return video.id, video.created_at
 
-        return list(await asyncio.gather(*(one(i) for i in range(count))))
+        return dict(await asyncio.gather(*(one(i) for i in range(count))))
 
 
 async def run_one(args: argparse.Namespace, jobs: int, tmp: Path) -> dict[str, Any]:
@@ -365,10 +375,11 @@ async def run_one(args: argparse.Namespace, jobs: int, tmp: Path) -> dict[str, A
     try:
         await wait_for_port(port, 30)
         started = time.monotonic()
-        ids = await asyncio.wait_for(
+        created = await asyncio.wait_for(
             create_jobs(base_url, jobs, args.create_concurrency), 60 + jobs * 0.05
         )
         create_s = time.monotonic() - started
+        ids = list(created)
         ids_file = tmp / f"ids-{jobs}.json"
         ids_file.write_text(json.dumps(ids))
         for role in ROLES:
@@ -412,6 +423,9 @@ async def run_one(args: argparse.Namespace, jobs: int, tmp: Path) -> dict[str, A
         "jobs": jobs,
         "released": released["released"],
         "create_s": _r(create_s),
+        # How much of the burst shares a creation second: ties the provider orders its own way.
+        "created_in_seconds": len(set(created.values())),
+        "same_second_max": max(Counter(created.values()).values()),
         "shapes": dict(shapes),
         "duration_s_min_median_max": [
             _r(min(durations)),
@@ -453,7 +467,11 @@ async def run_one(args: argparse.Namespace, jobs: int, tmp: Path) -> dict[str, A
 
 def print_table(summary: dict[str, Any]) -> None:
     ours, naive = summary["ours"], summary["naive"]
-    print(f"\nN = {summary['jobs']} (created in {summary['create_s']} s, all released at once)")
+    print(
+        f"\nN = {summary['jobs']} (created in a burst of {summary['create_s']} s, "
+        f"{summary['created_in_seconds']} creation seconds, up to {summary['same_second_max']} "
+        "in one; all released at once)"
+    )
     rows = (
         ("finished seen / missed", lambda r: f"{r.get('finished_seen')} / {r.get('missed')}"),
         ("requests per delivered job", lambda r: r.get("requests_per_job")),

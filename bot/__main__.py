@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from bot.cli.logs import setup_logging
 from bot.config import Settings, SettingsError, load_settings
 from bot.videoapi.probe import probe
-from bot.wiring import open_api
 
 log = logging.getLogger("videobot")
 
 
 async def _check(settings: Settings) -> int:
     """What the provider serves, next to what its preset (PROVIDER) expects."""
+    # The wiring loads discord.py and the media parts: only the commands that build something.
+    from bot.wiring import open_api
+
     expected_missing = settings.profile().missing
     async with open_api(settings) as client:
         print(f"provider: {client.base_url} (preset: {settings.provider})")
@@ -147,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(settings.log_level)
         if args.command == "run":
             settings.require_discord_token()
-            from bot.app import StartupError, run_bot  # discord.py loads only for `run`
+            # discord.py loads only for `run`.
+            from bot.app import StartupError
+            from bot.wiring import run_bot
 
             try:
                 asyncio.run(run_bot(settings))

@@ -1,11 +1,12 @@
-"""The Bot subclass and its lifetime: everything it needs is built in run_bot() and passed in."""
+"""The Bot subclass and its lifetime; bot.wiring builds the parts it receives."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
@@ -13,31 +14,19 @@ import discord
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.delivery import Delivery, ResultFiles
-from bot.delivery.files import MIB, FittedCache
+from bot.contests.service import ContestService
+from bot.delivery import CardPoster, Delivery, ResultFiles
 from bot.interactions.cooldown import MemberCooldown
 from bot.interactions.sync import code_payloads, compare
 from bot.interactions.tree import VideoTree
 from bot.jobs.service import Jobs
-from bot.media.assets import Assets
-from bot.media.frames import DecodeLimits
-from bot.media.pool import MediaPool, WorkerLimits
+from bot.media.pool import MediaPool
 from bot.spending.service import Spending
-from bot.storage import (
-    Database,
-    GuildRepository,
-    LeaseRepository,
-    LedgerRepository,
-    SqliteDatabase,
-    VideoRepository,
-    open_database,
-)
-from bot.tracker.cadence import Cadence
+from bot.storage import Database, LedgerRepository, VideoRepository
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
 from bot.ui.buttons import VideoAction
 from bot.videoapi.client import VideoClient
-from bot.wiring import open_api
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +64,37 @@ class StartupError(Exception):
     """The bot cannot start; the message says why in one line."""
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What the bot and its cogs use, each built once by bot.wiring from the settings."""
+
+    db: Database
+    api: VideoClient
+    # The bot's own session for Discord's CDN (attachments streamed to disk): discord.py's
+    # is private.
+    http_session: aiohttp.ClientSession
+    videos: VideoRepository
+    # Other processes may share a PostgreSQL database: each job is followed by one of them.
+    leases: Leases | None
+    tracker: Tracker
+    # Media work has its own bounded pool of child processes, apart from asyncio's threads.
+    media: MediaPool
+    result_files: ResultFiles
+    asset_cooldown: MemberCooldown
+    delivery: Delivery
+    ledger: LedgerRepository
+    spending: Spending
+    jobs: Jobs[CardPoster]
+    contests: ContestService
+
+
+# Delivery and the contest poster post through the bot's own connection, so their builder is
+# handed the bot once it exists.
+BuildParts = Callable[[discord.Client], Parts]
+
+
 class VideoBot(commands.AutoShardedBot):
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        db: Database,
-        api: VideoClient,
-        edit_interval: float = 5.0,
-    ) -> None:
+    def __init__(self, *, settings: Settings, parts: BuildParts) -> None:
         super().__init__(
             tree_cls=VideoTree,
             command_prefix=commands.when_mentioned,
@@ -98,63 +109,22 @@ class VideoBot(commands.AutoShardedBot):
         # into it: a bot closed before it connected (a command listing, a check) would raise.
         self._AutoShardedClient__queue: asyncio.PriorityQueue[Any] = asyncio.PriorityQueue()
         self.settings = settings
-        self.db = db
-        self.api = api
-        self.videos = VideoRepository(db)
-        # Other processes may share a PostgreSQL database: each job is followed by one of them.
-        self.leases = (
-            Leases(
-                LeaseRepository(db),
-                ttl=settings.lease_seconds,
-                renew_every=settings.lease_renew_seconds,
-            )
-            if db.shared
-            else None
-        )
-        self.tracker = Tracker(
-            api,
-            self.videos,
-            cadence=Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval)),
-            deadline=settings.job_deadline_minutes * 60,
-            leases=self.leases,
-        )
-        # Media work has its own bounded pool of child processes, apart from asyncio's threads.
-        self.media = MediaPool(
-            settings.media_workers,
-            DecodeLimits(settings.media_max_pixels, settings.media_max_seconds),
-            WorkerLimits(settings.media_memory_mb * MIB, settings.media_timeout_seconds),
-        )
-        files = self.result_files = ResultFiles(
-            Assets(api, self.media), self.media.reencode, FittedCache(settings.media_cache_mb * MIB)
-        )
-        self.asset_cooldown = MemberCooldown(
-            settings.asset_cooldown_uses, settings.asset_cooldown_seconds
-        )
-        self.delivery = Delivery(
-            self,
-            self.videos,
-            files,
-            api.capabilities,
-            edit_interval=edit_interval,
-            retry_base=settings.delivery_retry_seconds,
-            retry_max=settings.delivery_retry_max_seconds,
-            leases=self.leases,
-        )
-        self.ledger = LedgerRepository(db, self.videos)
-        self.spending = Spending(GuildRepository(db), settings.default_limits)
-        self.jobs = Jobs(
-            api,
-            self.videos,
-            self.ledger,
-            self.spending,
-            self.tracker,
-            self.delivery,
-            leases=self.leases,
-        )
+        built = parts(self)
+        self.db = built.db
+        self.api = built.api
+        self.http_session = built.http_session
+        self.videos = built.videos
+        self.leases = built.leases
+        self.tracker = built.tracker
+        self.media = built.media
+        self.result_files = built.result_files
+        self.asset_cooldown = built.asset_cooldown
+        self.delivery = built.delivery
+        self.ledger = built.ledger
+        self.spending = built.spending
+        self.jobs = built.jobs
+        self.contests = built.contests
         self._templates: list[re.Pattern[str]] = []
-        # The bot's own session for Discord's CDN (attachments streamed to disk); discord.py's
-        # is private. Opened in setup_hook, where the event loop runs.
-        self.http_session: aiohttp.ClientSession | None = None
         self._released = False
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
@@ -171,7 +141,6 @@ class VideoBot(commands.AutoShardedBot):
             await self.load_extension(extension)
 
     async def setup_hook(self) -> None:
-        self.http_session = aiohttp.ClientSession()
         await self.load_extensions()
         # Calls that were out when the bot stopped are settled before anything is followed,
         # then the reservations of jobs that ended while it was down.
@@ -246,40 +215,3 @@ class VideoBot(commands.AutoShardedBot):
             self._released = True
             await self.leases.release()
         await super().close()
-        if self.http_session is not None:
-            await self.http_session.close()
-
-
-async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
-    """The global slash commands as this code defines them, built without logging in and
-    without the real database (a contest cog on it could act on due contests)."""
-    async with (
-        await SqliteDatabase.open(":memory:") as db,
-        VideoClient(settings.openai_base_url, None, profile=settings.profile()) as api,
-    ):
-        bot = VideoBot(settings=settings, db=db, api=api)
-        try:
-            await bot.load_extensions()
-            return [dict(payload) for payload in code_payloads(bot.tree)]
-        finally:
-            await bot.close()
-
-
-async def run_bot(settings: Settings) -> None:
-    """Open the database and the API, run the bot until SIGTERM/SIGINT, then close in order."""
-    token = settings.require_discord_token()
-    async with (
-        await open_database(settings.database_dsn(), settings.database_path) as db,
-        open_api(settings) as api,
-    ):
-        bot = VideoBot(settings=settings, db=db, api=api)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: asyncio.create_task(bot.close()))
-        async with bot:
-            try:
-                await bot.start(token.get_secret_value())
-            except discord.LoginFailure:
-                raise StartupError("DISCORD_TOKEN was refused by Discord") from None
-            except (aiohttp.ClientConnectionError, OSError) as exc:
-                raise StartupError(f"cannot reach Discord: {exc}") from None

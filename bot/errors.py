@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.spending.limits import Access, Denial, Refuse
+
 
 class UserError(Exception):
     """Something the user can fix; its message is shown to them as it is, ephemerally."""
@@ -20,8 +22,25 @@ class VideoNotReady(UserError):
 
 
 class LimitReached(UserError):
-    """A daily or monthly spending limit: the message says what is left and when it resets."""
+    """A daily or monthly limit: the message says what is left and when it resets."""
+
+
+class SpendingRefused(LimitReached):
+    """A spending limit refused a job at `now`: its words (what is left, when it resets, in
+    Discord's time markup) are the edge's (bot/ui/spending.py)."""
+
+    def __init__(self, refused: Refuse, scope: int, now: float) -> None:
+        super().__init__(f"{refused.limit}: {refused.asked} asked, {refused.left} left")
+        self.refused = refused
+        self.scope = scope
+        self.now = now
 
 
 class NotAllowed(UserError):
-    """The member may not generate here (blocked, or not an allowed channel or role)."""
+    """The member may not generate here (blocked, or not an allowed channel or role): said at
+    the edge (bot/ui/spending.py), with the channels or roles that are allowed."""
+
+    def __init__(self, reason: Denial, access: Access) -> None:
+        super().__init__(f"not allowed: {reason}")
+        self.reason = reason
+        self.access = access

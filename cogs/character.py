@@ -14,11 +14,11 @@ from discord.ext import commands
 from bot.errors import LimitReached, NotAllowed, UserError
 from bot.interactions import attachments
 from bot.interactions.requires import requires
-from bot.jobs.service import asker_of
+from bot.interactions.who import asker_of
 from bot.spending import periods
 from bot.spending.limits import DM_SCOPE, denied
-from bot.spending.texts import denied_text, when
 from bot.storage import CharacterRepository, CharacterRow
+from bot.ui.spending import when
 from bot.ui.text import size_text, timestamp
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import Operation, Upload
@@ -65,7 +65,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         asker = asker_of(interaction)
         reason = denied(access, interaction.user.id, asker.channel_ids, asker.role_ids)
         if reason is not None:
-            raise NotAllowed(denied_text(reason, access))
+            raise NotAllowed(reason, access)
         quota = self.bot.settings.characters_per_member_per_day
         if quota is None:
             return

@@ -8,8 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.contests import clock as contest_clock
-from bot.contests.clock import Clock
 from bot.contests.phases import Phase
 from bot.contests.service import ContestService, plan
 from bot.errors import UserError
@@ -42,9 +40,9 @@ def _guild_id(interaction: Interaction) -> int:
 
 @app_commands.guild_only()
 class Contests(commands.GroupCog, group_name="contest", group_description="Prompt contests"):
-    def __init__(self, bot: VideoBot, *, clock: Clock) -> None:
+    def __init__(self, bot: VideoBot, service: ContestService) -> None:
         self.bot = bot
-        self.service = ContestService(bot, clock=clock)
+        self.service = service
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -284,8 +282,7 @@ class Contests(commands.GroupCog, group_name="contest", group_description="Promp
 
 async def setup(bot: VideoBot) -> None:
     bot.add_dynamic_items(VoteButton)
-    # clock.now, not time.time: tests move contest time by days without sleeping.
-    await bot.add_cog(Contests(bot, clock=contest_clock.now))
+    await bot.add_cog(Contests(bot, bot.contests))
 
 
 async def teardown(bot: VideoBot) -> None:

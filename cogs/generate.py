@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.interactions.requires import requires
-from bot.jobs.service import OPERATIONS, DerivedKind, asker_of
+from bot.interactions.who import asker_of
+from bot.jobs.requests import OPERATIONS, DerivedKind
 from bot.media.images import check_attachment, fit_reference
 from bot.ui.choices import video_choices
 from bot.videoapi.models import Operation, Upload

@@ -12,8 +12,9 @@ import discord
 from discord.ext import commands
 
 from bot.delivery import ReplyPoster
-from bot.interactions.tree import bug_text, describe, fitted
-from bot.jobs.service import Asker, may_delete, permissions_in
+from bot.interactions.tree import explain, fitted
+from bot.interactions.who import manages_messages, reacting_asker
+from bot.jobs.requests import may_delete
 from bot.storage import VideoRow
 from bot.videoapi.models import Operation
 
@@ -73,21 +74,23 @@ class Reactions(commands.Cog):
             await self.bot.jobs.start(
                 request,
                 ReplyPoster(channel, payload.message_id, payload.user_id),
-                self._asker(payload),
+                reacting_asker(payload, self._guild(payload)),
             )
         except Exception as exc:
             # A reaction has no error handler: a bug is told here too, with its id.
-            await self._tell(payload, describe(exc) or bug_text(exc, "the extend reaction"))
+            await self._tell(payload, explain(exc, "the extend reaction"))
 
     async def _delete(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
-        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
-        perms = permissions_in(guild, payload.member, row.channel_id)
-        if not row.finished or not may_delete(row, payload.user_id, payload.guild_id, perms):
+        moderator = manages_messages(self._guild(payload), payload.member, row.channel_id)
+        if not row.finished or not may_delete(row, payload.user_id, payload.guild_id, moderator):
             return
         try:
             await self.bot.jobs.delete(row, payload.user_id)
         except Exception as exc:
-            await self._tell(payload, describe(exc) or bug_text(exc, "the delete reaction"))
+            await self._tell(payload, explain(exc, "the delete reaction"))
+
+    def _guild(self, payload: discord.RawReactionActionEvent) -> discord.Guild | None:
+        return self.bot.get_guild(payload.guild_id) if payload.guild_id else None
 
     async def _tell(self, payload: discord.RawReactionActionEvent, text: str) -> None:
         """A reaction has no interaction to answer: a short notice in the channel, then gone."""
@@ -97,13 +100,6 @@ class Reactions(commands.Cog):
             delete_after=NOTICE_SECONDS,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(payload.user_id)]),
         )
-
-    def _asker(self, payload: discord.RawReactionActionEvent) -> Asker:
-        roles = frozenset(r.id for r in payload.member.roles) if payload.member else frozenset()
-        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
-        channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
-        parent = getattr(channel, "parent_id", None)
-        return Asker(roles, tuple(i for i in (payload.channel_id, parent) if i is not None))
 
 
 async def setup(bot: VideoBot) -> None:

@@ -17,7 +17,8 @@ from discord.ext import commands
 from bot.delivery import InteractionPoster
 from bot.errors import UserError
 from bot.interactions.tree import reply, report_error
-from bot.jobs.service import OPERATIONS, DerivedKind, asker_of, may_delete, permissions_in
+from bot.interactions.who import asker_of, manages_messages
+from bot.jobs.requests import OPERATIONS, DerivedKind, may_delete
 from bot.storage import VideoRow
 from bot.ui.buttons import (
     FORM_ACTIONS,
@@ -153,8 +154,8 @@ async def ask_delete(bot: VideoBot, interaction: Interaction, ref: str) -> None:
 
 async def _deletable(bot: VideoBot, interaction: Interaction, ref: str) -> VideoRow:
     row = await bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
-    perms = permissions_in(interaction.guild, interaction.user, row.channel_id)
-    if not may_delete(row, interaction.user.id, interaction.guild_id, perms):
+    moderator = manages_messages(interaction.guild, interaction.user, row.channel_id)
+    if not may_delete(row, interaction.user.id, interaction.guild_id, moderator):
         raise UserError("Only the owner can delete this video (or a moderator of its server).")
     return row
 

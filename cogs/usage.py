@@ -18,8 +18,8 @@ from bot.spending import periods
 from bot.spending.chart import spend_chart
 from bot.spending.limits import DM_SCOPE, Limits
 from bot.spending.money import usd
-from bot.spending.texts import seconds_text, when
 from bot.storage import Month
+from bot.ui.spending import seconds_text, when
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

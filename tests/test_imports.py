@@ -9,7 +9,8 @@ import sys
 # client, the bot, its extensions), without logging in; prints the unwanted modules loaded.
 BUILD_FOR_A_REAL_PROVIDER = """
 import asyncio, sys
-import bot.__main__, bot.app, bot.backend
+import aiohttp
+import bot.__main__, bot.app, bot.wiring
 from bot.config import Settings
 from bot.storage import Database, SqliteDatabase
 
@@ -18,10 +19,12 @@ async def build():
         _env_file=None, discord_token="x", openai_api_key="sk-test",
         openai_base_url="http://127.0.0.1:9/v1",
     )
-    async with await SqliteDatabase.open(":memory:") as db, bot.backend.open_api(settings) as api:
-        client = bot.app.VideoBot(settings=settings, db=db, api=api)
+    async with await SqliteDatabase.open(":memory:") as db, bot.wiring.open_api(settings) as api:
+        session = aiohttp.ClientSession()
+        client = bot.wiring.build_bot(settings, db, api, session)
         await client.load_extensions()
         await client.close()
+        await session.close()
 
 asyncio.run(build())
 print(" ".join(m for m in sorted(sys.modules) if m.split(".")[0] == "av" or

@@ -9,12 +9,12 @@ from collections.abc import Mapping, Sequence
 import aiohttp
 import discord
 
-from bot.app import commands_in_code
 from bot.config import Settings
 from bot.interactions.permissions import missing
 from bot.interactions.sync import Payload, compare
 from bot.storage import open_database
 from bot.storage.videos import used_channels
+from bot.wiring import commands_in_code
 
 Problems = list[str]
 

@@ -1,19 +1,12 @@
 """What time it is for contests.
 
-Deadlines are compared with `now()`, never with time.time() directly: a test points `source` at
-a manual clock before the bot starts, and every bot of that test, restarts included, then sees
-the same moved time without sleeping through days of a contest.
+Deadlines are compared with an injected `Clock`, never with time.time() directly: the wiring
+hands the contest service time.time, and a test hands every bot it starts, restarts included,
+one manual clock, so they see the same moved time without sleeping through days of a contest.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 Clock = Callable[[], float]
-
-source: Clock = time.time
-
-
-def now() -> float:
-    return source()

@@ -19,7 +19,7 @@ from bot.contests import media
 from bot.contests.phases import Phase
 from bot.delivery import UPLOAD_MARGIN, discord_file, upload_limit
 from bot.interactions.attachments import AttachmentError
-from bot.storage import ContestRepository, ContestRow, EntryRow, Standing
+from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, VideoRow
 from bot.ui.contest import (
     announcement_card,
     entry_card,
@@ -39,9 +39,16 @@ PODIUM = 3
 
 
 class ContestPoster:
-    def __init__(self, client: discord.Client, contests: ContestRepository) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        contests: ContestRepository,
+        session: aiohttp.ClientSession,
+    ) -> None:
         self._client = client
         self._contests = contests
+        # For the files of result cards and entry posts, copied on Discord's CDN.
+        self._session = session
 
     def upload_limit(self, guild_id: int) -> int:
         return int(upload_limit(None, self._client.get_guild(guild_id)) * UPLOAD_MARGIN)
@@ -105,14 +112,16 @@ class ContestPoster:
         with contextlib.suppress(discord.NotFound):
             await self.channel(contest, thread=True).get_partial_message(entry.message_id).delete()
 
-    async def post_results(
-        self, contest: ContestRow, standings: list[Standing], session: aiohttp.ClientSession
-    ) -> int:
+    async def entry_file(self, video: VideoRow, limit: int, folder: Path) -> Upload:
+        """The file of `video`'s result card, copied into `folder` within `limit` bytes."""
+        return await media.from_card(self._client, self._session, video, limit, folder)
+
+    async def post_results(self, contest: ContestRow, standings: list[Standing]) -> int:
         """The results in the contest's channel, with the podium's videos; the message id."""
         links = self._entry_links(contest, standings)
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             podium = standings[:PODIUM]
-            files = await self._podium_files(contest, podium, session, Path(folder))
+            files = await self._podium_files(contest, podium, Path(folder))
             message = await self.channel(contest).send(
                 embed=standings_card(contest, standings, links, final=True),
                 files=files,
@@ -148,7 +157,6 @@ class ContestPoster:
         self,
         contest: ContestRow,
         podium: list[Standing],
-        session: aiohttp.ClientSession,
         folder: Path,
     ) -> list[discord.File]:
         """The top entries' files, copied from their posts while their total fits the limit."""
@@ -168,7 +176,7 @@ class ContestPoster:
             suffix = chosen.filename.rpartition(".")[2]
             name = f"{standing.place}-entry-{standing.entry.id}.{suffix}"
             try:
-                copied = await media.copy(session, chosen, folder, room, name)
+                copied = await media.copy(self._session, chosen, folder, room, name)
             except AttachmentError:
                 log.warning("could not copy entry %d of contest %d", standing.entry.id, contest.id)
                 continue  # linked all the same

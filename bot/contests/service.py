@@ -10,24 +10,25 @@ import asyncio
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
-from bot.contests import media
 from bot.contests.clock import Clock
 from bot.contests.durations import parse_duration
 from bot.contests.phases import Phase, phase_of
 from bot.contests.poster import ContestPoster
 from bot.contests.scheduler import ContestScheduler
 from bot.errors import UserError, VideoNotFound
-from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, VideoRow
+from bot.storage import (
+    ContestRepository,
+    ContestRow,
+    EntryRow,
+    Standing,
+    VideoRepository,
+    VideoRow,
+)
 from bot.ui.contest import jump_url
 from bot.ui.text import timestamp
-
-if TYPE_CHECKING:
-    from bot.app import VideoBot
 
 THEME_MAX = 200
 ALREADY_ENTERED = "That video is already entered in this contest."
@@ -84,21 +85,27 @@ def _limit_text(contest: ContestRow) -> str:
 
 
 class ContestService:
-    def __init__(self, bot: VideoBot, *, clock: Clock) -> None:
-        self._bot = bot
+    """The contest rules over the database; `poster` is all it knows of Discord. `claimant`
+    names this process when others share the database (leases' holder), else None."""
+
+    def __init__(
+        self,
+        contests: ContestRepository,
+        videos: VideoRepository,
+        poster: ContestPoster,
+        *,
+        clock: Clock,
+        claimant: str | None = None,
+    ) -> None:
         self.clock = clock
-        self.contests = ContestRepository(bot.db)
-        self.poster = ContestPoster(bot, self.contests)
+        self.contests = contests
+        self._videos = videos
+        self.poster = poster
         self.scheduler = ContestScheduler(self.contests, self, clock=clock)
         # The scheduler and /contest end may both reach publish(); one posts.
         self._publishing = asyncio.Lock()
         # Other processes on the database scan for unposted results too: whoever claims posts.
-        self._claimant = bot.leases.holder if bot.leases is not None else None
-
-    def _session(self) -> aiohttp.ClientSession:
-        session = self._bot.http_session
-        assert session is not None  # opened in setup_hook, before any command or contest
-        return session
+        self._claimant = claimant
 
     def phase(self, contest: ContestRow) -> Phase:
         return phase_of(contest, self.clock())
@@ -204,7 +211,7 @@ class ContestService:
                 return False
             try:
                 standings = await self.contests.standings(contest.id)
-                message_id = await self.poster.post_results(contest, standings, self._session())
+                message_id = await self.poster.post_results(contest, standings)
                 await self.contests.set_results_message(contest.id, message_id)
             except BaseException:
                 if self._claimant is not None:
@@ -230,7 +237,7 @@ class ContestService:
         self, contest: ContestRow, *, user_id: int, video_id: str, upload_limit: int
     ) -> EntryRow:
         self._require_submissions(contest)
-        video = await self._bot.videos.visible(video_id.strip(), user_id, contest.guild_id)
+        video = await self._videos.visible(video_id.strip(), user_id, contest.guild_id)
         if video is None:
             raise VideoNotFound()
         if video.owner_id != user_id:
@@ -256,7 +263,7 @@ class ContestService:
         self, contest: ContestRow, video: VideoRow, upload_limit: int, folder: Path
     ) -> EntryRow:
         """Copy the video's file into `folder`, add the entry and post it from there."""
-        file = await media.from_card(self._bot, self._session(), video, upload_limit, folder)
+        file = await self.poster.entry_file(video, upload_limit, folder)
         # The copy took a moment: the deadline or a cancel may have come meanwhile.
         contest = await self._reload(contest)
         self._require_submissions(contest)

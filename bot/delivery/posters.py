@@ -6,12 +6,14 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.jobs.cards import Poster
 
-class CardPoster(Protocol):
+
+class CardPoster(Poster, Protocol):
+    """The jobs core's `Poster`, which also shows the card in Discord."""
+
     interaction: discord.Interaction[Any] | None
 
-    async def begin(self) -> None: ...
-    async def abort(self) -> None: ...
     async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> discord.Message: ...
 
 

@@ -40,6 +40,7 @@ from bot.delivery.files import (
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
+from bot.jobs.requests import Lineage
 from bot.storage import VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
@@ -47,7 +48,7 @@ from bot.timing.waits import wait_event
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 from bot.ui.buttons import result_view, waiting_view
-from bot.ui.card import Lineage, cancelled_card, deleted_card, shown_state, status_card
+from bot.ui.card import cancelled_card, deleted_card, shown_state, status_card
 from bot.ui.text import size_text, timestamp
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.errors import (

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
-from bot.errors import UserError
+from bot.errors import NotAllowed, SpendingRefused, UserError
 from bot.interactions.permissions import (
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
@@ -17,6 +17,7 @@ from bot.interactions.permissions import (
     cannot,
     missing,
 )
+from bot.ui.spending import denied_text, refusal_text
 from bot.ui.text import MESSAGE_MAX, excerpt, timestamp
 from bot.videoapi.errors import (
     APIConnectionError,
@@ -27,9 +28,6 @@ from bot.videoapi.errors import (
     VideoAPIError,
 )
 
-if TYPE_CHECKING:
-    from bot.app import VideoBot
-
 log = logging.getLogger(__name__)
 
 # Permissions as Discord's settings name them, where the attribute's name differs.
@@ -38,6 +36,10 @@ PERMISSION_NAMES = {"manage_guild": "Manage Server"}
 
 def describe(error: BaseException) -> str | None:
     """The message for an error the user can act on, or None for a bug."""
+    if isinstance(error, SpendingRefused):
+        return refusal_text(error.refused, error.scope, error.now)
+    if isinstance(error, NotAllowed):
+        return denied_text(error.reason, error.access)
     if isinstance(error, UserError | InvalidParameterError):
         return str(error)
     if isinstance(error, UnsupportedOperationError):
@@ -87,6 +89,12 @@ def bug_text(error: BaseException, where: str) -> str:
     return f"Something went wrong on my side. If it keeps happening, quote error `{error_id}`."
 
 
+def explain(error: BaseException, where: str) -> str:
+    """What tells the user about `error` where no handler answers for it (a reaction, a job
+    that waited): its message, or a bug's id."""
+    return describe(error) or bug_text(error, where)
+
+
 def fitted(text: str) -> str:
     """`text` within Discord's message limit: an error may quote a very long input."""
     return text if len(text) <= MESSAGE_MAX else excerpt(text, MESSAGE_MAX)
@@ -115,9 +123,13 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         log.warning("could not tell the user about an error", exc_info=True)
 
 
-class VideoTree(app_commands.CommandTree["VideoBot"]):
+# The bot the tree belongs to (bot.app.VideoBot), left open: the edge is imported by the app.
+ClientT = TypeVar("ClientT", bound=discord.Client)
+
+
+class VideoTree(app_commands.CommandTree[ClientT]):
     async def on_error(
-        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[ClientT], error: app_commands.AppCommandError
     ) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await report_error(interaction, cause)

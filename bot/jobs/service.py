@@ -14,6 +14,10 @@ the seconds the provider reports when the job completes.
 Beside other processes on one database, a job's call goes out and its place in line is kept
 under its lease (bot/tracker/leases.py): each process starts only the jobs it put in line, recovers
 only the calls of processes that died, and looks at both every lease renewal.
+
+Nothing here knows Discord: who asks and where comes in as an `Asker` (read by
+bot/interactions/who.py), cards are shown through `Cards` (bot/jobs/cards.py), which
+bot.delivery implements, and a refusal is a typed error (bot/errors.py) that the tree words.
 """
 
 from __future__ import annotations
@@ -23,26 +27,30 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from collections.abc import Callable
+from typing import Final, Generic
 
-import discord
-
-from bot.delivery import CardPoster, Delivery
-from bot.errors import LimitReached, NotAllowed, UserError, VideoNotFound, VideoNotReady
-from bot.interactions.tree import bug_text, describe
+from bot.errors import NotAllowed, SpendingRefused, UserError, VideoNotFound, VideoNotReady
+from bot.jobs.cards import Cards, Explain, PosterT
 from bot.jobs.reconcile import find_created
+from bot.jobs.requests import (
+    OPERATIONS,
+    Asker,
+    Call,
+    DerivedKind,
+    ImageLoader,
+    JobRequest,
+    Lineage,
+    added_seconds,
+)
 from bot.spending.limits import Ask, Refuse, Wait, denied
-from bot.spending.money import micros, to_usd
+from bot.spending.money import micros
 from bot.spending.service import Spending
-from bot.spending.texts import denied_text, refusal_text
-from bot.storage import LedgerRepository, NewJob, VideoKind, VideoRepository, VideoRow
-from bot.storage.videos import NOT_CONFIRMED
+from bot.storage import LedgerRepository, VideoRepository, VideoRow
+from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED
 from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
-from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,
@@ -50,17 +58,11 @@ from bot.videoapi.errors import (
     NotFoundError,
     UnsupportedOperationError,
 )
-from bot.videoapi.models import Operation, Upload, Video
+from bot.videoapi.models import Operation, Video
 from bot.videoapi.profile import check_prompt
 
 log = logging.getLogger(__name__)
 
-DerivedKind = Literal["remix", "extend", "edit"]
-OPERATIONS: Final[dict[DerivedKind, Operation]] = {
-    "remix": Operation.REMIX,
-    "extend": Operation.EXTEND,
-    "edit": Operation.EDIT,
-}
 # The call went out and no answer came back: the provider may or may not have made the job.
 LOST_ANSWERS: Final = (InternalServerError, APIConnectionError)
 NOT_CONFIRMED_TEXT: Final = (
@@ -69,97 +71,11 @@ NOT_CONFIRMED_TEXT: Final = (
 
 IMAGE_GONE: Final = "It was made from an image, which I don't keep: run /video again."
 
-# Reads the reference image, fitted to the video's size, when the call goes out.
-ImageLoader = Callable[[str], Awaitable[Upload]]
-Call = Callable[[], Awaitable[Video]]
 
+class Jobs(Generic[PosterT]):
+    """Jobs started, waiting and ended; their cards shown by `cards` through posters of the
+    type `PosterT` that the commands hand in."""
 
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    owner_id: int
-    guild_id: int | None
-    channel_id: int
-    kind: VideoKind
-    prompt: str
-    parent: VideoRow | None
-    # The seconds it generates (an extension: only those it adds) and their price.
-    ask: Ask
-    micros_per_second: int
-    call: Call
-    # What the job will be, for providers whose answer leaves it out.
-    model: str
-    size: str
-    seconds: str
-    with_image: bool = False
-
-    @property
-    def cost(self) -> float:
-        return to_usd(self.ask.micros)
-
-    def new_job(self) -> NewJob:
-        return NewJob(
-            owner_id=self.owner_id,
-            guild_id=self.guild_id,
-            channel_id=self.channel_id,
-            kind=self.kind,
-            prompt=self.prompt,
-            model=self.model,
-            size=self.size,
-            seconds=self.seconds,
-            parent_id=self.parent.id if self.parent else None,
-            with_image=self.with_image,
-            ask=self.ask,
-            micros_per_second=self.micros_per_second,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Asker:
-    """Who asks for a job and where, as the access rules need it."""
-
-    role_ids: frozenset[int] = frozenset()
-    # The channel and, in a thread, its parent: a thread of an allowed channel is allowed.
-    channel_ids: tuple[int, ...] = ()
-
-
-def asker_of(interaction: discord.Interaction[Any]) -> Asker:
-    user = interaction.user
-    roles = frozenset(r.id for r in user.roles) if isinstance(user, discord.Member) else frozenset()
-    channel = interaction.channel
-    parent = getattr(channel, "parent_id", None)
-    ids = tuple(i for i in (interaction.channel_id, parent) if i is not None)
-    return Asker(roles, ids)
-
-
-def added_seconds(row: VideoRow, parent: VideoRow | None) -> str:
-    """What an extension added: its stored seconds are the stitched total."""
-    if parent is not None and row.seconds.isdigit() and parent.seconds.isdigit():
-        return str(int(row.seconds) - int(parent.seconds))
-    return row.seconds
-
-
-def permissions_in(
-    guild: discord.Guild | None, user: discord.abc.User | None, channel_id: int
-) -> discord.Permissions:
-    """What `user` may do in the channel `channel_id` (a video's, not where they act): in the
-    guild at large once that channel is gone, nothing outside the guild."""
-    if guild is None or not isinstance(user, discord.Member):
-        return discord.Permissions.none()
-    channel = guild.get_channel_or_thread(channel_id)
-    return channel.permissions_for(user) if channel is not None else user.guild_permissions
-
-
-def may_delete(
-    row: VideoRow, user_id: int, guild_id: int | None, perms: discord.Permissions
-) -> bool:
-    """The owner, or a member who may manage messages in the guild where the video was made
-    (`perms`: theirs in the video's channel, from `permissions_in`)."""
-    if row.owner_id == user_id:
-        return True
-    return row.guild_id is not None and row.guild_id == guild_id and perms.manage_messages
-
-
-class Jobs:
     def __init__(
         self,
         api: VideoClient,
@@ -167,8 +83,9 @@ class Jobs:
         ledger: LedgerRepository,
         spending: Spending,
         tracker: Tracker,
-        delivery: Delivery,
+        cards: Cards[PosterT],
         *,
+        explain: Explain,
         reconcile_wait: float = 2.0,
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
@@ -178,7 +95,8 @@ class Jobs:
         self._ledger = ledger
         self._spending = spending
         self._tracker = tracker
-        self._delivery = delivery
+        self._cards = cards
+        self._explain = explain
         self._reconcile_wait = reconcile_wait
         self._clock = clock
         # With other processes on the database: a job's call is out only under its lease.
@@ -318,7 +236,7 @@ class Jobs:
         )
 
     async def start(
-        self, request: JobRequest, poster: CardPoster, asker: Asker | None = None
+        self, request: JobRequest, poster: PosterT, asker: Asker | None = None
     ) -> VideoRow:
         """Start the job, or put it in line, or refuse it saying why: the API is called only
         for a job whose reservation is written."""
@@ -328,7 +246,7 @@ class Jobs:
         where = asker or Asker(channel_ids=(request.channel_id,))
         reason = denied(access, request.owner_id, where.channel_ids, where.role_ids)
         if reason is not None:
-            raise NotAllowed(denied_text(reason, access))
+            raise NotAllowed(reason, access)
         limits = await self._spending.limits(scope)
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
@@ -342,7 +260,7 @@ class Jobs:
         if isinstance(verdict, Refuse) or row is None:
             await poster.abort()
             assert isinstance(verdict, Refuse)  # only a refusal writes no row
-            raise LimitReached(refusal_text(verdict, scope, self._clock()))
+            raise SpendingRefused(verdict, scope, self._clock())
         lineage = Lineage.of(request.parent) if request.parent else None
         if isinstance(verdict, Wait):
             return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
@@ -364,19 +282,19 @@ class Jobs:
         if video is None:
             failed = await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
             self._move_line()
-            return await self._delivery.post_first(failed or row, poster, lineage)
+            return await self._cards.post_first(failed or row, poster, lineage)
         confirmed = await self._videos.confirm(row.key, video) or row
         # Followed before its card is posted: a card Discord refuses loses nothing. A result
         # that comes at once waits for that post, which knows the interaction's upload limit.
-        self._delivery.expect(confirmed)
+        self._cards.expect(confirmed)
         await self._tracker.track(confirmed.id)
-        return await self._delivery.post_first(confirmed, poster, lineage)
+        return await self._cards.post_first(confirmed, poster, lineage)
 
     async def _post_waiting(
         self,
         row: VideoRow,
         call: Call,
-        poster: CardPoster,
+        poster: PosterT,
         lineage: Lineage | None,
         position: int,
     ) -> VideoRow:
@@ -386,7 +304,7 @@ class Jobs:
             if self._leases is not None:
                 # Its call is kept here: this process starts it, and shows its place in line.
                 await self._leases.claim(row.key)
-            return await self._delivery.post_first(row, poster, lineage, position=position)
+            return await self._cards.post_first(row, poster, lineage, position=position)
         finally:
             self._posting.discard(row.key)
             # A slot may have freed while the card went up.
@@ -518,7 +436,7 @@ class Jobs:
             task.add_done_callback(self._tasks.discard)
         for row, position in await self._ledger.line():
             if row.key not in self._posting and (here is None or row.key in here):
-                self._delivery.show_waiting(row, position)
+                self._cards.show_waiting(row, position)
 
     async def _start_waited(self, row: VideoRow) -> None:
         """The API call of a job that waited for its slot; its card says how it went."""
@@ -530,19 +448,19 @@ class Jobs:
             video = await self._find_after_a_moment(row)
         except Exception as exc:
             # Refused, or failed before its call was answered: the card says why (a bug: its id).
-            text = describe(exc) or bug_text(exc, f"starting {row.ref}")
+            text = self._explain(exc, f"starting {row.ref}")
             failed = await self._ledger.unconfirmed(row.key, NOT_STARTED, text)
             self._move_line()
-            self._delivery.refresh(failed or row)
+            self._cards.refresh(failed or row)
             return
         if video is None:
             failed = await self._ledger.unconfirmed(row.key, NOT_CONFIRMED, NOT_CONFIRMED_TEXT)
             self._move_line()
-            self._delivery.refresh(failed or row)
+            self._cards.refresh(failed or row)
             return
         confirmed = await self._videos.confirm(row.key, video) or row
         await self._tracker.track(confirmed.id)
-        self._delivery.refresh(confirmed)
+        self._cards.refresh(confirmed)
 
     async def _rebuilt_call(self, row: VideoRow) -> Call:
         """The call of a job that waited across a restart, from its row."""
@@ -555,7 +473,7 @@ class Jobs:
         row: VideoRow,
         user_id: int,
         channel_id: int,
-        poster: CardPoster,
+        poster: PosterT,
         asker: Asker | None = None,
     ) -> VideoRow:
         """Start again a job whose first call got no answer and which the provider lacks."""
@@ -611,7 +529,7 @@ class Jobs:
             with contextlib.suppress(NotFoundError):
                 await self._api.delete(row.id)
         if await self._videos.mark_deleted(row.id):
-            await self._delivery.tombstone(row, actor_id)
+            await self._cards.tombstone(row, actor_id)
 
     async def _find_after_a_moment(self, row: VideoRow) -> Video | None:
         # A provider lists a job it accepted a moment after; asking at once would miss it.

@@ -6,7 +6,6 @@ a test clock is all it takes to move every job forward.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import uuid
@@ -38,7 +37,6 @@ MODERATION_BLOCKED = VideoError(
 @dataclass(slots=True)
 class Job:
     id: str
-    seq: int
     model: str
     size: str
     seconds: str
@@ -90,9 +88,11 @@ class Job:
         )
 
 
-def _sort_key(job: Job) -> tuple[int, int]:
-    # Newest or oldest first by creation second; jobs created in the same second keep their order.
-    return (job.created_at, job.seq)
+def _sort_key(job: Job) -> tuple[int, str]:
+    # Newest or oldest first by creation second, then by id: jobs created in the same second are
+    # listed by a rule of the provider's own, not in the order their requests arrived (nor the
+    # order a client stored them in), as real providers do.
+    return (job.created_at, job.id)
 
 
 class SimulatorState:
@@ -114,8 +114,7 @@ class SimulatorState:
         # Every request that reached a contract route, faulted or not: the API calls a client made.
         self.calls: Counter[Operation] = Counter()
         # Sort keys outlive deletion, so a page cursor naming a deleted video still works.
-        self._sort_keys: dict[str, tuple[int, int]] = {}
-        self._seq = itertools.count()
+        self._sort_keys: dict[str, tuple[int, str]] = {}
 
     def now(self) -> float:
         return self.config.clock()
@@ -139,7 +138,6 @@ class SimulatorState:
         starts = math.inf if self.held is not None else now
         job = Job(
             id=self.new_video_id(),
-            seq=next(self._seq),
             model=model,
             size=size,
             seconds=seconds,

@@ -86,6 +86,8 @@ REF_PREFIX = "#"
 KEY_DIGITS_MAX = 18
 # The error of a job whose billable call got no answer and which the provider does not list.
 NOT_CONFIRMED = "not_confirmed"
+# The error of a job that waited for a slot and then could not be sent.
+NOT_STARTED = "not_started"
 # The id of a row whose billable call is still out; no provider id looks like this.
 PLACEHOLDER_PREFIX = "videobot-submitting:"
 

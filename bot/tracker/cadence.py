@@ -16,6 +16,7 @@ class Cadence:
 
     base: float = 5.0
     floor: float = 1.0
+    # The longest a job goes unseen: no delay, slack included, is longer.
     ceiling: float = 30.0
     # Look again after this share of the time left to (or past) the predicted end, so looks
     # close in on the end geometrically and thin out again when a prediction was early.
@@ -80,10 +81,11 @@ class Cadence:
         return min(self.base, self.floor * max(1, pages))
 
     def wait_allowed(self, delay: float, now: float, predicted_end: float | None) -> float:
-        """How much later than `delay` a look may come; none close to the predicted end."""
+        """How much later than `delay` a look may come; none close to the predicted end, and
+        never past `ceiling` in all: every job is seen at least that often."""
         if predicted_end is not None and predicted_end - now <= self.ceiling:
             return 0.0
-        return delay * self.slack
+        return max(0.0, min(delay * self.slack, self.ceiling - delay))
 
     def _clamp(self, seconds: float, floor: float) -> float:
         return min(self.ceiling, max(floor, seconds))

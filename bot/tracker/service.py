@@ -5,9 +5,19 @@ change it learns is written first, then published to subscribers (delivery, test
 sleeps until the earliest job is due (and the provider's request budget allows a request) or a
 new job wakes it. Due jobs are looked at in the order their looks fell due (a job near its
 predicted end falls due soonest), as many as the budget allows: each through the `GET /videos`
-page that holds it (the listing is cut into fixed pages of 100, each starting after a job the
-tracker knows), which also covers its neighbours, and `retrieve` only for the jobs no page
+page that holds it (the listing is cut into fixed pages of 100, each starting after a video the
+tracker saw listed), which also covers its neighbours, and `retrieve` only for the jobs no page
 covered (or all of them when the provider has no list).
+
+Where a job is listed is learned, never assumed: the provider orders jobs of the same second by
+its own rule (arrival, id, anything), so a new job is only placed by its creation second, and
+every page read moves the videos it holds to where the provider put them. A job its planned page
+did not hold stays due: it is retrieved in that cycle when the budget allows, else the next cycle
+looks for it on the page where the pages just read put it and retrieves it if that misses it too;
+a job missed twice is only retrieved until a page shows it again. Looks due first go first and
+none is planned later than `Cadence.ceiling` after the last, so every job is seen at least that
+often whatever the provider's order (while the budget allows a look per job, or per page of
+jobs, that often).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import contextlib
 import logging
 import random
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +84,8 @@ class _Tracked:
     changes: deque[Sighting] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
     predicted_end: float | None = None
     unknown_logged: bool = False
+    # Planned pages in a row that did not hold it; from 2 on it is retrieved instead.
+    misses: int = 0
 
     def look_at(self, when: float, slack: float = 0.0) -> None:
         self.due, self.latest = when, when + slack
@@ -80,11 +93,19 @@ class _Tracked:
 
 def _most_urgent(job: _Tracked) -> tuple[float, float, int, int]:
     """The look due first goes first: near its predicted end a job falls due soonest, and one
-    whose look waited longest is never starved by others' closer ends. Equal ones go closest to
-    their predicted end first, then newest first (a page holds the jobs created before the one
-    it starts at)."""
+    whose look waited longest is never starved by others' closer ends (nor by jobs a page
+    missed, which stay due and go in their turn). Equal ones go closest to their predicted end
+    first, then newest first (a page holds the jobs created before the one it starts at)."""
     end = job.predicted_end if job.predicted_end is not None else job.due
     return (job.latest, end, -job.row.created_at, -job.row.key)
+
+
+@dataclass(slots=True)
+class _Paging:
+    """One cycle's pages: how many went, and how many more than planned may still go."""
+
+    sent: int = 0
+    spare: int = 0
 
 
 @dataclass(slots=True)
@@ -129,11 +150,18 @@ class Tracker:
         self._paused_until = 0.0
         # Status requests the provider allows: its profile's rate, tightened by its headers.
         self._budget = budget or RequestBudget(api.profile.requests_per_minute)
-        # Every job followed since start, finished ones too, newest first, as a provider lists
-        # them: what a page starting anywhere will hold. Rebuilt when a job comes.
-        self._listed: dict[str, tuple[int, int]] = {}
-        self._newest_first: list[str] | None = None
-        # Listing positions from the newest job to the oldest tracked one.
+        # The provider's listing, newest first, as its pages showed it: every job followed since
+        # start (finished ones too) and every video a page held, down to a page past the oldest
+        # tracked job. A job no page has held yet sits at the top of its creation second.
+        self._listing: list[str] = []
+        # Creation second of each video in the listing.
+        self._seconds: dict[str, int] = {}
+        # The videos a page showed where they are: the page after one of them is the one the
+        # provider would give. Where the others sit among them is only estimated.
+        self._confirmed: set[str] = set()
+        # Index of each video in the listing; None after the listing changed.
+        self._at: dict[str, int] | None = None
+        # Listing positions from the newest video to the oldest tracked job.
         self._span = 0
         # Set when the provider refused a page that starts after one of our ids: from then on
         # pages are read from the newest only.
@@ -281,11 +309,8 @@ class Tracker:
         if self.leading and row.id not in self._jobs:
             now = self._clock()
             self._jobs[row.id] = _Tracked(row, due=now, latest=now)
-            if row.id not in self._listed:
-                # As the contract lists: by creation second, then (our stand-in for its own
-                # tie order) the order the rows were stored in.
-                self._listed[row.id] = (row.created_at, row.key)
-                self._newest_first = None
+            if row.id not in self._seconds:
+                self._place(row.id, row.created_at)
 
     async def _run(self) -> None:
         while True:
@@ -369,8 +394,7 @@ class Tracker:
             await self._apply(answers, now)
             if trouble is not None:
                 raise trouble
-        await self._enforce_deadline(now)
-        return requests
+        return requests + await self._enforce_deadline(now)
 
     async def _list_or_give_up(self, due: list[_Tracked], answers: _Answers, now: float) -> int:
         """List what it can; a list route that refuses us means retrieving, in this very cycle.
@@ -380,10 +404,13 @@ class Tracker:
         every job is retrieved from then on. Only 429, 5xx and connection errors back off.
         Returns how many pages it asked for.
         """
-        segments = self._plan_pages(due, now)
-        pages = [0]
+        runs, spare = self._plan_pages(due, now)
+        paging = _Paging(spare=spare)
         results = await asyncio.gather(
-            *(self._list_from(after, wanted, answers, pages) for after, wanted in segments),
+            *(
+                self._list_from(after, wanted, planned, answers, paging)
+                for after, wanted, planned in runs
+            ),
             return_exceptions=True,
         )
         for result in results:
@@ -400,56 +427,128 @@ class Tracker:
                 log.warning("listing videos is refused (%s); retrieving each job instead", result)
             elif isinstance(result, BaseException):
                 raise result
-        return pages[0]
+        return paging.sent
 
-    def _plan_pages(self, due: list[_Tracked], now: float) -> list[tuple[str | None, set[str]]]:
-        """The pages this cycle needs, at most one request each within the budget.
+    def _plan_pages(
+        self, due: list[_Tracked], now: float
+    ) -> tuple[list[tuple[str | None, set[str], int]], int]:
+        """The runs of pages this cycle needs, at most one request a page within the budget,
+        and how many requests the budget leaves beyond them and the retrieves.
 
         The listing is cut into fixed pages (the first page, then one after every
-        `page_size`-th job), so no two pages of a cycle hold the same job and a cycle that can
-        afford every page sweeps the whole listing once. Pages go in the order of the most
+        `page_size`-th video), so no two pages of a cycle hold the same job and a cycle that can
+        afford every page sweeps the whole listing once. Consecutive pages make one run, read
+        one after the other with the provider's own cursors, so a run leaves no gap whatever
+        the listing looked like before. A page starting after a video no page showed yet is
+        reached by a run from the nearest page that starts after one a page did (or from the
+        top): its cursor is the provider's own. Pages are planned in the order of the most
         urgent due job they hold. A job whose page would hold no other tracked job is left to
-        `retrieve`, as cheap and sure.
+        `retrieve`, as cheap and sure, and so is one missed by two planned pages in a row.
         """
-        if self._cursors_refused:
-            return [(None, {job.row.id for job in due})]
-        listed = self._order()
-        at = {video_id: index for index, video_id in enumerate(listed)}
         allowance = self._budget.available(now)
+        if self._cursors_refused:
+            return [(None, {job.row.id for job in due}, 1)], max(0, allowance - 1)
+        at = self._positions()
         planned: set[str] = set()
-        segments: list[tuple[str | None, set[str]]] = []
+        pages: dict[int, set[str]] = {}
         retrieves = 0
         for job in due:
-            if len(segments) + retrieves >= allowance:
+            if len(pages) + retrieves >= allowance:
                 break
             if job.row.id in planned:
                 continue
-            start = at[job.row.id] // self._page_size * self._page_size
+            index = at.get(job.row.id)
+            number = 0 if index is None else index // self._page_size
             window = [
                 self._jobs[video_id]
-                for video_id in listed[start : start + self._page_size]
+                for video_id in self._listing[
+                    number * self._page_size : (number + 1) * self._page_size
+                ]
                 if video_id in self._jobs
             ]
-            if len(window) < 2:
+            if index is None or job.misses >= 2 or len(window) < 2:
                 planned.add(job.row.id)
                 retrieves += 1
                 continue
-            wanted = {j.row.id for j in window if j.due <= now and j.row.id not in planned}
-            planned |= wanted
-            segments.append((listed[start - 1] if start else None, wanted))
-        return segments
+            first = number
+            while first and self._listing[first * self._page_size - 1] not in self._confirmed:
+                first -= 1
+            for page in range(first, number + 1):
+                if page in pages:
+                    continue
+                if len(pages) + retrieves >= allowance:
+                    break
+                pages[page] = {
+                    video_id
+                    for video_id in self._listing[
+                        page * self._page_size : (page + 1) * self._page_size
+                    ]
+                    if (j := self._jobs.get(video_id)) is not None
+                    and j.due <= now
+                    and video_id not in planned
+                    and j.misses < 2
+                }
+                planned |= pages[page]
+        runs: list[tuple[str | None, set[str], int]] = []
+        previous = -2
+        for number in sorted(pages):
+            if number == previous + 1:
+                after, wanted, count = runs[-1]
+                runs[-1] = (after, wanted | pages[number], count + 1)
+            else:
+                after = self._listing[number * self._page_size - 1] if number else None
+                runs.append((after, pages[number], 1))
+            previous = number
+        return runs, max(0, allowance - len(pages) - retrieves)
 
-    def _order(self) -> list[str]:
-        if self._newest_first is None:
-            listed = sorted(self._listed, key=self._listed.__getitem__, reverse=True)
-            # Jobs older than the oldest tracked one by more than a page are in no window.
-            tracked = (i for i, video_id in enumerate(listed) if video_id in self._jobs)
+    def _positions(self) -> dict[str, int]:
+        """Each listed video's index; the listing is cut a page past the oldest tracked job
+        (older videos are in no page the tracker reads)."""
+        if self._at is None:
+            tracked = (i for i, video_id in enumerate(self._listing) if video_id in self._jobs)
             last = max(tracked, default=0)
-            for video_id in listed[last + self._page_size :]:
-                del self._listed[video_id]
-            self._newest_first = listed[: last + self._page_size]
+            for video_id in self._listing[last + self._page_size :]:
+                del self._seconds[video_id]
+                self._confirmed.discard(video_id)
+            del self._listing[last + self._page_size :]
+            self._at = {video_id: index for index, video_id in enumerate(self._listing)}
             self._span = last + 1
-        return self._newest_first
+        return self._at
+
+    def _place(self, video_id: str, created_at: int) -> None:
+        """A job no page has held yet: at the top of its creation second (the provider lists
+        newer seconds first; within one second, its own order is learned from its pages)."""
+        index = bisect_left(self._listing, -created_at, key=lambda v: -self._seconds[v])
+        self._listing.insert(index, video_id)
+        self._seconds[video_id] = created_at
+        self._at = None
+
+    def _learn(self, after: str | None, videos: list[Video]) -> None:
+        """What a page shows of the provider's order: its videos, in its order, right after
+        `after` (the top for None)."""
+        if not videos:
+            return
+        at = self._positions()
+        if after is not None and after not in at:
+            return  # a cursor cut from the listing since: nothing to place them after
+        start = 0 if after is None else at[after] + 1
+        shown = [video.id for video in videos]
+        if self._listing[start : start + len(shown)] == shown:
+            self._confirmed.update(shown)
+            return  # where the tracker had them
+        held = set(shown)
+        if after in held:
+            return  # a page holding its own cursor says nothing of where it is
+        rest = [video_id for video_id in self._listing if video_id not in held]
+        start = 0 if after is None else rest.index(after) + 1
+        self._listing = rest[:start] + shown + rest[start:]
+        # A video without its second takes the one above it, so the listing stays ordered.
+        second = 0 if after is None else self._seconds[after]
+        for video in videos:
+            second = video.created_at if video.created_at is not None else second
+            self._seconds[video.id] = second
+        self._confirmed.update(shown)
+        self._at = None
 
     def _pages_in_play(self) -> int:
         """How many pages hold the tracked jobs; 1 when every job is retrieved on its own."""
@@ -458,23 +557,32 @@ class Tracker:
         return -(-self._span // self._page_size)
 
     def _forget(self, video_id: str) -> None:
-        """A finished job the provider no longer lists (deleted): no cursor any more."""
-        if self._listed.pop(video_id, None) is not None:
-            self._newest_first = None
+        """A video the provider no longer lists (deleted): no cursor any more."""
+        if self._seconds.pop(video_id, None) is not None:
+            self._listing.remove(video_id)
+            self._confirmed.discard(video_id)
+            self._at = None
 
     async def _list_from(
-        self, after: str | None, wanted: set[str], answers: _Answers, pages: list[int]
+        self, after: str | None, wanted: set[str], planned: int, answers: _Answers, paging: _Paging
     ) -> None:
-        """Pages from `after` on, until every wanted job was seen or the pages are older.
+        """`planned` pages from `after` on, following the provider's cursors, until every
+        wanted job was seen or the pages are older; a wanted job none held counts a miss.
 
-        Adds to `pages[0]` each page it asked for.
+        Adds to `paging.sent` each page it asked for.
         """
         unseen = {video_id: self._jobs[video_id].row.created_at for video_id in wanted}
         sent = 0
-        # A page costs one request, as one retrieve does: page on only while that is no dearer
-        # than retrieving every job still unseen (a busy shared key buries ours deep).
-        while sent <= len(unseen) and self._spend():
-            pages[0] += 1
+        while sent < planned or (sent <= self._never_missed(unseen) and paging.spare > 0):
+            # Past its planned pages, a run pages on only while that is no dearer than
+            # retrieving every job still unseen (a busy shared key buries ours deep) that no
+            # page missed before (one that was is retrieved: that is sure), and only with
+            # requests no other run or retrieve of this cycle needs.
+            if sent >= planned:
+                paging.spare -= 1
+            if not self._spend():
+                break
+            paging.sent += 1
             try:
                 page = await self._api.list(limit=self._page_size, order="desc", after=after)
             except APIStatusError as exc:
@@ -485,24 +593,35 @@ class Tracker:
                     raise
                 if after not in self._jobs:
                     self._forget(after)  # a finished job, deleted since
-                    return
+                    break
                 # A tracked job's id as a cursor, refused (a provider that takes only its own
                 # cursors): read pages from the newest from now on.
                 self._cursors_refused = True
                 log.warning("a page starting after %s was refused (%s)", after, exc)
-                return
+                break
             sent += 1
             self._observe(page.meta)
+            self._learn(after, page.data)
             for video in page.data:
-                if video.id in self._jobs:
+                job = self._jobs.get(video.id)
+                if job is not None:
+                    job.misses = 0
                     answers.add(video.id, video, page.meta.poll_after_ms)
                     unseen.pop(video.id, None)
             if not unseen or not page.has_more or not page.data:
-                return
+                break
             oldest = page.data[-1].created_at
             if oldest is not None and oldest < min(unseen.values()):
-                return
-            after = page.last_id
+                break
+            after = page.last_id or page.data[-1].id
+        for video_id in unseen:
+            job = self._jobs.get(video_id)
+            if job is not None:
+                job.misses += 1
+
+    def _never_missed(self, video_ids: dict[str, int]) -> int:
+        jobs = (self._jobs.get(video_id) for video_id in video_ids)
+        return sum(1 for job in jobs if job is not None and job.misses == 0)
 
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float
@@ -597,11 +716,26 @@ class Tracker:
         )
         job.look_at(now + delay, self._cadence.wait_allowed(delay, now, job.predicted_end))
 
-    async def _enforce_deadline(self, now: float) -> None:
+    async def _enforce_deadline(self, now: float) -> int:
+        """Fail the jobs past the deadline, each checked once more first: one the provider
+        reports finished is stored and published, however late. Returns the requests made."""
         late = [job for job in self._jobs.values() if now - job.row.created_at > self._deadline]
+        # The rest wait for the budget, still tracked: none is failed unchecked.
+        checked = [job for job in late if self._spend()]
+        if not checked:
+            return 0
+        answers = _Answers()
+        trouble = await self._retrieve(checked, answers, now)
+        await self._apply(answers, now)
+        if trouble is not None:
+            raise trouble  # checked again after the pause
         minutes = round(self._deadline / 60)
-        for job in late:
-            await self._fail(job, "timeout", f"The provider did not finish within {minutes} min.")
+        for job in checked:
+            if job.row.id in self._jobs:
+                await self._fail(
+                    job, "timeout", f"The provider did not finish within {minutes} min."
+                )
+        return len(checked)
 
     async def _fail(self, job: _Tracked, code: str, message: str) -> None:
         self._drop(job.row.id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import discord
 
+from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
+from bot.storage.videos import NOT_STARTED
 from bot.ui.text import duration_text, excerpt, timestamp
 
 BAR_CELLS = 12
@@ -37,8 +37,6 @@ STATUS_TEXT = {
 }
 KIND_TEXT = {"remix": "Remix of", "extend": "Extension of", "edit": "Edit of"}
 WAITING_COLOUR = discord.Colour.dark_gold()
-# The error of a job that waited for a slot and then could not be sent.
-NOT_STARTED = "not_started"
 
 # Plain words for the error codes a provider or the bot itself gives.
 FAILURE_TEXT = {
@@ -65,19 +63,6 @@ def failure_text(job: VideoRow) -> str:
     if job.error_code in FAILURE_TEXT:
         return FAILURE_TEXT[job.error_code]
     return f"The provider could not make this video: {detail}"
-
-
-@dataclass(frozen=True, slots=True)
-class Lineage:
-    """Which video a job builds on, and whose it is."""
-
-    parent_ref: str
-    parent_prompt: str
-    parent_owner_id: int
-
-    @classmethod
-    def of(cls, parent: VideoRow) -> Lineage:
-        return cls(parent.ref, parent.prompt, parent.owner_id)
 
 
 def shown_state(job: VideoRow) -> tuple[object, ...]:

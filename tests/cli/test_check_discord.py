@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import commands_in_code
 from bot.cli.check import check_discord
 from bot.config import Settings
 from bot.storage import SqliteDatabase, VideoRepository
+from bot.wiring import commands_in_code
 from tests.e2e.fake_discord import ATTACH_FILES, EMBED_LINKS, FakeDiscord
 from tests.e2e.harness import World
 from tests.e2e.views import insert_video

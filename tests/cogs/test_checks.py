@@ -7,13 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord.ext import commands
 
+from bot.contests.poster import ContestPoster
+from bot.contests.service import ContestService
 from bot.errors import UserError
-from bot.jobs.service import may_delete
-from bot.storage import ContestRepository, Database, SqliteDatabase, VideoRow
+from bot.jobs.requests import may_delete
+from bot.storage import ContestRepository, SqliteDatabase, VideoRepository, VideoRow
 from cogs.admin import Admin
 from cogs.contest import Contests
 from cogs.results import ask_delete
@@ -27,6 +30,7 @@ ROLE = 300
 NONE = discord.Permissions.none()
 MANAGE_GUILD = discord.Permissions(manage_guild=True)
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True)
+ALL = discord.Permissions.all()
 
 
 class Member(discord.Member):
@@ -70,16 +74,22 @@ class User:
 # -- /contest --------------------------------------------------------------------------------
 
 
-class ContestBot:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.leases = None  # alone on its database
-
-
 @pytest.fixture
 async def contests(tmp_path: Path) -> AsyncIterator[Contests]:
-    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
-        yield Contests(ContestBot(db), clock=lambda: 1_800_000_000.0)  # type: ignore[arg-type]
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        aiohttp.ClientSession() as session,
+    ):
+        # Alone on its database; nothing here posts, so the client never logs in.
+        client = discord.Client(intents=discord.Intents.none())
+        repository = ContestRepository(db)
+        service = ContestService(
+            repository,
+            VideoRepository(db),
+            ContestPoster(client, repository, session),
+            clock=lambda: 1_800_000_000.0,
+        )
+        yield Contests(client, service)  # type: ignore[arg-type]
 
 
 async def with_role(cog: Contests) -> ContestRepository:
@@ -190,14 +200,14 @@ ROW = video_row(owner_id=OWNER, guild_id=GUILD)
 def test_may_delete(
     user_id: int, guild_id: int | None, permissions: discord.Permissions, allowed: bool
 ) -> None:
-    assert may_delete(ROW, user_id, guild_id, permissions) is allowed
+    assert may_delete(ROW, user_id, guild_id, permissions.manage_messages) is allowed
 
 
 def test_a_video_made_in_a_dm_is_only_its_owners_to_delete() -> None:
     dm_video = replace(ROW, guild_id=None)
-    assert may_delete(dm_video, OWNER, None, NONE)
-    assert not may_delete(dm_video, MEMBER, None, discord.Permissions.all())
-    assert not may_delete(dm_video, MEMBER, GUILD, discord.Permissions.all())
+    assert may_delete(dm_video, OWNER, None, NONE.manage_messages)
+    assert not may_delete(dm_video, MEMBER, None, ALL.manage_messages)
+    assert not may_delete(dm_video, MEMBER, GUILD, ALL.manage_messages)
 
 
 class VisibleJobs:

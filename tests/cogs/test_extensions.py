@@ -9,8 +9,9 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.app import EXTENSIONS, commands_in_code
+from bot.app import EXTENSIONS
 from bot.config import Settings
+from bot.wiring import commands_in_code
 
 SUBCOMMAND_TYPES = {1, 2}  # a subcommand, a subcommand group
 

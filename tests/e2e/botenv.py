@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from bot.app import VideoBot
 from bot.config import Settings
+from bot.contests.clock import Clock
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import open_database
-from bot.wiring import provider_client
+from bot.tracker.cadence import Cadence
+from bot.wiring import Tuning, build_bot, provider_client
 
 from .harness import Harness
 
@@ -25,6 +28,9 @@ StartHarness = Callable[[Any], Awaitable[Harness]]
 
 # Short enough for quick tests, long enough to see progress edits between.
 EDIT_INTERVAL = 0.3
+# Tests start the next cycle at once instead of waiting out the cadence.
+CADENCE = Cadence(base=0.2, floor=0.1, ceiling=0.5)
+DEFAULT = Tuning()
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
@@ -61,7 +67,8 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
     """`await start_bot(job_seconds=1.0, ...)`: a bot; call again for a restart on the same DB.
 
     `edit_interval` (seconds between two edits of a card) may be lowered where coalescing is not
-    what a test is about.
+    what a test is about, as may `cadence` (how often jobs are looked at) and `reconcile_wait`;
+    `contest_clock` is the time contest deadlines are read from.
 
     Each start gets its own simulator unless `sim_app` is passed to share one across restarts.
     `database_url` puts the bot on that PostgreSQL database instead of the test's SQLite file.
@@ -76,6 +83,9 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             api_url: str | None = None,
             api_key: str | None = None,
             database_url: str | None = None,
+            cadence: Cadence = CADENCE,
+            reconcile_wait: float = DEFAULT.reconcile_wait,
+            contest_clock: Clock = DEFAULT.contest_clock,
             **sim: Any,
         ) -> BotEnv:
             config = Settings(
@@ -96,9 +106,15 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             )
             db_path = tmp_path / "videobot.sqlite3"
             db = await stack.enter_async_context(await open_database(database_url, db_path))
-            bot = VideoBot(settings=config, db=db, api=api, edit_interval=edit_interval)
-            # Tests start the next cycle at once instead of waiting out the cadence.
-            bot.tracker._cadence = type(bot.tracker._cadence)(base=0.2, floor=0.1, ceiling=0.5)
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            tuning = replace(
+                DEFAULT,
+                edit_interval=edit_interval,
+                cadence=cadence,
+                reconcile_wait=reconcile_wait,
+                contest_clock=contest_clock,
+            )
+            bot = build_bot(config, db, api, session, tuning)
             harness = await start_harness(bot)
             # Unwound first: the bot and its in-flight commands stop before the DB and API close.
             stack.push_async_callback(harness.close)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
 import pytest
 
-from bot.contests import clock as contest_clock
 from bot.simulator import ManualClock
 from bot.ui.contest import entry_view
 from tests.contests.driver import (
@@ -34,11 +34,15 @@ JSON = dict[str, Any]
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+def clock() -> ManualClock:
     """Contest time for every bot this test starts; it moves only when the test says."""
-    manual = ManualClock(time.time())
-    monkeypatch.setattr(contest_clock, "source", manual)
-    return manual
+    return ManualClock(time.time())
+
+
+@pytest.fixture
+def start_bot(start_bot: StartBot, clock: ManualClock) -> StartBot:
+    """Every bot of the test, restarts included, reads contest time from `clock`."""
+    return functools.partial(start_bot, contest_clock=clock)
 
 
 def fields(message: JSON) -> dict[str, str]:

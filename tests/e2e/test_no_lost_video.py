@@ -96,8 +96,12 @@ async def test_files_gone_at_the_provider_end_the_job_failed_and_say_so(
 async def test_a_lost_answer_whose_job_exists_is_adopted_without_a_second_job(
     start_bot: StartBot,
 ) -> None:
-    env = await start_bot(job_seconds=0.3, rate_500_after_create=1.0, edit_interval=FAST)
-    env.bot.jobs._reconcile_wait = 0.05
+    env = await start_bot(
+        job_seconds=0.3,
+        rate_500_after_create=1.0,
+        edit_interval=FAST,
+        reconcile_wait=0.05,
+    )
     h = env.harness
     rec = await h.slash("video", {"prompt": "a lantern festival"}, user=h.world.alice)
     done = await h.original(rec, has_mp4, within=15)
@@ -109,8 +113,7 @@ async def test_a_lost_answer_whose_job_exists_is_adopted_without_a_second_job(
 
 
 async def test_a_lost_answer_with_no_job_offers_retry_which_makes_one(start_bot: StartBot) -> None:
-    env = await start_bot(job_seconds=0.3, rate_500=1.0, edit_interval=FAST)
-    env.bot.jobs._reconcile_wait = 0.05
+    env = await start_bot(job_seconds=0.3, rate_500=1.0, edit_interval=FAST, reconcile_wait=0.05)
     h = env.harness
     rec = await h.slash("video", {"prompt": "a glass harbour"}, user=h.world.alice)
     card = await h.original(rec, lambda m: has_card(m) and status(m) == "❌ Failed", within=10)

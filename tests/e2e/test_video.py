@@ -30,9 +30,8 @@ JITTER = 0.02
 
 
 async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
-    env = await start_bot(job_seconds=2.0)
     # Refresh far more often than the card may be edited, so that coalescing has work to do.
-    env.bot.tracker._cadence = Cadence(base=0.05, floor=0.05, ceiling=0.05)
+    env = await start_bot(job_seconds=2.0, cadence=Cadence(base=0.05, floor=0.05, ceiling=0.05))
     h = env.harness
     rec = await h.slash("video", {"prompt": "a calico cat playing piano"}, user=h.world.alice)
     await h.response(rec)

@@ -21,7 +21,9 @@ import respx
 from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
-from bot.jobs.service import NOT_CONFIRMED_TEXT, JobRequest, Jobs
+from bot.interactions.tree import describe, explain
+from bot.jobs.requests import JobRequest, Lineage
+from bot.jobs.service import NOT_CONFIRMED_TEXT, Jobs
 from bot.media.images import fit_reference
 from bot.spending.limits import Ask, Limits
 from bot.spending.service import Spending
@@ -33,12 +35,11 @@ from bot.storage import (
     VideoRepository,
     VideoRow,
 )
-from bot.storage.videos import NOT_CONFIRMED, PLACEHOLDER_PREFIX
+from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED, PLACEHOLDER_PREFIX
 from bot.timing.backoff import Backoff
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
 from bot.ui.buttons import result_view
-from bot.ui.card import NOT_STARTED, Lineage
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     BadRequestError,
@@ -247,7 +248,8 @@ def build_env(
         ledger,
         spending,
         tracker,
-        delivery,  # type: ignore[arg-type]
+        delivery,
+        explain=explain,
         reconcile_wait=0.0,
         clock=clock,
         leases=leases,
@@ -413,8 +415,9 @@ async def test_a_spending_limit_refuses_before_anything_is_sent(make_env: MakeEn
     env.router.post("/videos").respond(200, json=video_json("video_ok"))
     await env.jobs.start(env.request(), Poster())
     poster = Poster()
-    with pytest.raises(LimitReached, match="you have 0 s left of your 4 s for today"):
+    with pytest.raises(LimitReached) as refused:
         await env.jobs.start(env.request(), poster)
+    assert "you have 0 s left of your 4 s for today" in str(describe(refused.value))
     assert poster.calls == ["begin", "abort"]
     assert len(env.calls("POST", "/videos")) == 1
     assert await env.videos.waiting_rows() == []

@@ -10,13 +10,22 @@ from .harness import Sim
 
 
 async def make_videos(sim: Sim, count: int) -> list[str]:
-    """`count` videos, two per clock second, so creation-time ties must keep insertion order."""
-    ids = []
+    """`count` videos, two per clock second, oldest first as listed: creation-time ties go by id."""
+    created = []
     for index in range(count):
-        ids.append((await sim.create())["id"])
+        created.append((int(sim.clock.now), (await sim.create())["id"]))
         if index % 2:
             sim.clock.advance(1)
-    return ids
+    return [video_id for _, video_id in sorted(created)]
+
+
+async def test_same_second_videos_are_listed_by_id_not_by_arrival(sim: Sim) -> None:
+    arrived = [(await sim.create())["id"] for _ in range(12)]
+    assert sorted(arrived) != arrived  # else this test would prove nothing
+
+    body = await page(sim, order="asc")
+
+    assert [video["id"] for video in body["data"]] == sorted(arrived)
 
 
 async def page(sim: Sim, **params: Any) -> dict[str, Any]:

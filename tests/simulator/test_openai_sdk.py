@@ -41,7 +41,9 @@ async def test_sdk_round_trip(start: StartSim, tmp_path: Path) -> None:
     assert (done.status, done.progress, done.size) == ("completed", 100, "1280x720")
     assert remix.remixed_from_video_id == video.id
     assert (edit.seconds, extension.seconds) == ("4", "12")
-    assert [entry.id for entry in page.data][:2] == [video.id, remix.id]
+    # The three made in the same second are listed by id, after the older one.
+    made_together = sorted([remix.id, edit.id, extension.id])
+    assert [entry.id for entry in page.data] == [video.id, *made_together]
     with Image.open(io.BytesIO(await content.aread())) as thumbnail:
         assert thumbnail.size == (1280, 720)
     assert fetched.name == "Bob"

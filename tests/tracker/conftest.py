@@ -35,10 +35,10 @@ class Env:
     db_path: Path
     trackers: list[Tracker] = field(default_factory=list)
 
-    def tracker(self, **options: Any) -> Tracker:
+    def tracker(self, videos: VideoRepository | None = None, **options: Any) -> Tracker:
         options.setdefault("clock", self.clock)
         options.setdefault("cadence", Cadence(base=5, floor=1, ceiling=30))
-        tracker = Tracker(self.api, self.videos, **options)
+        tracker = Tracker(self.api, videos or self.videos, **options)
         self.trackers.append(tracker)
         return tracker
 

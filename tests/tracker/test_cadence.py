@@ -72,9 +72,20 @@ def test_the_providers_hint_wins_within_bounds() -> None:
 
 
 def test_a_look_far_from_the_end_may_wait_for_a_shared_page_but_not_near_it() -> None:
-    assert CADENCE.wait_allowed(30, now=1000, predicted_end=None) == 15
-    assert CADENCE.wait_allowed(30, now=1000, predicted_end=1100) == 15
+    assert CADENCE.wait_allowed(20, now=1000, predicted_end=None) == 10
+    assert CADENCE.wait_allowed(20, now=1000, predicted_end=1100) == 10
     assert CADENCE.wait_allowed(10, now=1000, predicted_end=1030) == 0
+
+
+def test_a_look_never_waits_past_the_ceiling_in_all() -> None:
+    # Every tracked job is seen at least once every `ceiling` seconds, whatever it waits for.
+    assert CADENCE.wait_allowed(25, now=1000, predicted_end=None) == 5
+    assert CADENCE.wait_allowed(30, now=1000, predicted_end=1100) == 0
+    longest = max(
+        CADENCE.delay(JOB, now=now) + CADENCE.wait_allowed(CADENCE.delay(JOB, now=now), now, None)
+        for now in range(1000, 5000, 7)
+    )
+    assert longest == CADENCE.ceiling
 
 
 def test_the_floor_rises_with_the_pages_the_jobs_span_up_to_the_base() -> None:

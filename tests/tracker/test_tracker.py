@@ -51,7 +51,10 @@ async def test_jobs_covered_by_the_list_page_cause_no_retrieve(env: Env) -> None
 async def test_pages_are_followed_only_while_due_jobs_are_unseen(make_env: MakeEnv) -> None:
     env = await make_env()
     tracker = env.tracker(page_size=2)
-    ours = [await env.create(tracker) for _ in range(3)]
+    ours = []
+    for _ in range(3):  # a second apart: no ties, the order is the contract's
+        ours.append(await env.create(tracker))
+        env.clock.advance(1)
     for _ in range(3):  # newer videos of someone else on the same key
         await env.api.create("not ours")
     env.state.calls.clear()
@@ -69,7 +72,8 @@ async def test_pages_are_followed_only_while_due_jobs_are_unseen(make_env: MakeE
 async def test_a_busy_key_falls_back_to_retrieve_after_a_few_pages(env: Env) -> None:
     tracker = env.tracker(page_size=2)
     ours = [await env.create(tracker) for _ in range(2)]
-    for _ in range(20):
+    env.clock.advance(1)
+    for _ in range(20):  # newer
         await env.api.create("not ours")
     env.state.calls.clear()
     await tracker.refresh_due()
@@ -229,8 +233,7 @@ async def test_a_database_from_an_older_process_is_picked_up(env: Env) -> None:
     video_id = await env.create()
     await env.videos.mark_failed(video_id, "timeout", "late")
     async with await SqliteDatabase.open(env.db_path) as db:
-        tracker = env.tracker()
-        tracker._videos = VideoRepository(db)
+        tracker = env.tracker(VideoRepository(db))
         events = tracker.subscribe()
         await tracker.start()
         await tracker.stop()
@@ -307,15 +310,18 @@ async def test_the_job_closest_to_its_predicted_end_is_looked_at_first(
 
 async def test_a_cycle_lists_only_the_page_its_due_jobs_are_on(env: Env) -> None:
     tracker = env.tracker(page_size=2)
-    ids = [await env.create(tracker) for _ in range(6)]  # listed newest first: ids[5] .. ids[0]
+    for _ in range(6):
+        await env.create(tracker)
     await tracker.refresh_due()
-    tracker.wake(ids[2])
+    # Made in the same second: listed in the provider's own order, which the pages showed.
+    listed = [video.id for video in (await env.api.list(limit=6)).data]
+    tracker.wake(listed[3])
     env.state.calls.clear()
     asked = _ids_asked(env, "list")
     assert await tracker.refresh_due() == 1
-    # Pages of 2: ids[5..4], ids[3..2], ids[1..0]. Only the job's own page is asked for, the
-    # one after ids[4]: one page, not 3.
-    assert asked == [ids[4]]
+    # Pages of 2: listed[0..1], listed[2..3], listed[4..5]. Only the job's own page is asked
+    # for, the one after listed[1]: one page, not 3.
+    assert asked == [listed[1]]
     assert env.state.calls[Operation.RETRIEVE] == 0
 
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 import discord
 import pytest
 
+from bot.jobs.requests import Lineage
+from bot.storage.videos import NOT_STARTED
 from bot.ui.card import (
     FAILURE_TEXT,
-    NOT_STARTED,
     PROMPT_SHOWN,
-    Lineage,
     deleted_card,
     shown_state,
     status_card,

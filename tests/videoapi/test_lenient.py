@@ -258,7 +258,6 @@ def test_a_contract_answer_round_trips_unchanged(answer: dict[str, Any]) -> None
 def test_the_simulators_own_answers_round_trip_unchanged(now: float) -> None:
     job = Job(
         id="video_sim",
-        seq=0,
         model="sora-2",
         size="720x1280",
         seconds="4",

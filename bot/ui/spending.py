@@ -1,4 +1,5 @@
-"""What the limits say to people: refusals with what is left and when it resets."""
+"""What the limits say to people: refusals with what is left and when it resets, and who may
+generate where (the errors bot/errors.py carries them in, rendered by bot.interactions.tree)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,132 @@
+"""The wiring: every part built from Settings, on one database, one API client and one session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from discord import app_commands
+
+from bot.app import VideoBot
+from bot.config import Settings
+from bot.errors import UserError, VideoNotFound
+from bot.storage import Database, SqliteDatabase, open_database
+from bot.tracker.cadence import Cadence
+from bot.videoapi.models import Video
+from bot.wiring import Tuning, build_bot, cadence_of, open_api
+from tests.postgres import PostgresServer
+
+# Long before any real clock reads now: only the tuned contest clock puts a contest's
+# submissions at this moment.
+NOW = 1_000_000_000.0
+GUILD = 10
+OWNER, OTHER = 1, 2
+
+
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, discord_token="fake", **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def wired(
+    chosen: Settings, db: Database, tuning: Tuning | None = None
+) -> AsyncIterator[VideoBot]:
+    """The bot as `videobot run` builds it on the built-in simulator, never logged in."""
+    async with open_api(chosen) as api, aiohttp.ClientSession() as session:
+        bot = build_bot(chosen, db, api, session, tuning or Tuning())
+        try:
+            yield bot
+        finally:
+            await bot.close()
+
+
+async def test_every_part_is_built_on_the_one_database_client_and_session(tmp_path: Path) -> None:
+    chosen = settings()
+    assert chosen.uses_simulator
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        open_api(chosen) as api,
+        aiohttp.ClientSession() as session,
+    ):
+        bot = build_bot(chosen, db, api, session)
+        try:
+            assert bot.settings is chosen
+            assert bot.db is db
+            assert bot.api is api
+            assert bot.http_session is session
+            # Alone on its SQLite file: no leases to take, nobody to share jobs with.
+            assert bot.leases is None
+        finally:
+            await bot.close()
+
+
+async def test_the_contest_service_reads_the_videos_the_jobs_store_at_the_tuned_time(
+    tmp_path: Path,
+) -> None:
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        wired(settings(), db, Tuning(contest_clock=lambda: NOW)) as bot,
+    ):
+        row = await bot.videos.insert(
+            Video.model_validate(
+                {"id": "video_1", "status": "completed", "created_at": int(NOW), "progress": 100}
+            ),
+            owner_id=OWNER,
+            guild_id=GUILD,
+            channel_id=20,
+            kind="create",
+            prompt="a heron in the rain",
+            model="sora-2",
+            size="1280x720",
+            seconds="4",
+        )
+        contest = await bot.contests.contests.create(
+            guild_id=GUILD,
+            channel_id=20,
+            created_by=OWNER,
+            theme="rain",
+            max_entries=1,
+            vote_budget=3,
+            live_counts=False,
+            starts_at=NOW - 60,
+            submissions_end_at=NOW + 3600,
+            voting_end_at=NOW + 7200,
+        )
+        # Found through the same database, and open for entries by the tuned clock.
+        with pytest.raises(UserError, match=r"^Only your own videos"):
+            await bot.contests.submit(contest, user_id=OTHER, video_id=row.id, upload_limit=1)
+        with pytest.raises(VideoNotFound):
+            await bot.contests.submit(contest, user_id=OTHER, video_id="video_9", upload_limit=1)
+
+
+async def test_the_settings_reach_the_parts(tmp_path: Path) -> None:
+    chosen = settings(asset_cooldown_uses=1, asset_cooldown_seconds=60)
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        wired(chosen, db) as bot,
+    ):
+        bot.asset_cooldown.hit(OWNER)
+        with pytest.raises(app_commands.CommandOnCooldown):
+            bot.asset_cooldown.hit(OWNER)
+        bot.asset_cooldown.hit(OTHER)
+
+
+@pytest.mark.parametrize(
+    ("poll_interval", "expected"),
+    [(5.0, Cadence(base=5.0, floor=1.0)), (0.2, Cadence(base=0.2, floor=0.2))],
+)
+def test_the_cadence_follows_the_poll_interval(poll_interval: float, expected: Cadence) -> None:
+    assert cadence_of(settings(poll_interval=poll_interval)) == expected
+
+
+async def test_a_shared_database_gets_leases(postgres: PostgresServer) -> None:
+    chosen = settings(lease_seconds=60, lease_renew_seconds=20)
+    url = await postgres.new_database()
+    async with await open_database(url, Path("unused")) as db, wired(chosen, db) as bot:
+        # Other processes on this database: each job is followed by the holder of its lease.
+        assert db.shared
+        assert bot.leases is not None
