@@ -18,7 +18,6 @@ from bot.interactions.who import asker_of
 from bot.spending import periods
 from bot.spending.limits import DM_SCOPE, denied
 from bot.storage import CharacterRepository, CharacterRow
-from bot.ui.spending import when
 from bot.ui.text import size_text, timestamp
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import Operation, Upload
@@ -74,7 +73,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         if sum(1 for row in recent if row.created_at >= today.start) >= quota:
             raise LimitReached(
                 f"You have made your {quota} of {quota} characters for today. "
-                f"More {when(today.end)}."
+                f"More {timestamp(today.end)}."
             )
 
     @app_commands.command(
