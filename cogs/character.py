@@ -18,7 +18,7 @@ from bot.interactions.who import asker_of
 from bot.spending import periods
 from bot.spending.limits import DM_SCOPE, denied
 from bot.storage import CharacterRepository, CharacterRow
-from bot.ui.spending import when
+from bot.ui.text import size_text, timestamp
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_character_name
@@ -37,7 +37,7 @@ def check_clip(attachment: discord.Attachment) -> str:
     if kind not in CLIP_TYPES:
         raise UserError("The clip must be an MP4, MOV or WebM video.")
     if attachment.size > CLIP_MAX_BYTES:
-        raise UserError(f"The clip must be at most {CLIP_MAX_BYTES // (1024 * 1024)} MiB.")
+        raise UserError(f"The clip must be at most {size_text(CLIP_MAX_BYTES)}.")
     return kind
 
 
@@ -45,7 +45,7 @@ def character_embed(row: CharacterRow) -> discord.Embed:
     embed = discord.Embed(title=row.name, colour=discord.Colour.teal())
     embed.add_field(name="Character", value=row.ref)
     embed.add_field(name="Provider's id", value=f"`{row.id}`", inline=False)
-    embed.add_field(name="Created", value=f"<t:{row.created_at}:R>")
+    embed.add_field(name="Created", value=timestamp(row.created_at))
     return embed
 
 
@@ -73,7 +73,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         if sum(1 for row in recent if row.created_at >= today.start) >= quota:
             raise LimitReached(
                 f"You have made your {quota} of {quota} characters for today. "
-                f"More {when(today.end)}."
+                f"More {timestamp(today.end)}."
             )
 
     @app_commands.command(
@@ -136,7 +136,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
     @app_commands.command(name="list", description="List your characters")
     async def list_characters(self, interaction: Interaction) -> None:
         rows = await self.characters.list_by_owner(interaction.user.id)
-        lines = [f"**{row.name}** · {row.ref} · <t:{row.created_at}:R>" for row in rows]
+        lines = [f"**{row.name}** · {row.ref} · {timestamp(row.created_at)}" for row in rows]
         embed = discord.Embed(
             title="Your characters",
             description="\n".join(lines) or "None yet. Make one with /character create.",

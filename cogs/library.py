@@ -16,6 +16,7 @@ from bot.storage import VideoRow
 from bot.ui.buttons import ACTIONS, pressed, send_asset
 from bot.ui.card import STATUS_TEXT
 from bot.ui.choices import video_choices
+from bot.ui.text import excerpt, timestamp
 from bot.videoapi.models import Operation, VideoStatus
 
 if TYPE_CHECKING:
@@ -31,10 +32,10 @@ PAGE_TEMPLATE: Final = (
 
 
 def _line(index: int, row: VideoRow) -> str:
-    prompt = " ".join(row.prompt.split())
-    excerpt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    prompt = excerpt(row.prompt, 60)
     status = STATUS_TEXT[row.status].split(" ", 1)[0]
-    return f"**{index}.** {status} {excerpt} · {row.seconds}s · <t:{row.created_at}:R> · {row.ref}"
+    when = timestamp(row.created_at)
+    return f"**{index}.** {status} {prompt} · {row.seconds}s · {when} · {row.ref}"
 
 
 async def render_page(

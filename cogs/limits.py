@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.errors import UserError
 from bot.spending.overrides import KNOBS, parse, under_ceiling
 from bot.storage.guilds import AccessKind
+from bot.ui.text import excerpt
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -53,7 +54,7 @@ def _listed(ids: frozenset[int], mention: str, empty: str, room: int = 300) -> s
 
 
 def _within(text: str) -> str:
-    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+    return excerpt(text, MESSAGE_CHARS, one_line=False)
 
 
 @app_commands.guild_only()

@@ -40,20 +40,20 @@ class Reactions(commands.Cog):
         emoji = str(payload.emoji)
         if emoji not in (self.bot.settings.extend_emoji, DELETE_EMOJI):
             return
-        row = await self.bot.videos.by_status_message(payload.message_id)
-        if row is None:
-            return
         if emoji == DELETE_EMOJI:
-            await self._delete(payload, row)
-        else:
+            row = await self.bot.videos.by_status_message(payload.message_id)
+            if row is not None:
+                await self._delete(payload, row)
+            return
+        # Extending builds on the video: only one the member may see (as Jobs.visible).
+        row = await self.bot.videos.visible_card(
+            payload.message_id, payload.user_id, payload.guild_id
+        )
+        if row is not None:
             await self._extend(payload, row)
 
     async def _extend(self, payload: discord.RawReactionActionEvent, row: VideoRow) -> None:
-        # As Jobs.visible: the owner anywhere, members only in the guild where it was made.
-        visible = row.owner_id == payload.user_id or (
-            row.guild_id is not None and row.guild_id == payload.guild_id
-        )
-        if row.status != "completed" or not visible:
+        if row.status != "completed":
             return
         if not await self.bot.videos.claim_reaction(
             payload.message_id, payload.user_id, str(payload.emoji)

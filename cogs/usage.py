@@ -19,7 +19,8 @@ from bot.spending.chart import spend_chart
 from bot.spending.limits import DM_SCOPE, Limits
 from bot.spending.money import usd
 from bot.storage import Month
-from bot.ui.spending import seconds_text, when
+from bot.ui.spending import seconds_text
+from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -55,7 +56,7 @@ def member_card(
     embed.add_field(
         name="Seconds today",
         value=_of(seconds_text(seconds_today), None if allowed is None else seconds_text(allowed))
-        + f" · resets {when(periods.day(now).end)}",
+        + f" · resets {timestamp(periods.day(now).end)}",
         inline=False,
     )
     at_once = limits.jobs_per_user
@@ -82,7 +83,7 @@ def server_card(
         value += f" ({usd(month.held_micros)} held for videos running or waiting)"
     embed.add_field(
         name="This month",
-        value=f"{value} · resets {when(periods.month(now).end)}",
+        value=f"{value} · resets {timestamp(periods.month(now).end)}",
         inline=False,
     )
     daily = limits.daily_seconds_per_guild

@@ -8,7 +8,6 @@ streamed to a file in a folder the caller owns and uploaded from there, never wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -17,19 +16,8 @@ import discord
 from bot.errors import UserError
 from bot.interactions import attachments
 from bot.storage import VideoRow
-
-MIB = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Media:
-    path: Path
-    filename: str
-    is_video: bool
-
-    def file(self) -> discord.File:
-        """A fresh upload of the copy (discord.py closes a File once it is sent)."""
-        return discord.File(self.path, filename=self.filename)
+from bot.ui.text import size_text
+from bot.videoapi.models import Upload
 
 
 def pick(attachments: list[discord.Attachment], limit: int) -> discord.Attachment | None:
@@ -48,11 +36,11 @@ async def copy(
     folder: Path,
     limit: int,
     filename: str | None = None,
-) -> Media:
+) -> Upload:
     """Save an attachment of at most `limit` bytes into `folder`, for re-upload."""
     path = folder / f"copy-{attachment.id}"
     await attachments.save(session, attachment, path, limit=limit)
-    return Media(path, filename or attachment.filename, _is_video(attachment))
+    return Upload(filename or attachment.filename, _content_type(attachment), path)
 
 
 async def from_card(
@@ -61,7 +49,7 @@ async def from_card(
     video: VideoRow,
     limit: int,
     folder: Path,
-) -> Media:
+) -> Upload:
     """The entry's file, from the result card of `video`; every refusal says why."""
     if video.status_message_id is None:
         raise UserError("That video has no result card, so I have no copy of it to post.")
@@ -80,7 +68,7 @@ async def from_card(
     if chosen is None:
         raise UserError(
             "That video's card has no video or thumbnail I can upload here "
-            f"(the limit is {limit / MIB:.0f} MiB), so there is nothing to enter."
+            f"(the limit is {size_text(limit)}), so there is nothing to enter."
         )
     return await copy(session, chosen, folder, limit)
 
@@ -88,3 +76,11 @@ async def from_card(
 def _is_video(attachment: discord.Attachment) -> bool:
     kind = attachment.content_type or ""
     return kind.startswith("video/") or attachment.filename.lower().endswith(".mp4")
+
+
+def _content_type(attachment: discord.Attachment) -> str:
+    """Its type as Discord gave it; an MP4 that Discord left untyped is still a video."""
+    kind = attachment.content_type or ""
+    if _is_video(attachment) and not kind.startswith("video/"):
+        return "video/mp4"
+    return kind or "application/octet-stream"

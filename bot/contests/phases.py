@@ -26,8 +26,3 @@ def phase_of(contest: ContestRow, now: float) -> Phase:
     if now < contest.voting_end_at:
         return Phase.VOTING
     return Phase.CLOSING
-
-
-def timestamp(seconds: float, style: str = "R") -> str:
-    """A Discord timestamp, shown in each reader's own time zone (`R`: "in 2 hours")."""
-    return f"<t:{int(seconds)}:{style}>"

@@ -17,7 +17,7 @@ import discord
 
 from bot.contests import media
 from bot.contests.phases import Phase
-from bot.delivery import UPLOAD_MARGIN, upload_limit
+from bot.delivery import UPLOAD_MARGIN, discord_file, upload_limit
 from bot.interactions.attachments import AttachmentError
 from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, VideoRow
 from bot.ui.contest import (
@@ -28,6 +28,7 @@ from bot.ui.contest import (
     standings_card,
 )
 from bot.ui.text import excerpt
+from bot.videoapi.models import Upload
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,12 @@ class ContestPoster:
         )
 
     async def post_entry(
-        self, contest: ContestRow, entry: EntryRow, file: media.Media, note: str | None
+        self, contest: ContestRow, entry: EntryRow, file: Upload, note: str | None
     ) -> int:
         """Post an entry with its file and Vote button; the message id."""
         message = await self.channel(contest, thread=True).send(
             embed=entry_card(contest, entry, note),
-            file=file.file(),
+            file=discord_file(file),
             view=entry_view(entry.id, votes=0 if contest.live_counts else None),
         )
         return message.id
@@ -111,7 +112,7 @@ class ContestPoster:
         with contextlib.suppress(discord.NotFound):
             await self.channel(contest, thread=True).get_partial_message(entry.message_id).delete()
 
-    async def entry_file(self, video: VideoRow, limit: int, folder: Path) -> media.Media:
+    async def entry_file(self, video: VideoRow, limit: int, folder: Path) -> Upload:
         """The file of `video`'s result card, copied into `folder` within `limit` bytes."""
         return await media.from_card(self._client, self._session, video, limit, folder)
 
@@ -179,6 +180,6 @@ class ContestPoster:
             except AttachmentError:
                 log.warning("could not copy entry %d of contest %d", standing.entry.id, contest.id)
                 continue  # linked all the same
-            files.append(copied.file())
+            files.append(discord_file(copied))
             room -= chosen.size
         return files

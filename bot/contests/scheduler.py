@@ -9,13 +9,13 @@ was down at a deadline acts on it in its first pass, so a restart loses nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Protocol
 
 from bot.contests.clock import Clock
 from bot.storage import ContestRepository, ContestRow
 from bot.timing.tasks import cancel_and_wait
+from bot.timing.waits import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -108,5 +108,4 @@ class ContestScheduler:
             wait = self._max_sleep
             if next_deadline is not None:
                 wait = min(wait, max(0.0, next_deadline - self._clock()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), wait)
+            await wait_event(self._wakeup, wait)

@@ -15,7 +15,7 @@ import discord
 
 from bot.contests.clock import Clock
 from bot.contests.durations import parse_duration
-from bot.contests.phases import Phase, phase_of, timestamp
+from bot.contests.phases import Phase, phase_of
 from bot.contests.poster import ContestPoster
 from bot.contests.scheduler import ContestScheduler
 from bot.errors import UserError, VideoNotFound
@@ -28,6 +28,7 @@ from bot.storage import (
     VideoRow,
 )
 from bot.ui.contest import jump_url
+from bot.ui.text import timestamp
 
 THEME_MAX = 200
 ALREADY_ENTERED = "That video is already entered in this contest."

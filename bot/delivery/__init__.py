@@ -6,6 +6,7 @@ from bot.delivery.files import (
     Expired,
     Fit,
     ResultFiles,
+    discord_file,
     upload_limit,
 )
 from bot.delivery.posters import CardPoster, InteractionPoster, ReplyPoster
@@ -21,5 +22,6 @@ __all__ = [
     "InteractionPoster",
     "ReplyPoster",
     "ResultFiles",
+    "discord_file",
     "upload_limit",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import io
 import logging
 import os
 import shutil
@@ -31,8 +32,9 @@ from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed, for_member
 from bot.media.reencode import CannotFit
 from bot.storage import VideoRow
+from bot.ui.text import size_text
 from bot.videoapi.errors import NotFoundError
-from bot.videoapi.models import ContentVariant
+from bot.videoapi.models import ContentVariant, Upload
 
 log = logging.getLogger(__name__)
 
@@ -80,31 +82,23 @@ def upload_limit(interaction_limit: int | None, guild: discord.Guild | None) -> 
     return BOT_UPLOAD_LIMIT
 
 
-def size_text(size: int) -> str:
-    """A file size as people read it: "12.0 MiB", "10 MiB", "48.8 KiB"."""
-    if size >= MIB:
-        text = f"{size / MIB:.1f}"
-        return f"{text.removesuffix('.0') if size % MIB == 0 else text} MiB"
-    return f"{size / 1024:.1f} KiB"
+def discord_file(upload: Upload) -> discord.File:
+    """A fresh attachment of the file: discord.py closes a File once it is sent."""
+    data = upload.data if isinstance(upload.data, Path) else io.BytesIO(upload.data)
+    return discord.File(data, filename=upload.filename)
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A file to attach, by path: a discord.File can be sent only once."""
+def _upload(path: Path, filename: str, variant: ContentVariant) -> Upload:
+    """A file of a video written here: the MP4, or a still (a WebP image)."""
+    kind = "video" if variant == "video" else "image"
+    return Upload(filename, f"{kind}/{SUFFIXES[variant]}", path)
 
-    path: Path
-    filename: str
 
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size
-
-    @property
-    def is_video(self) -> bool:
-        return self.filename.endswith(".mp4")
-
-    def open(self) -> discord.File:
-        return discord.File(self.path, filename=self.filename)
+def _on_disk(upload: Upload) -> Path:
+    """Where one of the files made here is: each is written to disk before it is handed out."""
+    if isinstance(upload.data, Path):
+        return upload.data
+    raise TypeError(f"{upload.filename} is in memory, not a file of ours")
 
 
 # (video key, upload budget) for a fitted MP4; (video key, variant) for a still.
@@ -252,11 +246,11 @@ class ResultFiles:
             if entry is None or entry.path is None:
                 upload = await self._fetch(row, variant, folder)
                 kept = self._cache.scratch(key)
-                await _linked(upload.path, kept)
+                await _linked(_on_disk(upload), kept)
                 self._cache.put(key, _Fitted(upload.size, kept))
                 return upload
             await _linked(entry.path, folder / name)
-        return Upload(folder / name, name)
+        return _upload(folder / name, name, variant)
 
     async def _video(
         self, row: VideoRow, folder: Path, budget: int
@@ -279,13 +273,13 @@ class ResultFiles:
                 return None, entry.size, source
             dest = folder / f"fitted-{name}"
             await _linked(entry.path, dest)
-        return Upload(dest, name), entry.size, source
+        return _upload(dest, name, "video"), entry.size, source
 
     async def _fitted(self, video: Upload, row: VideoRow, key: CacheKey, budget: int) -> _Fitted:
         """The MP4 re-encoded under `budget` bytes into the cache, or why it cannot be."""
         dest = self._cache.scratch(key)
         try:
-            done = await self._fit(video.path, dest, budget)
+            done = await self._fit(_on_disk(video), dest, budget)
         except (CannotFit, MediaFailed) as exc:
             # Kept too: asking again would fail the same way, at the same cost.
             log.info("the video of %s cannot fit %d bytes: %s", row.ref, budget, exc)
@@ -300,7 +294,8 @@ class ResultFiles:
         self, row: VideoRow, video: Upload, limit: int
     ) -> tuple[list[Upload], str | None]:
         """The thumbnail of a video Discord refused, made from `video` if the provider won't."""
-        return await self._thumbnail_instead(row, video.size, video, video.path.parent, limit)
+        folder = _on_disk(video).parent
+        return await self._thumbnail_instead(row, video.size, video, folder, limit)
 
     async def _thumbnail_instead(
         self, row: VideoRow, size: int, source: Upload | None, folder: Path, limit: int
@@ -313,7 +308,7 @@ class ResultFiles:
             row,
             "thumbnail",
             folder,
-            source=source.path if source is not None else None,
+            source=_on_disk(source) if source is not None else None,
             unless=f"{too_big}, and no thumbnail could be made of it",
         )
         return [thumb], f"{too_big}, so this is its thumbnail."
@@ -338,4 +333,4 @@ class ResultFiles:
             why = str(exc)
             reason = f"{unless}: {why}." if unless else f"{why[:1].upper()}{why[1:]}."
             raise Undeliverable(reason) from None
-        return Upload(folder / name, name)
+        return _upload(folder / name, name, variant)

@@ -18,7 +18,6 @@ card's task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
 import tempfile
@@ -30,29 +29,37 @@ from typing import Any
 
 import discord
 
-from bot.delivery.files import GONE, Expired, ResultFiles, Undeliverable, Upload, upload_limit
+from bot.delivery.files import (
+    GONE,
+    Expired,
+    ResultFiles,
+    Undeliverable,
+    discord_file,
+    upload_limit,
+)
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.jobs.requests import Lineage
 from bot.storage import VideoRepository, VideoRow
+from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
+from bot.timing.waits import wait_event
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 
 # The module, not its names: its button handlers import bot.delivery in turn.
 from bot.ui import buttons
 from bot.ui.card import cancelled_card, deleted_card, shown_state, status_card
+from bot.ui.text import size_text, timestamp
 from bot.videoapi.capabilities import Capabilities
-from bot.videoapi.client import MIB
 from bot.videoapi.errors import (
     RedirectRefusedError,
     ResponseRefusedError,
     ResponseTooLargeError,
     VideoAPIError,
 )
-from bot.videoapi.models import ContentVariant
-from bot.videoapi.retry import Backoff
+from bot.videoapi.models import ContentVariant, Upload
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +125,7 @@ def _reason(exc: Undeliverable | ResponseRefusedError) -> str:
         return exc.reason
     if isinstance(exc, ResponseTooLargeError):
         return (
-            f"The provider's file is larger than the {exc.limit / MIB:g} MiB this bot "
+            f"The provider's file is larger than the {size_text(exc.limit)} this bot "
             "downloads, so it cannot be posted."
         )
     if isinstance(exc, RedirectRefusedError):
@@ -276,7 +283,7 @@ class Delivery:
                 files, note = [], _reason(exc)
             kwargs: dict[str, Any] = {
                 "embed": status_card(row, lineage, note),
-                "attachments": [f.open() for f in files],
+                "attachments": [discord_file(f) for f in files],
             }
             view = buttons.result_view(row, self._capabilities.unsupported)
             if view is not None:
@@ -296,7 +303,7 @@ class Delivery:
                 raise UserError("The provider's files for this video have expired.") from None
             except (Undeliverable, ResponseRefusedError) as exc:
                 raise UserError(_reason(exc)) from None
-            await interaction.followup.send(file=upload.open(), ephemeral=True)
+            await interaction.followup.send(file=discord_file(upload), ephemeral=True)
 
     # Following the tracker's events.
 
@@ -352,8 +359,7 @@ class Delivery:
             wait = due - self._clock()
             if wait > 0:
                 card.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(card.wake.wait(), wait)
+                await wait_event(card.wake, wait)
                 continue
             try:
                 if row.finished:
@@ -390,9 +396,7 @@ class Delivery:
         try:
             stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
             card.row = stored or row
-            again = discord.utils.format_dt(
-                datetime.datetime.fromtimestamp(self._wall() + delay, datetime.UTC), "R"
-            )
+            again = timestamp(self._wall() + delay)
             note = f"Your video is ready. Posting it failed, so I'll try again {again}."
             # Best effort: the card says why it waits, if Discord takes even that.
             await self._show(card, embed=await self._embed(card, card.row, note))
@@ -536,7 +540,7 @@ class Delivery:
         def fields() -> dict[str, Any]:
             chosen: dict[str, Any] = {"embed": embed}
             if files is not None:
-                chosen["attachments"] = [f.open() for f in files]
+                chosen["attachments"] = [discord_file(f) for f in files]
             if view is not None:
                 chosen["view"] = view
             return chosen

@@ -14,6 +14,7 @@ import aiohttp
 import discord
 
 from bot.errors import UserError
+from bot.ui.text import size_text
 
 CHUNK_BYTES: Final = 256 * 1024
 # Discord's CDN sends a 50 MiB clip in seconds; a stalled read gives up long before the
@@ -30,7 +31,7 @@ async def save(
     session: aiohttp.ClientSession, attachment: discord.Attachment, path: Path, *, limit: int
 ) -> int:
     """Write `attachment` to `path`, at most `limit` bytes; the number of bytes written."""
-    too_large = AttachmentError(f"{attachment.filename} is over {round(limit / MIB, 1):g} MiB.")
+    too_large = AttachmentError(f"{attachment.filename} is over {size_text(limit)}.")
     if attachment.size > limit:
         raise too_large
     received = 0

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 import discord
+
+from bot.ui.text import join
 
 # Discord's error codes for a request the bot's permissions do not allow.
 MISSING_ACCESS: Final = 50001
@@ -80,13 +81,8 @@ def missing(granted: discord.Permissions) -> list[Needed]:
     return [needed for needed in NEEDED if not getattr(granted, needed.flag)]
 
 
-def _join(words: Iterable[str], last: str) -> str:
-    items = list(words)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
-
-
 def cannot(where: str, lacking: list[Needed]) -> str:
     """ "I can't attach files in #general: give me Attach Files." """
-    actions = _join((n.action for n in lacking), "or")
-    labels = _join((n.label for n in lacking), "and")
+    actions = join((n.action for n in lacking), "or")
+    labels = join((n.label for n in lacking), "and")
     return f"I can't {actions} in {where}: give me {labels}."

@@ -18,7 +18,7 @@ from bot.interactions.permissions import (
     missing,
 )
 from bot.ui.spending import denied_text, refusal_text
-from bot.ui.text import MESSAGE_MAX, excerpt
+from bot.ui.text import MESSAGE_MAX, excerpt, timestamp
 from bot.videoapi.errors import (
     APIConnectionError,
     InternalServerError,
@@ -51,8 +51,8 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, VideoAPIError) and error.status is not None and error.status < 500:
         return f"The video provider refused this: {error.message}"
     if isinstance(error, app_commands.CommandOnCooldown):
-        retry_at = int(discord.utils.utcnow().timestamp() + error.retry_after)
-        return f"Slow down: you can use this again <t:{retry_at}:R>."
+        retry_at = discord.utils.utcnow().timestamp() + error.retry_after
+        return f"Slow down: you can use this again {timestamp(retry_at)}."
     if isinstance(error, app_commands.MissingPermissions):
         names = (
             PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions

@@ -3,9 +3,10 @@
 Knows nothing of Discord objects or HTTP.
 """
 
+from bot.storage.backends import open_database
 from bot.storage.characters import CharacterRepository, CharacterRow
 from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
-from bot.storage.db import Database, IntegrityError, open_database
+from bot.storage.db import Database, IntegrityError
 from bot.storage.guilds import NO_LIMIT, GuildRepository, GuildSettings
 from bot.storage.leases import LeaseRepository
 from bot.storage.ledger import Admission, Entry, LedgerRepository, Month, NewJob

@@ -5,6 +5,7 @@ SQLite and PostgreSQL run (COALESCE, ON CONFLICT, RETURNING, CAST for a paramete
 for NULL). What does differ lives in the backend's own module, once: `bot.storage.sqlite`
 (aiosqlite, one connection, `BEGIN IMMEDIATE`, `PRAGMA user_version`) and `bot.storage.postgres`
 (asyncpg, a pool, `$1..$n`, one writer lock per transaction, a `schema_version` table).
+`bot.storage.backends` picks one of them; this module imports neither, so neither imports it back.
 """
 
 # SQL here is composed from constants only; every value goes in as a `?` parameter.
@@ -12,12 +13,10 @@ for NULL). What does differ lives in the backend's own module, once: `bot.storag
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
-from importlib.resources.abc import Traversable
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -125,23 +124,3 @@ def keyed_insert_sql(db: Database, table: str, row_type: type[Any]) -> str:
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({db.next_key(table)}, {placeholders})"
         " RETURNING key"
     )
-
-
-async def open_database(
-    url: str | None,
-    path: str | os.PathLike[str],
-    *,
-    migrations: Traversable | None = None,
-) -> Database:
-    """PostgreSQL when `url` (DATABASE_URL) is set, else the SQLite file at `path`.
-
-    Either way the schema is brought up to date first. `migrations` replaces the package's own
-    migration files of that backend, for tests.
-    """
-    if url:
-        from bot.storage.postgres import PostgresDatabase
-
-        return await PostgresDatabase.open(url, migrations=migrations)
-    from bot.storage.sqlite import SqliteDatabase
-
-    return await SqliteDatabase.open(path, migrations=migrations)

@@ -120,6 +120,7 @@ _GET = f"{_SELECT} WHERE id = ?"
 _GET_VISIBLE = f"{_SELECT} WHERE id = ? AND {_VISIBLE}"
 _GET_VISIBLE_BY_KEY = f"{_SELECT} WHERE key = ? AND {_VISIBLE}"
 _BY_MESSAGE = f"{_SELECT} WHERE status_message_id = ? AND deleted_at IS NULL"
+_VISIBLE_BY_MESSAGE = f"{_SELECT} WHERE status_message_id = ? AND {_VISIBLE}"
 _CLAIM_REACTION = (
     "INSERT INTO reaction_claims (message_id, user_id, emoji, created_at)"
     " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -501,6 +502,16 @@ class VideoRepository:
     async def by_status_message(self, message_id: int) -> VideoRow | None:
         """The job whose card is this message (reactions and buttons start from a message)."""
         row = await self._db.fetch_one(_BY_MESSAGE, (message_id,))
+        return _row(row) if row is not None else None
+
+    async def visible_card(
+        self, message_id: int, user_id: int, guild_id: int | None
+    ) -> VideoRow | None:
+        """The job whose card is this message, if `user_id` acting in `guild_id` may see it.
+
+        The same rule as `visible`, for a reaction, which names a message rather than a video.
+        """
+        row = await self._db.fetch_one(_VISIBLE_BY_MESSAGE, (message_id, user_id, guild_id))
         return _row(row) if row is not None else None
 
     async def claim_reaction(self, message_id: int, user_id: int, emoji: str) -> bool:

@@ -1,1 +1,1 @@
-"""Waiting without losing a cancel: stopping background tasks. No Discord."""
+"""Time without Discord: backoff, cancellation-safe waits, stopping background tasks."""

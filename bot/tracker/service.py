@@ -23,9 +23,7 @@ jobs, that often).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import time
 from bisect import bisect_left
 from collections import deque
@@ -33,7 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.storage import VideoRepository, VideoRow
+from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
+from bot.timing.waits import wait_event
 from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence, Sighting
 from bot.tracker.leases import Leases
@@ -142,8 +142,10 @@ class Tracker:
         self._clock = clock
         self._page_size = page_size
         self._retrieve_slots = asyncio.Semaphore(max_concurrent_retrieves)
-        self._backoff_base = backoff_base
         self._backoff_max = backoff_max
+        # Every refresh pauses after provider trouble; one job's failed refresh waits alone.
+        self._pause = Backoff(base_delay=backoff_base, max_delay=backoff_max)
+        self._job_backoff = Backoff(base_delay=self._cadence.base, max_delay=backoff_max, jitter=0)
         self._jobs: dict[str, _Tracked] = {}
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
@@ -316,11 +318,7 @@ class Tracker:
         while True:
             wait = self._seconds_to_next()
             if wait is None or wait > 0:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancel (stop()
-                # then waits out the whole pause) when it lands as the wait is set up.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._wakeup.wait()
+                await wait_event(self._wakeup, wait)
             else:
                 # A cycle that finds nothing to send awaits nothing: let the loop run between.
                 await asyncio.sleep(0)
@@ -354,8 +352,7 @@ class Tracker:
 
     def _back_off(self, exc: Exception | None) -> None:
         self._trouble += 1
-        delay = min(self._backoff_max, self._backoff_base * 2 ** (self._trouble - 1))
-        delay *= random.uniform(0.75, 1.0)
+        delay = self._pause.delay(self._trouble - 1)
         if isinstance(exc, VideoAPIError):
             # A 429's Retry-After is obeyed when it asks for longer than our own backoff.
             delay = max(delay, min(self._backoff_max, exc.meta.retry_after_s or 0.0))
@@ -666,7 +663,7 @@ class Tracker:
 
     def _retry_later(self, job: _Tracked, now: float, error: Exception) -> None:
         job.failures += 1
-        delay = min(self._backoff_max, self._cadence.base * 2**job.failures)
+        delay = self._job_backoff.delay(job.failures)
         job.look_at(now + delay)
         log.warning("refreshing %s failed (%s); again in %.0f s", job.row.id, error, delay)
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
 import discord
 
 from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
-from bot.ui.text import excerpt
+from bot.ui.text import duration_text, excerpt, timestamp
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
@@ -72,23 +70,6 @@ def shown_state(job: VideoRow) -> tuple[object, ...]:
     return (job.status, job.progress, job.error_code, job.deleted_at is not None, job.waiting)
 
 
-def duration_text(seconds: int) -> str:
-    """How long something took, as people say it: "14 s", "2 min 5 s", "1 h 3 min"."""
-    seconds = max(0, seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
-
-
-def relative(unix: float) -> str:
-    """A time every client shows relative to now, and keeps current without an edit."""
-    return discord.utils.format_dt(datetime.datetime.fromtimestamp(unix, datetime.UTC), "R")
-
-
 def waiting_text(position: int | None) -> str:
     if position is None:
         return "⏸️ Waiting for a free slot"
@@ -105,7 +86,7 @@ def status_card(
 ) -> discord.Embed:
     """`finishes_at` is when the tracker expects the job to be done (unix seconds); `position`
     is a waiting job's place in line."""
-    prompt = job.prompt if len(job.prompt) <= PROMPT_SHOWN else job.prompt[: PROMPT_SHOWN - 1] + "…"
+    prompt = excerpt(job.prompt, PROMPT_SHOWN, one_line=False)
     colour = WAITING_COLOUR if job.waiting else COLOURS[job.status]
     embed = discord.Embed(description=prompt, colour=colour)
     embed.set_author(name=waiting_text(position) if job.waiting else STATUS_TEXT[job.status])
@@ -115,7 +96,7 @@ def status_card(
     embed.add_field(name="Seconds", value=excerpt(job.seconds, ECHO_SHOWN))
     embed.add_field(name="Price", value=usd(micros(job.cost)))
     if lineage is not None:
-        parent = lineage.parent_prompt[:80] + ("…" if len(lineage.parent_prompt) > 80 else "")
+        parent = excerpt(lineage.parent_prompt, 81, one_line=False)
         embed.add_field(
             name=KIND_TEXT.get(job.kind, "Based on"),
             value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {parent}",
@@ -124,15 +105,15 @@ def status_card(
     if job.waiting:
         embed.add_field(
             name="Waiting",
-            value=f"Since {relative(job.created_at)}. It starts on its own when a slot frees.",
+            value=f"Since {timestamp(job.created_at)}. It starts on its own when a slot frees.",
             inline=False,
         )
     elif job.status in ("queued", "in_progress"):
         embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
         # Relative timestamps tick in every client without a single edit.
-        embed.add_field(name="Started", value=relative(job.created_at))
+        embed.add_field(name="Started", value=timestamp(job.created_at))
         if job.status == "in_progress" and finishes_at is not None:
-            embed.add_field(name="Expected", value=f"done {relative(finishes_at)}")
+            embed.add_field(name="Expected", value=f"done {timestamp(finishes_at)}")
     elif job.status == "completed" and job.completed_at is not None:
         embed.add_field(name="Took", value=duration_text(job.completed_at - job.created_at))
     elif job.status == "failed":

@@ -7,9 +7,9 @@ from typing import Any, Final
 
 import discord
 
-from bot.contests.phases import Phase, timestamp
+from bot.contests.phases import Phase
 from bot.storage import ContestRow, EntryRow, Standing
-from bot.ui.text import excerpt
+from bot.ui.text import excerpt, plural, timestamp
 
 VOTE_PREFIX: Final = "videobot:v1:vote"
 VOTE_TEMPLATE: Final = rf"{VOTE_PREFIX}:(?P<entry_id>[0-9]{{1,20}})"
@@ -32,18 +32,14 @@ def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
-
-
 def announcement_card(
     contest: ContestRow, phase: Phase, results_url: str | None = None
 ) -> discord.Embed:
     embed = discord.Embed(
         title=excerpt(f"🏆 Prompt contest: {contest.theme}", 256), colour=COLOURS[phase]
     )
-    entries = _plural(contest.max_entries, "video")
-    votes = _plural(contest.vote_budget, "vote")
+    entries = plural(contest.max_entries, "video")
+    votes = plural(contest.vote_budget, "vote")
     if phase is Phase.SUBMISSIONS:
         embed.description = (
             f"Make a video on this theme with `/video`, then enter it with "
@@ -97,21 +93,21 @@ def standings_card(
     else:
         votes = sum(s.votes for s in standings)
         embed.description = (
-            f"{_plural(len(standings), 'entry', 'entries')}, "
-            f"{_plural(votes, 'vote')} in all. Equal votes go to the earlier entry."
+            f"{plural(len(standings), 'entry', 'entries')}, "
+            f"{plural(votes, 'vote')} in all. Equal votes go to the earlier entry."
         )
     for standing in standings[:3]:
         link = links.get(standing.entry.id)
         where = f" · [entry]({link})" if link else ""
         embed.add_field(
             name=f"{MEDALS[standing.place - 1]} {_ordinal(standing.place)} · "
-            f"{_plural(standing.votes, 'vote')}",
+            f"{plural(standing.votes, 'vote')}",
             value=f"<@{standing.entry.author_id}>{where}\n> "
             + excerpt(standing.entry.prompt, PROMPT_SHOWN),
             inline=False,
         )
     rest = [
-        f"{s.place}. <@{s.entry.author_id}> · {_plural(s.votes, 'vote')}: "
+        f"{s.place}. <@{s.entry.author_id}> · {plural(s.votes, 'vote')}: "
         f"{excerpt(s.entry.prompt, 60)}"
         for s in standings[3 : 3 + RANKING_LINES]
     ]

@@ -3,18 +3,10 @@ generate where (the errors bot/errors.py carries them in, rendered by bot.intera
 
 from __future__ import annotations
 
-import datetime
-
-import discord
-
 from bot.spending import periods
 from bot.spending.limits import DM_SCOPE, Access, Denial, Refuse
 from bot.spending.money import usd
-
-
-def when(unix: float) -> str:
-    """A relative Discord timestamp ("in 5 hours"), current in every client without an edit."""
-    return discord.utils.format_dt(datetime.datetime.fromtimestamp(unix, datetime.UTC), "R")
+from bot.ui.text import timestamp
 
 
 def seconds_text(seconds: int) -> str:
@@ -28,24 +20,24 @@ def refusal_text(refused: Refuse, scope: int, now: float) -> str:
         return (
             f"That video needs {seconds_text(refused.asked)}, and you have "
             f"{seconds_text(refused.left)} left of your {seconds_text(refused.allowed)} for "
-            f"today in {where}. Your seconds reset {when(periods.day(now).end)}."
+            f"today in {where}. Your seconds reset {timestamp(periods.day(now).end)}."
         )
     if refused.limit == "guild_seconds":
         return (
             f"That video needs {seconds_text(refused.asked)}, and {where} has "
             f"{seconds_text(refused.left)} left of its {seconds_text(refused.allowed)} for today. "
-            f"They reset {when(periods.day(now).end)}."
+            f"They reset {timestamp(periods.day(now).end)}."
         )
     if refused.limit == "bot_budget":
         return (
             f"That video costs {usd(refused.asked)}, and the bot has {usd(refused.left)} left "
             "of its budget for this month, shared by every server it is in. The budget resets "
-            f"{when(periods.month(now).end)}."
+            f"{timestamp(periods.month(now).end)}."
         )
     return (
         f"That video costs {usd(refused.asked)}, and {where} has {usd(refused.left)} left of "
         f"its {usd(refused.allowed)} budget for this month. The budget resets "
-        f"{when(periods.month(now).end)}."
+        f"{timestamp(periods.month(now).end)}."
     )
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from bot.timing.backoff import Backoff
 from bot.videoapi.capabilities import Capabilities, route_answered, route_missing
 from bot.videoapi.errors import (
     APIStatusError,
@@ -45,7 +46,7 @@ from bot.videoapi.models import (
 )
 from bot.videoapi.profile import ProviderProfile, check_character_name, check_prompt
 from bot.videoapi.redirects import RedirectGuard, Resolver, resolve_host
-from bot.videoapi.retry import Backoff, should_retry_error, should_retry_status
+from bot.videoapi.retry import retry_after, should_retry_error, should_retry_status
 from bot.videoapi.wire import (
     JSONObject,
     Multipart,
@@ -439,7 +440,7 @@ class VideoClient:
     async def _pause(
         self, operation: Operation, retry: int, reason: str, headers: httpx.Headers | None
     ) -> None:
-        delay = self._backoff.delay(retry, headers)
+        delay = self._backoff.delay(retry, retry_after(headers) if headers is not None else None)
         log.warning(
             "video API %s failed (%s); retry %d in %.2f s",
             operation.value,

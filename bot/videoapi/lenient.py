@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from bot.videoapi.models import VideoStatus
+# The contract's four statuses, what every server's word is read into. Defined here, where the
+# reading is, so that `models` (which reads through this module) is the only one importing.
+VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 
 # The names other servers give the contract's four statuses.
 STATUS_ALIASES: dict[str, VideoStatus] = {

@@ -16,9 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.videoapi.lenient import VideoStatus as VideoStatus
 from bot.videoapi.lenient import read_int, video_fields
 
-VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 ContentVariant = Literal["video", "thumbnail", "spritesheet"]
 ListOrder = Literal["asc", "desc"]
 
@@ -163,8 +163,20 @@ class ImageReference(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A file sent as a multipart part: bytes in memory, or a path streamed from disk."""
+    """A named file to send: bytes in memory, or a path streamed from disk.
+
+    A multipart part to the provider, and (through `bot.delivery.files.discord_file`) an
+    attachment to Discord.
+    """
 
     filename: str
     content_type: str
     data: bytes | Path
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if isinstance(self.data, bytes) else self.data.stat().st_size
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")

@@ -2,16 +2,13 @@
 
 A POST to this API starts a billable job, so it is repeated only when the server certainly did
 not act on it: it said so (429), or the connection failed before the request left the client.
-Reads and deletes are idempotent and are retried on every transient failure.
+Reads and deletes are idempotent and are retried on every transient failure. How long to wait
+is `bot.timing.backoff.Backoff`, obeying a server's Retry-After as read here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -54,24 +51,3 @@ def retry_after(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Capped, jittered exponential backoff; `sleep` is injectable so tests never wait."""
-
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    # A server asking for longer than this is obeyed only up to it.
-    max_retry_after: float = 60.0
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
-
-    def delay(self, retry: int, headers: httpx.Headers | None = None) -> float:
-        """Seconds to wait before retry number `retry` (0 for the first)."""
-        asked = retry_after(headers) if headers is not None else None
-        if asked is not None:
-            return min(asked, self.max_retry_after)
-        # Jitter spreads out clients that failed together, so they do not retry together. The
-        # exponent is bounded: 2.0 ** 1024 overflows, and a delivery may fail that often.
-        growth = 2.0 ** min(retry, 64)
-        return min(self.max_delay, self.base_delay * growth) * (1 - 0.25 * random.random())

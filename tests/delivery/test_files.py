@@ -19,15 +19,15 @@ from bot.delivery.files import (
     FittedCache,
     ResultFiles,
     Undeliverable,
-    Upload,
-    size_text,
+    discord_file,
     upload_limit,
 )
 from bot.errors import UserError
 from bot.media import pool as media_pool
 from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed
-from bot.videoapi.models import ContentVariant
+from bot.ui.text import size_text
+from bot.videoapi.models import ContentVariant, Upload
 from tests.rows import video_row
 
 from .stubs import StubAssets, StubFit
@@ -91,7 +91,7 @@ async def test_a_video_that_fits_goes_as_it_is(tmp_path: Path) -> None:
     files, note = await ResultFiles(assets, fit).for_card(ROW, tmp_path, LIMIT)  # type: ignore[arg-type]
     assert note is None
     assert [(f.filename, f.size, f.is_video) for f in files] == [("video-7.mp4", BUDGET, True)]
-    assert files[0].path == tmp_path / "video-7.mp4"
+    assert files[0].data == tmp_path / "video-7.mp4"
     assert fit.calls == []
     assert assets.fetched == [("video_abc/def=", "video", "video-7.mp4", None)]
 
@@ -105,7 +105,7 @@ async def test_a_video_over_the_budget_is_reencoded_to_fit(
     # Into the cache, and linked into the caller's folder from there.
     kept = tmp_path / "cache" / f"7-{BUDGET}.mp4"
     assert fit.calls == [(tmp_path / "video-7.mp4", kept, BUDGET)]
-    assert [(f.path, f.filename, f.size) for f in files] == [
+    assert [(f.data, f.filename, f.size) for f in files] == [
         (tmp_path / "fitted-video-7.mp4", "video-7.mp4", BUDGET // 2)
     ]
 
@@ -158,7 +158,7 @@ async def test_an_image_asset_is_sent_whatever_its_size(tmp_path: Path) -> None:
 async def test_the_video_asset_is_fitted(tmp_path: Path) -> None:
     assets, fit = StubAssets({"video": LIMIT}), StubFit(1000)
     upload = await ResultFiles(assets, fit).asset(ROW, "video", tmp_path, LIMIT)  # type: ignore[arg-type]
-    assert (upload.path.name, upload.filename, upload.size) == (
+    assert (upload.data.name, upload.filename, upload.size) == (
         "fitted-video-7.mp4",
         "video-7.mp4",
         1000,
@@ -188,7 +188,7 @@ async def test_a_reencode_is_kept_per_video_and_limit(asks: list[Path], cache: F
     files = ResultFiles(assets, fit, cache)  # type: ignore[arg-type]
     for folder in asks[:3]:
         upload = await files.asset(ROW, "video", folder, LIMIT)
-        assert (upload.path, upload.size) == (folder / "fitted-video-7.mp4", 1000)
+        assert (upload.data, upload.size) == (folder / "fitted-video-7.mp4", 1000)
     # Asked again at the same limit: neither downloaded nor encoded again.
     assert len(fit.calls) == 1
     assert [variant for _, variant, _, _ in assets.fetched] == ["video"]
@@ -205,7 +205,7 @@ async def test_a_still_is_fetched_once_per_video(
     files = ResultFiles(assets, StubFit(1), cache)  # type: ignore[arg-type]
     for folder in asks:
         upload = await files.asset(ROW, variant, folder, LIMIT)
-        assert (upload.path, upload.size) == (folder / f"video-7-{variant}.webp", 40_000)
+        assert (upload.data, upload.size) == (folder / f"video-7-{variant}.webp", 40_000)
     assert [fetched for _, fetched, _, _ in assets.fetched] == [variant]
 
 
@@ -333,8 +333,8 @@ async def test_a_still_that_cannot_be_made_is_a_plain_answer(
 async def test_an_upload_opens_afresh_each_time(tmp_path: Path) -> None:
     path = tmp_path / "video-7.mp4"
     path.write_bytes(b"mp4")
-    upload = Upload(path, "video-7.mp4")
-    first, second = upload.open(), upload.open()
+    upload = Upload("video-7.mp4", "video/mp4", path)
+    first, second = discord_file(upload), discord_file(upload)
     try:
         assert first is not second
         assert (first.filename, second.filename) == ("video-7.mp4", "video-7.mp4")
@@ -368,3 +368,11 @@ def test_a_cache_nobody_closes_leaves_no_folder_behind() -> None:
     del cache
     gc.collect()
     assert not folder.exists()
+
+
+async def test_an_upload_in_memory_is_attached_too() -> None:
+    attached = discord_file(Upload("reference.png", "image/png", b"png bytes"))
+    try:
+        assert (attached.filename, attached.fp.read()) == ("reference.png", b"png bytes")
+    finally:
+        attached.close()

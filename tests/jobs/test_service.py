@@ -36,6 +36,7 @@ from bot.storage import (
     VideoRow,
 )
 from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED, PLACEHOLDER_PREFIX
+from bot.timing.backoff import Backoff
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
 from bot.ui.buttons import result_view
@@ -49,7 +50,6 @@ from bot.videoapi.errors import (
 )
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import ProviderProfile
-from bot.videoapi.retry import Backoff
 
 from ..media.images import ztxt_bomb
 

@@ -54,7 +54,8 @@ async def insert(videos: VideoRepository, video: Video, **options: object) -> Vi
     return await videos.insert(video, **(defaults | options))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
+# Who may see a video: (where it was made, who asks, where they ask, whether they see it).
+SCOPES = pytest.mark.parametrize(
     ("made_in", "user_id", "guild_id", "visible"),
     [
         pytest.param(GUILD, OWNER, GUILD, True, id="owner-in-the-guild"),
@@ -66,6 +67,9 @@ async def insert(videos: VideoRepository, video: Video, **options: object) -> Vi
         pytest.param(None, STRANGER, None, False, id="dm-video-someone-else-in-a-dm"),
     ],
 )
+
+
+@SCOPES
 async def test_visible_by_key_and_by_provider_id_follow_the_same_scope(
     videos: VideoRepository, made_in: int | None, user_id: int, guild_id: int | None, visible: bool
 ) -> None:
@@ -77,6 +81,28 @@ async def test_visible_by_key_and_by_provider_id_follow_the_same_scope(
     assert await videos.visible("#2", user_id, guild_id) == expected
     assert await videos.visible(" #2 ", user_id, guild_id) == expected
     assert await videos.visible(LONG_ID, user_id, guild_id) == expected
+
+
+@SCOPES
+async def test_a_card_is_visible_by_the_same_scope(
+    videos: VideoRepository, made_in: int | None, user_id: int, guild_id: int | None, visible: bool
+) -> None:
+    other = await add_video(videos, "video_0", owner_id=STRANGER, guild_id=OTHER_GUILD)
+    await videos.set_status_message(other.id, channel_id=CHANNEL, message_id=40)
+    row = await add_video(videos, "video_1", guild_id=made_in)
+    await videos.set_status_message(row.id, channel_id=CHANNEL, message_id=41)
+    shown = await videos.get(row.id)
+
+    assert await videos.visible_card(41, user_id, guild_id) == (shown if visible else None)
+
+
+async def test_a_deleted_videos_card_is_visible_to_nobody(videos: VideoRepository) -> None:
+    row = await add_video(videos, "video_1")
+    await videos.set_status_message(row.id, channel_id=CHANNEL, message_id=41)
+    await videos.mark_deleted(row.id)
+
+    assert await videos.visible_card(41, OWNER, GUILD) is None
+    assert await videos.visible_card(42, OWNER, GUILD) is None
 
 
 async def test_a_key_names_only_its_own_row(videos: VideoRepository) -> None:

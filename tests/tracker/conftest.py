@@ -13,10 +13,10 @@ import pytest
 from bot.simulator import STATE_KEY, ManualClock, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import SqliteDatabase, VideoRepository
+from bot.timing.backoff import Backoff
 from bot.tracker.cadence import Cadence
 from bot.tracker.service import JobEvent, Tracker
 from bot.videoapi.client import VideoClient
-from bot.videoapi.retry import Backoff
 
 # What `api.create(prompt)` asks for: the default profile's first choices.
 ASKED = {"model": "sora-2", "size": "720x1280", "seconds": "4"}

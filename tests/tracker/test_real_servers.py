@@ -19,13 +19,13 @@ import respx
 
 from bot.simulator import ManualClock
 from bot.storage import Database, SqliteDatabase, VideoRepository
+from bot.timing.backoff import Backoff
 from bot.tracker.cadence import Cadence
 from bot.tracker.service import Tracker
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import InternalServerError, RateLimitError
 from bot.videoapi.models import Operation, Video
 from bot.videoapi.presets import preset
-from bot.videoapi.retry import Backoff
 
 from .conftest import ASKED, drain
 

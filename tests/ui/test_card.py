@@ -13,10 +13,10 @@ from bot.ui.card import (
     FAILURE_TEXT,
     PROMPT_SHOWN,
     deleted_card,
-    duration_text,
     shown_state,
     status_card,
 )
+from bot.ui.text import duration_text
 from tests.rows import video_row
 
 ROW = video_row(

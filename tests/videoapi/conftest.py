@@ -8,8 +8,8 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from bot.timing.backoff import Backoff
 from bot.videoapi.client import VideoClient
-from bot.videoapi.retry import Backoff
 
 from .helpers import API_KEY, BASE_URL, FakeDNS, RecordingSleep
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import respx
 
+from bot.timing.backoff import Backoff
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     APIConnectionError,
@@ -18,7 +19,7 @@ from bot.videoapi.errors import (
     RateLimitError,
     UnsupportedOperationError,
 )
-from bot.videoapi.retry import Backoff, retry_after, should_retry_status
+from bot.videoapi.retry import retry_after, should_retry_status
 
 from .conftest import MakeClient
 from .helpers import RecordingSleep, video_json
