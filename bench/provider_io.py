@@ -42,7 +42,8 @@ if str(ROOT) not in sys.path:  # the delivery test fakes live in tests/, not in 
 
 from bench.rss import PeakRss  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from bot.delivery import Delivery, ResultFiles  # noqa: E402
+from bot.delivery import CardViews, Delivery, ResultFiles  # noqa: E402
+from bot.interactions import buttons  # noqa: E402
 from bot.simulator.server import serve_app  # noqa: E402
 from bot.storage import SqliteDatabase, VideoRepository  # noqa: E402
 from bot.tracker.service import JobEvent  # noqa: E402
@@ -168,6 +169,7 @@ async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
                 videos,
                 files,
                 capabilities,
+                views=CardViews(buttons.result_view, buttons.waiting_view),
                 retry_base=30 * scale,
                 retry_max=600 * scale,
             )

@@ -28,8 +28,9 @@ from bot.config import Settings
 from bot.contests.clock import Clock
 from bot.contests.poster import ContestPoster
 from bot.contests.service import ContestService
-from bot.delivery import Delivery, ResultFiles
+from bot.delivery import CardViews, Delivery, ResultFiles
 from bot.delivery.files import FittedCache
+from bot.interactions import buttons
 from bot.interactions.cooldown import MemberCooldown
 from bot.interactions.sync import code_payloads
 from bot.interactions.tree import explain
@@ -117,6 +118,7 @@ def build_parts(
         videos,
         files,
         api.capabilities,
+        views=CardViews(buttons.result_view, buttons.waiting_view),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,

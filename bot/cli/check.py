@@ -10,10 +10,10 @@ import aiohttp
 import discord
 
 from bot.config import Settings
-from bot.interactions.permissions import missing
 from bot.interactions.sync import Payload, compare
 from bot.storage import open_database
 from bot.storage.videos import used_channels
+from bot.ui.permissions import missing
 from bot.wiring import commands_in_code
 
 Problems = list[str]

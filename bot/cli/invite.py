@@ -8,7 +8,7 @@ import binascii
 import discord
 
 from bot.config import Settings, SettingsError
-from bot.interactions.permissions import NEEDED, needed_permissions
+from bot.ui.permissions import NEEDED, needed_permissions
 
 SCOPES = ("bot", "applications.commands")
 

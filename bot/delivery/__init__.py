@@ -10,12 +10,13 @@ from bot.delivery.files import (
     upload_limit,
 )
 from bot.delivery.posters import CardPoster, InteractionPoster, ReplyPoster
-from bot.delivery.service import Delivery
+from bot.delivery.service import CardViews, Delivery
 
 __all__ = [
     "BOT_UPLOAD_LIMIT",
     "UPLOAD_MARGIN",
     "CardPoster",
+    "CardViews",
     "Delivery",
     "Expired",
     "Fit",

@@ -39,7 +39,6 @@ from bot.delivery.files import (
 )
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
-from bot.interactions.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.jobs.requests import Lineage
 from bot.storage import VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
@@ -49,8 +48,8 @@ from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 
 # The module, not its names: its button handlers import bot.delivery in turn.
-from bot.ui import buttons
 from bot.ui.card import cancelled_card, deleted_card, shown_state, status_card
+from bot.ui.permissions import BY_FLAG, MISSING_PERMISSIONS, cannot
 from bot.ui.text import size_text, timestamp
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.errors import (
@@ -59,7 +58,7 @@ from bot.videoapi.errors import (
     ResponseTooLargeError,
     VideoAPIError,
 )
-from bot.videoapi.models import ContentVariant, Upload
+from bot.videoapi.models import ContentVariant, Operation, Upload
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +135,15 @@ def _reason(exc: Undeliverable | ResponseRefusedError) -> str:
     return f"The provider's file cannot be taken: {exc}"
 
 
+@dataclass(frozen=True)
+class CardViews:
+    """The buttons a card carries. Their handlers act through jobs and delivery, so they are
+    handed in by the wiring rather than imported here (bot.interactions.buttons)."""
+
+    result: Callable[[VideoRow, frozenset[Operation]], discord.ui.View | None]
+    waiting: Callable[[VideoRow], discord.ui.View]
+
+
 class Delivery:
     def __init__(
         self,
@@ -144,6 +152,7 @@ class Delivery:
         files: ResultFiles,
         capabilities: Capabilities,
         *,
+        views: CardViews,
         edit_interval: float = 5.0,
         retry_base: float = 30.0,
         retry_max: float = 600.0,
@@ -155,6 +164,7 @@ class Delivery:
         self._videos = videos
         self._files = files
         self._capabilities = capabilities
+        self._views = views
         self._edit_interval = edit_interval
         self._retry_base = retry_base
         self._retry_max = retry_max
@@ -285,7 +295,7 @@ class Delivery:
                 "embed": status_card(row, lineage, note),
                 "attachments": [discord_file(f) for f in files],
             }
-            view = buttons.result_view(row, self._capabilities.unsupported)
+            view = self._views.result(row, self._capabilities.unsupported)
             if view is not None:
                 kwargs["view"] = view
             await interaction.edit_original_response(**kwargs)
@@ -450,8 +460,8 @@ class Delivery:
         row = card.row
         if row.waiting:
             card.cancel_shown = True
-            return buttons.waiting_view(row)
-        view = buttons.result_view(row, self._capabilities.unsupported)
+            return self._views.waiting(row)
+        view = self._views.result(row, self._capabilities.unsupported)
         if view is None and card.cancel_shown:
             # The job left the line: its Cancel button goes.
             view = discord.ui.View(timeout=None)

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import NotAllowed, SpendingRefused, UserError
-from bot.interactions.permissions import (
+from bot.ui.permissions import (
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
     NEEDED,

@@ -13,7 +13,7 @@ import pytest
 from bot.__main__ import main
 from bot.cli.invite import application_id, invite_url
 from bot.config import SettingsError, load_settings
-from bot.interactions.permissions import NEEDED, needed_permissions
+from bot.ui.permissions import NEEDED, needed_permissions
 
 BOT_ID = 1_234_567_890_123_456_789
 

@@ -15,9 +15,9 @@ from discord.ext import commands
 from bot.contests.poster import ContestPoster
 from bot.contests.service import ContestService
 from bot.errors import UserError
+from bot.interactions.buttons import ACTIONS, pressed
 from bot.jobs.requests import may_delete
 from bot.storage import ContestRepository, SqliteDatabase, VideoRepository, VideoRow
-from bot.ui.buttons import ACTIONS, pressed
 from cogs.admin import Admin
 from cogs.contest import Contests
 from tests.rows import video_row

@@ -18,8 +18,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.delivery import Delivery, ResultFiles
+from bot.delivery import CardViews, Delivery, ResultFiles
 from bot.delivery.files import GONE, Undeliverable
+from bot.interactions.buttons import result_view, waiting_view
 from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
 from bot.tracker.service import JobEvent
 from bot.videoapi.capabilities import Capabilities
@@ -295,6 +296,7 @@ async def env(database: Database) -> AsyncIterator[Env]:
             videos,
             files,
             capabilities,
+            views=CardViews(result_view, waiting_view),
             wall=lambda: float(WALL),
             **options,
         )

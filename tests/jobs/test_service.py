@@ -21,6 +21,7 @@ import respx
 from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
+from bot.interactions.buttons import result_view
 from bot.interactions.tree import describe, explain
 from bot.jobs.requests import JobRequest, Lineage
 from bot.jobs.service import NOT_CONFIRMED_TEXT, Jobs
@@ -39,7 +40,6 @@ from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED, PLACEHOLDER_PREFIX
 from bot.timing.backoff import Backoff
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
-from bot.ui.buttons import result_view
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import (
     BadRequestError,

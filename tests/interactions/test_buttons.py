@@ -12,9 +12,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.jobs.requests import OPERATIONS
-from bot.storage.videos import NOT_CONFIRMED
-from bot.ui.buttons import (
+from bot.interactions.buttons import (
     ACTIONS,
     FORM_TEMPLATE,
     PROMPT,
@@ -29,6 +27,8 @@ from bot.ui.buttons import (
     result_view,
     waiting_view,
 )
+from bot.jobs.requests import OPERATIONS
+from bot.storage.videos import NOT_CONFIRMED
 from bot.videoapi.models import Operation
 from tests.rows import video_row
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.interactions.permissions import BY_FLAG, cannot, missing, needed_permissions
+from bot.ui.permissions import BY_FLAG, cannot, missing, needed_permissions
 
 
 def test_missing_keeps_the_lists_order() -> None:

@@ -11,9 +11,9 @@ import discord
 
 from bot.delivery import InteractionPoster
 from bot.errors import VideoNotFound
+from bot.interactions.buttons import ACTIONS, PROMPT_MAX, STALE, VideoAction, route_unanswered
 from bot.interactions.tree import describe
 from bot.storage import VideoRow
-from bot.ui.buttons import ACTIONS, PROMPT_MAX, STALE, VideoAction, route_unanswered
 from bot.videoapi.models import ContentVariant, Operation
 from tests.rows import video_row
 
