@@ -205,6 +205,11 @@ class Tracker:
         return self._leases is None or self._leading
 
     @property
+    def status_give_up(self) -> float:
+        """Seconds a job's status may fail, look after look, before the job is given up."""
+        return self._status_give_up
+
+    @property
     def paused_until(self) -> float:
         return self._paused_until
 
