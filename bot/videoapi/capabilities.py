@@ -68,13 +68,12 @@ def route_missing(operation: Operation, status: int, *, api_error_body: bool) ->
     return False
 
 
-def names_gone_model(operation: Operation, status: int, text: str) -> bool:
-    """Whether a create's 400 or 404 says its model is gone or unknown, by what the body says."""
-    return (
-        operation is Operation.CREATE
-        and status in _MODEL_REFUSALS
-        and _MODEL_GONE.search(text) is not None
-    )
+def names_gone_model(operation: Operation, status: int, text: str, *, param: object = None) -> bool:
+    """Whether a create's 400 or 404 says its model is gone or unknown, by what the body says:
+    in words, or as OpenAI's error object does, naming `model` as the parameter refused."""
+    if operation is not Operation.CREATE or status not in _MODEL_REFUSALS:
+        return False
+    return param == "model" or _MODEL_GONE.search(text) is not None
 
 
 def says_unsupported(operation: Operation, status: int, text: str) -> bool:

@@ -473,7 +473,8 @@ class VideoClient:
         details = api_error(payload)
         answered = from_a_handler(payload)
         request_id = response.headers.get("x-request-id")
-        if request.model is not None and names_gone_model(operation, status, text):
+        param = (details or {}).get("param")
+        if request.model is not None and names_gone_model(operation, status, text, param=param):
             # About the model, not the route: create stays served for every other model.
             log.warning("the provider refused model %s as gone (%d)", request.model, status)
             self.capabilities.retire(request.model)

@@ -150,12 +150,28 @@ async def test_a_400_naming_a_gone_model_is_about_the_model(
     assert client.capabilities.retired("veo-3.1")
 
 
+async def test_a_400_that_names_model_as_the_parameter_refused_is_about_the_model(
+    router: respx.Router, make_client: MakeClient
+) -> None:
+    # OpenAI's error object (and the simulator's) for a model it does not make.
+    client = make_client(profile=VEO)
+    router.post("/videos").respond(
+        400, json=error_json("model must be one of sora-2, not 'veo-3.1'", param="model")
+    )
+
+    with pytest.raises(ModelUnavailableError):
+        await client.create("a cat", model="veo-3.1")
+
+    assert client.capabilities.retired("veo-3.1")
+
+
 async def test_a_400_about_another_input_leaves_the_model_alone(
     router: respx.Router, make_client: MakeClient
 ) -> None:
     client = make_client(profile=VEO)
     router.post("/videos").respond(
-        400, json=error_json("seconds must be one of 4, 8 for model veo-3.1, not '12'")
+        400,
+        json=error_json("seconds must be one of 4, 8 for model veo-3.1, not '12'", param="seconds"),
     )
 
     with pytest.raises(BadRequestError):
