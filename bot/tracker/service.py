@@ -655,10 +655,8 @@ class Tracker:
                 await self._fail(
                     job, "not_found", "The provider no longer knows this video (it may be deleted)."
                 )
-            elif isinstance(result, PROVIDER_TROUBLE) and not isinstance(
-                result, InternalServerError
-            ):
-                trouble = result
+            elif isinstance(result, RateLimitError | APIConnectionError):
+                trouble = result  # the key's or the connection's, never one job's
             else:
                 await self._look_failed(job, now, result)
         return trouble

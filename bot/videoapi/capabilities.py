@@ -31,7 +31,7 @@ _ROUTE_ANSWERS = frozenset({400, 404, 409, 415, 422})
 # available"; OpenAI's code `model_not_found`; others "unknown model X", "model X does not exist".
 _MODEL_GONE = re.compile(
     r"\bmodels?\b.{0,200}?\b(?:not found|no longer available|does not exist"
-    r"|(?:been )?(?:retired|deprecated|decommissioned|shut down))\b"
+    r"|(?:been )?(?:retired|decommissioned|shut down))\b"
     r"|\b(?:unknown|invalid) model\b|\bmodel_not_found\b",
     re.IGNORECASE,
 )
