@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # Seconds between refreshes while jobs run; the provider's poll hint wins when it gives one.
     poll_interval: float = Field(default=5.0, gt=0, le=300)
     job_deadline_minutes: float = Field(default=45.0, gt=0)
+    # A job whose every status look fails this long ends as failed (its reservation released).
+    status_give_up_minutes: float = Field(default=10.0, gt=0)
     # Spending limits: the ceilings of every server, which /limits may lower (never raise) per
     # server; `videobot limits` gives one server other ceilings. `none` switches one off.
     # Direct messages share one scope with these values.

@@ -101,6 +101,7 @@ def build_parts(
         videos,
         cadence=tuning.cadence or cadence_of(settings),
         deadline=settings.job_deadline_minutes * 60,
+        status_give_up=settings.status_give_up_minutes * 60,
         leases=leases,
         # Status requests the provider allows: its profile's rate, tightened by its headers.
         budget=RequestBudget(api.profile.requests_per_minute),

@@ -133,7 +133,8 @@ class Generate(commands.Cog):
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.models, current)
+        # A model the provider refused as gone is left off until it may be back.
+        return _choices(self.bot.api.capabilities.available(self.bot.api.profile.models), current)
 
     @video.autocomplete("size")
     async def _sizes(self, interaction: Interaction, current: str) -> Choices:

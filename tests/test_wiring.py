@@ -115,6 +115,14 @@ async def test_the_settings_reach_the_parts(tmp_path: Path) -> None:
         bot.asset_cooldown.hit(OTHER)
 
 
+async def test_the_tracker_gives_a_silent_job_up_after_the_set_minutes(tmp_path: Path) -> None:
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        wired(settings(status_give_up_minutes=3), db) as bot,
+    ):
+        assert bot.tracker.status_give_up == 180
+
+
 @pytest.mark.parametrize(
     ("poll_interval", "expected"),
     [(5.0, Cadence(base=5.0, floor=1.0)), (0.2, Cadence(base=0.2, floor=0.2))],

@@ -23,6 +23,7 @@ from bot.videoapi.errors import (
     APIConnectionError,
     InternalServerError,
     InvalidParameterError,
+    ModelUnavailableError,
     RateLimitError,
     UnsupportedOperationError,
     VideoAPIError,
@@ -48,6 +49,8 @@ def describe(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, UnsupportedOperationError):
         return f"That is not supported by this provider ({error.operation.value})."
+    if isinstance(error, ModelUnavailableError):
+        return f"The provider retired model {error.model}; choose another."
     if isinstance(error, RateLimitError):
         return "The video provider is rate limiting us right now. Try again in a minute."
     if isinstance(error, InternalServerError | APIConnectionError):

@@ -53,8 +53,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-# Answers that say the provider, not one job, is in trouble: the whole tracker backs off.
+# Answers that say the provider, not one job, is in trouble: the whole tracker backs off. A 5xx
+# to one job's retrieve is that job's (LiteLLM answers 500 for each status of a Gemini job its
+# validation refuses): that job alone backs off.
 PROVIDER_TROUBLE = (RateLimitError, InternalServerError, APIConnectionError)
+# A job whose status could not be read for this long ends: the provider cannot say what it made.
+STATUS_UNKNOWN = "status_unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,8 @@ class _Tracked:
     due: float
     latest: float
     failures: int = 0
+    # When its looks began failing one after the other; None while they are answered.
+    failing_since: float | None = None
     running_since: Sighting | None = None
     changes: deque[Sighting] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
     predicted_end: float | None = None
@@ -134,8 +140,10 @@ class Tracker:
         backoff_max: float = 120.0,
         leases: Leases | None = None,
         budget: RequestBudget | None = None,
+        status_give_up: float = 10 * 60.0,
     ) -> None:
         self._api = api
+        self._status_give_up = status_give_up
         self._videos = videos
         self._cadence = cadence or Cadence()
         self._deadline = deadline
@@ -195,6 +203,11 @@ class Tracker:
     def leading(self) -> bool:
         """Whether this process asks the provider (always, without other processes)."""
         return self._leases is None or self._leading
+
+    @property
+    def status_give_up(self) -> float:
+        """Seconds a job's status may fail, look after look, before the job is given up."""
+        return self._status_give_up
 
     @property
     def paused_until(self) -> float:
@@ -623,14 +636,15 @@ class Tracker:
     async def _retrieve(
         self, jobs: list[_Tracked], answers: _Answers, now: float
     ) -> VideoAPIError | None:
-        """Retrieve each job; the provider's own trouble is returned, to back off after.
+        """Retrieve each job; the provider's own trouble (a 429, no connection) is returned,
+        to back off after.
 
-        A 5xx that only some jobs meet while others were answered is theirs, not the
-        provider's (LiteLLM answers 500 for an id it cannot route): they retry on their own.
+        A 5xx to a retrieve is that job's, not the provider's (LiteLLM answers 500 for an id it
+        cannot route, or a Gemini job its validation refuses): it retries on its own, and the
+        other jobs keep their cadence.
         """
         results = await asyncio.gather(*(self._retrieve_one(job.row.id) for job in jobs))
         trouble: VideoAPIError | None = None
-        troubled: list[tuple[_Tracked, VideoAPIError]] = []
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, VideoAPIError | Video):
                 self._observe(result.meta)
@@ -641,18 +655,11 @@ class Tracker:
                 await self._fail(
                     job, "not_found", "The provider no longer knows this video (it may be deleted)."
                 )
-            elif isinstance(result, PROVIDER_TROUBLE):
-                trouble = result
-                troubled.append((job, result))
+            elif isinstance(result, RateLimitError | APIConnectionError):
+                trouble = result  # the key's or the connection's, never one job's
             else:
-                self._retry_later(job, now, result)
-        # Only a 5xx can be one job's; a 429 or a lost connection is the provider's.
-        own = all(isinstance(error, InternalServerError) for _, error in troubled)
-        if trouble is None or not answers.videos or not own:
-            return trouble
-        for job, error in troubled:
-            self._retry_later(job, now, error)
-        return None
+                await self._look_failed(job, now, result)
+        return trouble
 
     async def _retrieve_one(self, video_id: str) -> Video | Exception:
         async with self._retrieve_slots:
@@ -661,7 +668,22 @@ class Tracker:
             except Exception as exc:  # sorted by the caller; one bad job stops nothing
                 return exc
 
-    def _retry_later(self, job: _Tracked, now: float, error: Exception) -> None:
+    async def _look_failed(self, job: _Tracked, now: float, error: Exception) -> None:
+        """Look again later, backing off, or end the job once its status has been unknown for
+        `status_give_up` (its reservation is released when the failure is published)."""
+        if job.failing_since is None:
+            job.failing_since = now
+        if now - job.failing_since >= self._status_give_up:
+            minutes = round(self._status_give_up / 60)
+            log.warning(
+                "giving %s up: its status failed for %d min (%s)", job.row.id, minutes, error
+            )
+            await self._fail(
+                job,
+                STATUS_UNKNOWN,
+                f"The provider could not say how this video is doing for {minutes} minutes.",
+            )
+            return
         job.failures += 1
         delay = self._job_backoff.delay(job.failures)
         job.look_at(now + delay)
@@ -676,6 +698,7 @@ class Tracker:
             if job is None:
                 continue
             job.failures = 0
+            job.failing_since = None
             if video.unknown_status is not None and not job.unknown_logged:
                 job.unknown_logged = True
                 log.warning(
@@ -716,7 +739,13 @@ class Tracker:
     async def _enforce_deadline(self, now: float) -> int:
         """Fail the jobs past the deadline, each checked once more first: one the provider
         reports finished is stored and published, however late. Returns the requests made."""
-        late = [job for job in self._jobs.values() if now - job.row.created_at > self._deadline]
+        # One whose looks are failing is checked when its backoff allows, like any look.
+        late = [
+            job
+            for job in self._jobs.values()
+            if now - job.row.created_at > self._deadline
+            and (job.failing_since is None or job.due <= now)
+        ]
         # The rest wait for the budget, still tracked: none is failed unchecked.
         checked = [job for job in late if self._spend()]
         if not checked:
@@ -728,7 +757,8 @@ class Tracker:
             raise trouble  # checked again after the pause
         minutes = round(self._deadline / 60)
         for job in checked:
-            if job.row.id in self._jobs:
+            # Only a job the provider answered for: one whose look failed was not checked.
+            if job.row.id in self._jobs and job.row.id in answers.videos:
                 await self._fail(
                     job, "timeout", f"The provider did not finish within {minutes} min."
                 )

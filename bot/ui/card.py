@@ -8,6 +8,7 @@ from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
+from bot.tracker.service import STATUS_UNKNOWN
 from bot.ui.text import duration_text, excerpt, timestamp
 
 BAR_CELLS = 12
@@ -60,6 +61,9 @@ def failure_text(job: VideoRow) -> str:
     detail = excerpt(job.error_message or "no reason given", PROVIDER_TEXT_SHOWN)
     if job.error_code == NOT_STARTED:
         return f"It waited for a free slot, then could not start: {detail}"
+    if job.error_code == STATUS_UNKNOWN:
+        # The tracker's own words, with how long it waited; the reservation was released.
+        return f"{detail} It was given up, and nothing is charged for it."
     if job.error_code in FAILURE_TEXT:
         return FAILURE_TEXT[job.error_code]
     return f"The provider could not make this video: {detail}"

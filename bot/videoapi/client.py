@@ -13,18 +13,25 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.timing.backoff import Backoff
-from bot.videoapi.capabilities import Capabilities, route_answered, route_missing
+from bot.videoapi.capabilities import (
+    Capabilities,
+    names_gone_model,
+    route_answered,
+    route_missing,
+    says_unsupported,
+)
 from bot.videoapi.errors import (
     APIStatusError,
     APITimeoutError,
     InvalidParameterError,
+    ModelUnavailableError,
     RedirectRefusedError,
     ResponseTooLargeError,
     UnsupportedOperationError,
@@ -93,6 +100,8 @@ class _Request:
     # Whether the answer teaches what the provider serves. A missing thumbnail says nothing
     # about the route: many servers lack the variant but serve the MP4 on the same path.
     learns: bool = True
+    # The model a create asks for: a refusal that names a model is about this one.
+    model: str | None = None
 
 
 class _Answer(NamedTuple):
@@ -214,6 +223,8 @@ class VideoClient:
     ) -> Video:
         text = check_prompt(prompt)
         chosen = self.profile.check_model(model)
+        if self.capabilities.retired(chosen):
+            raise ModelUnavailableError(chosen, f"{chosen} was refused by the provider as gone")
         fields = {
             "prompt": text,
             "model": chosen,
@@ -227,7 +238,7 @@ class VideoClient:
             if input_reference is not None:
                 json_body["input_reference"] = input_reference.model_dump(exclude_none=True)
             body = json_body
-        return await self._send_job(Operation.CREATE, "/videos", body)
+        return await self._send_job(Operation.CREATE, "/videos", body, model=chosen)
 
     async def edit(self, video: str | Upload, prompt: str) -> Video:
         body = _with_video(video, {"prompt": check_prompt(prompt)})
@@ -335,12 +346,14 @@ class VideoClient:
         request = _Request(method, path, body, params)
         return (await self._exchange(operation, request, stream=False)).response
 
-    async def _send_job(self, operation: Operation, path: str, body: RequestBody) -> Video:
+    async def _send_job(
+        self, operation: Operation, path: str, body: RequestBody, *, model: str | None = None
+    ) -> Video:
         """Create, edit and extend: sent as JSON or multipart, as this provider takes them."""
         if isinstance(body, dict) and self._multipart:
             body = as_multipart(body)
         try:
-            return await self._call(Video, operation, _Request("POST", path, body))
+            return await self._call(Video, operation, _Request("POST", path, body, model=model))
         except APIStatusError as exc:
             if exc.status != UNSUPPORTED_MEDIA_TYPE or not isinstance(body, dict):
                 raise
@@ -349,7 +362,8 @@ class VideoClient:
         # A 415 created nothing, so sending the same job again, as multipart, is safe.
         log.info("the provider refused a JSON body (415); sending multipart from now on")
         self._multipart = True
-        return await self._call(Video, operation, _Request("POST", path, as_multipart(body)))
+        request = _Request("POST", path, as_multipart(body), model=model)
+        return await self._call(Video, operation, request)
 
     async def _call(self, model: type[Model], operation: Operation, request: _Request) -> Model:
         response, body = await self._exchange(operation, request, stream=False)
@@ -458,17 +472,33 @@ class VideoClient:
         payload = json_or_none(text)
         details = api_error(payload)
         answered = from_a_handler(payload)
+        request_id = response.headers.get("x-request-id")
+        param = (details or {}).get("param")
+        if request.model is not None and names_gone_model(operation, status, text, param=param):
+            # About the model, not the route: create stays served for every other model.
+            log.warning("the provider refused model %s as gone (%d)", request.model, status)
+            self.capabilities.retire(request.model)
+            self.capabilities.record(operation, served=True)
+            return ModelUnavailableError(
+                request.model,
+                _error_message(details, payload, text),
+                status=status,
+                request_id=request_id,
+            )
+        if says_unsupported(operation, status, text):
+            # Refused before anything was made (LiteLLM's transformations): a known lack.
+            self.capabilities.record(operation, served=False)
+            return UnsupportedOperationError(operation, status=status)
         if request.learns:
             self._learn(operation, status, api_error_body=answered)
         if route_missing(operation, status, api_error_body=answered):
             return UnsupportedOperationError(operation, status=status)
-        details = details or {}
-        message = details.get("message") or detail_of(payload) or text.strip()[:ERROR_TEXT_LIMIT]
-        code = details.get("code")
+        message = _error_message(details, payload, text)
+        code = (details or {}).get("code")
         return error_class_for(status)(
-            str(message or f"HTTP {status} {response.reason_phrase}"),
+            message or f"HTTP {status} {response.reason_phrase}",
             status=status,
-            request_id=response.headers.get("x-request-id"),
+            request_id=request_id,
             code=None if code is None else str(code),
             body=text if payload is None else payload,
             meta=response_meta(response),
@@ -485,6 +515,12 @@ class VideoClient:
         if self._api_key is None:
             return text
         return text.replace(self._api_key.get_secret_value(), REDACTED)
+
+
+def _error_message(details: dict[str, Any] | None, payload: Any, text: str) -> str:
+    """What an error body says: OpenAI's message, FastAPI's detail, or the text's start."""
+    message = (details or {}).get("message") or detail_of(payload)
+    return str(message) if message else text.strip()[:ERROR_TEXT_LIMIT]
 
 
 async def _read_answer(response: httpx.Response, path: str) -> bytes:

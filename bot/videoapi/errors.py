@@ -114,6 +114,19 @@ class InternalServerError(APIStatusError):
     pass
 
 
+class ModelUnavailableError(APIStatusError):
+    """The provider refused a create because of its model: retired, or never known there.
+
+    A 404 (or a 400) that names a model is about that model, never a missing route.
+    """
+
+    def __init__(
+        self, model: str, message: str, *, status: int | None = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id, code="model_unavailable")
+        self.model = model
+
+
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

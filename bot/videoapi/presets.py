@@ -35,6 +35,12 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
     "generic": ProviderProfile(),
     # litellm/proxy/video_endpoints/endpoints.py (1.106.12): no DELETE route (405); GET /videos
     # answers 400 without a provider, and ignores `limit` when it works, so jobs are retrieved.
+    # Behind it, each upstream transformation refuses some operations before sending anything
+    # (llms/*/videos/transformation.py raise NotImplementedError; the proxy answers 500 "video
+    # remix is not supported for fal.ai"): gemini/ remix, edit, extend and characters; fal_ai/
+    # remix, edit, extend and characters; runwayml/ remix, edit, extend and characters. openai/
+    # serves them all, and one proxy may front several, so they are not listed here: the client
+    # learns each from its first such 500 (capabilities.says_unsupported), which made nothing.
     "litellm": ProviderProfile(
         body="json",
         missing=frozenset({Operation.DELETE, Operation.LIST}),

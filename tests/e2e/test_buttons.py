@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.simulator import SimulatorConfig, make_app
 from bot.videoapi.models import Operation
@@ -287,3 +288,48 @@ async def test_media_buttons_and_download_share_a_cooldown_per_member(start_bot:
     assert [a["filename"] for a in got["attachments"]] == [
         f"video-{video_key(card)}-thumbnail.webp"
     ]
+
+
+# LiteLLM 1.106.12's answer to a remix of a Gemini video: refused before anything was sent
+# upstream (tests/videoapi/test_chain_refusals.py has every transformation's).
+REMIX_REFUSED = {
+    "error": {
+        "message": "litellm.APIConnectionError: Video remix is not supported by Google Veo. "
+        "Please use video_generation() to create new videos.",
+        "type": "internal_server_error",
+        "param": None,
+        "code": "500",
+    }
+}
+
+
+async def test_a_remix_the_gateway_refuses_is_not_supported_and_offers_no_retry(
+    start_bot: StartBot,
+) -> None:
+    sim_app = make_app(SimulatorConfig(job_seconds=0.0))
+    refused: list[str] = []
+
+    @web.middleware
+    async def gemini_behind_litellm(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "POST" and request.path.endswith("/remix"):
+            refused.append(request.path)
+            return web.json_response(REMIX_REFUSED, status=500)
+        return await handler(request)
+
+    sim_app.middlewares.insert(0, gemini_behind_litellm)
+    env, card, _ = await result_card(start_bot, restart=False, sim_app=sim_app)
+    h, bob = env.harness, env.harness.world.bob
+
+    opener = await h.click(card, button("remix", card), user=bob)
+    await h.response(opener)
+    submit = await h.submit_modal(opener, {modal_inputs(opener.modal)["Prompt"]: "at night"})
+    reply = await answer(env, submit)
+
+    assert reply["content"] == "That is not supported by this provider (remix)."
+    assert len(refused) == 1
+    # No card for a job that was never made, so no Retry (a new, billed job) either.
+    assert [m["id"] for m in public(h)] == [card["id"]]
+    assert env.bot.api.unsupported >= {Operation.REMIX}
+    again = await h.click(card, button("remix", card), user=bob)
+    assert (await answer(env, again))["content"] == reply["content"]
+    assert len(refused) == 1

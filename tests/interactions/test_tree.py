@@ -19,6 +19,7 @@ from bot.videoapi.errors import (
     BadRequestError,
     InternalServerError,
     InvalidParameterError,
+    ModelUnavailableError,
     NotFoundError,
     RateLimitError,
     ResponseTooLargeError,
@@ -47,6 +48,11 @@ NOT_ANSWERING = "The video provider is not answering properly right now. Try aga
         (
             UnsupportedOperationError(Operation.REMIX, status=404),
             "That is not supported by this provider (remix).",
+        ),
+        # Before the 4xx rule: a model the provider retired is the member's to change.
+        (
+            ModelUnavailableError("veo-3.1", "models/veo-3.1 is not found", status=404),
+            "The provider retired model veo-3.1; choose another.",
         ),
         (
             RateLimitError("slow down", status=429),

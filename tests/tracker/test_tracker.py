@@ -9,7 +9,8 @@ import pytest
 from bot.storage import SqliteDatabase, VideoRepository
 from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence
-from bot.videoapi.errors import RateLimitError
+from bot.tracker.service import STATUS_UNKNOWN
+from bot.videoapi.errors import InternalServerError, RateLimitError
 from bot.videoapi.models import Operation, ResponseMeta, VideoError, VideoPage
 
 from .conftest import Env, MakeEnv, cycle_until, drain
@@ -416,3 +417,100 @@ async def test_a_tracker_paused_by_a_429_pauses_that_long_and_still_stops_at_onc
     # Bounded, so a lost cancel fails here instead of waiting out the 40 s pause.
     async with asyncio.timeout(5):
         await tracker.stop()
+
+
+def _always_500_for(env: Env, bad: str) -> None:
+    """`bad`'s every retrieve is a 500, as LiteLLM answers for a Gemini job it cannot validate."""
+    real_retrieve = env.api.retrieve
+
+    async def retrieve(video_id: str):  # type: ignore[no-untyped-def]
+        if video_id == bad:
+            raise InternalServerError("litellm.APIConnectionError: validation failed", status=500)
+        return await real_retrieve(video_id)
+
+    env.api.retrieve = retrieve  # type: ignore[method-assign]
+
+
+async def test_one_jobs_repeated_500s_back_off_that_job_not_the_healthy_one(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(job_seconds=40, disabled_operations=frozenset({Operation.LIST}))
+    tracker = env.tracker()
+    events = tracker.subscribe()
+    bad = await env.create(tracker)
+    env.clock.advance(3)
+    good = await env.create(tracker)
+    _always_500_for(env, bad)
+    end = env.state.jobs[good].ends
+
+    # refresh_due raising is what paused every job before: it must not, for one job's 500s.
+    await cycle_until(env, tracker, lambda: good not in tracker.tracked)
+
+    # Noticed on its own cadence: within a few one-second looks of its end, as if alone.
+    assert env.clock.now - end <= 6
+    assert tracker.paused_until == 0.0
+    assert [e.job.id for e in drain(events) if e.job.status == "completed"] == [good]
+    assert bad in tracker.tracked
+
+
+async def test_a_job_whose_status_fails_for_ten_minutes_ends_with_the_reason(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(job_seconds=4000, disabled_operations=frozenset({Operation.LIST}))
+    tracker = env.tracker()
+    events = tracker.subscribe()
+    bad = await env.create(tracker)
+    await tracker.refresh_due()
+    _always_500_for(env, bad)
+    started = env.clock.now
+
+    await cycle_until(env, tracker, lambda: bad not in tracker.tracked, step=5)
+
+    [failed] = [e.job for e in drain(events) if e.job.finished]
+    assert (failed.status, failed.error_code) == ("failed", STATUS_UNKNOWN)
+    assert failed.error_message == (
+        "The provider could not say how this video is doing for 10 minutes."
+    )
+    # Given up once its looks had failed for ten minutes, no sooner, long before the deadline.
+    assert 600 <= env.clock.now - started <= 600 + 120 + 5
+
+
+async def test_how_long_a_failing_status_is_borne_is_set_per_tracker(make_env: MakeEnv) -> None:
+    env = await make_env(job_seconds=4000, disabled_operations=frozenset({Operation.LIST}))
+    tracker = env.tracker(status_give_up=120.0)
+    bad = await env.create(tracker)
+    _always_500_for(env, bad)
+    started = env.clock.now
+
+    await cycle_until(env, tracker, lambda: bad not in tracker.tracked, step=5)
+
+    row = await env.videos.get(bad)
+    assert row is not None
+    assert row.error_message == "The provider could not say how this video is doing for 2 minutes."
+    assert env.clock.now - started <= 120 + 40 + 5
+
+
+async def test_a_status_answered_again_starts_the_count_afresh(make_env: MakeEnv) -> None:
+    env = await make_env(job_seconds=4000, disabled_operations=frozenset({Operation.LIST}))
+    tracker = env.tracker(status_give_up=120.0)
+    flaky = await env.create(tracker)
+    real_retrieve = env.api.retrieve
+    answering = [False]
+
+    async def retrieve(video_id: str):  # type: ignore[no-untyped-def]
+        if not answering[0]:
+            raise InternalServerError("boom", status=500)
+        return await real_retrieve(video_id)
+
+    env.api.retrieve = retrieve  # type: ignore[method-assign]
+    for _ in range(20):  # 100 s of failing looks, then one answer, then failing again
+        env.clock.advance(5)
+        await tracker.refresh_due()
+    answering[0] = True
+    await cycle_until(env, tracker, lambda: env.state.calls[Operation.RETRIEVE] > 0, step=5)
+    answering[0] = False
+    for _ in range(20):
+        env.clock.advance(5)
+        await tracker.refresh_due()
+
+    assert flaky in tracker.tracked
