@@ -10,10 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.interactions.buttons import ACTIONS, pressed, send_asset
 from bot.interactions.requires import requires
 from bot.interactions.tree import report_error
 from bot.storage import VideoRow
-from bot.ui.buttons import ACTIONS, pressed, send_asset
 from bot.ui.card import STATUS_TEXT
 from bot.ui.choices import video_choices
 from bot.ui.text import excerpt, timestamp

@@ -1,4 +1,4 @@
-"""The buttons and forms on result cards (bot/ui/buttons.py), registered with the bot.
+"""The buttons and forms on result cards (bot/interactions/buttons.py), registered with the bot.
 
 A click is routed by discord.py to the button's own DynamicItem; what it cannot route, a form's
 submit (it keeps modals only in memory) or an id of ours that no registered item answers, is
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.ui.buttons import Host, VideoAction, route_unanswered
+from bot.interactions.buttons import Host, VideoAction, route_unanswered
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 PERMISSION_NAMES = {"manage_guild": "Manage Server"}
 
 
+# How much of a member's input an answer quotes back.
+QUOTE_MAX = 40
+
+
 def describe(error: BaseException) -> str | None:
     """The message for an error the user can act on, or None for a bug."""
     if isinstance(error, SpendingRefused):
@@ -50,6 +54,11 @@ def describe(error: BaseException) -> str | None:
         return "The video provider is not answering properly right now. Try again shortly."
     if isinstance(error, VideoAPIError) and error.status is not None and error.status < 500:
         return f"The video provider refused this: {error.message}"
+    if isinstance(error, app_commands.TransformerError):
+        # An option Discord sent without what it names (a member who left, a channel or role
+        # Discord did not resolve): nothing was done with it.
+        given = excerpt(str(error.value), QUOTE_MAX)
+        return f"I couldn't use `{given}` as a {error.type.name}: pick one from Discord's list."
     if isinstance(error, app_commands.CommandOnCooldown):
         retry_at = discord.utils.utcnow().timestamp() + error.retry_after
         return f"Slow down: you can use this again {timestamp(retry_at)}."

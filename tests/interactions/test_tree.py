@@ -133,3 +133,15 @@ def test_a_long_message_is_cut_to_discords_limit() -> None:
     cut = fitted("y" * (MESSAGE_MAX + 500))
     assert len(cut) == MESSAGE_MAX
     assert cut.endswith("…")
+
+
+def test_an_option_discord_did_not_resolve_is_answered_plainly() -> None:
+    kind = discord.AppCommandOptionType.channel
+    error = app_commands.TransformerError(
+        "9" * 5000, kind, app_commands.transformers.IdentityTransformer(kind)
+    )
+    text = describe(error)
+    assert text is not None
+    assert text.startswith("I couldn't use `999")
+    assert text.endswith("as a channel: pick one from Discord's list.")
+    assert len(text) < 120
