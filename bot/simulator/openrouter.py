@@ -108,10 +108,6 @@ class Ledger:
     credits: float | None = None
 
 
-def _error(status: int, message: str) -> ApiError:
-    return ApiError(status, message)
-
-
 class OpenRouterHandlers:
     def __init__(self, state: SimulatorState, media: MediaCache) -> None:
         self.state = state
@@ -139,7 +135,7 @@ class OpenRouterHandlers:
 
     async def create(self, request: web.Request) -> web.Response:
         if (request.content_length or 0) > BODY_LIMIT:
-            raise _error(413, f"Request body exceeds the {BODY_LIMIT >> 20} MiB limit")
+            raise ApiError(413, f"Request body exceeds the {BODY_LIMIT >> 20} MiB limit")
         try:
             body = json.loads(await request.read())
         except ValueError:
@@ -156,7 +152,9 @@ class OpenRouterHandlers:
         credits = self.ledger.credits
         if credits is not None:
             if cost > credits:
-                raise _error(402, "Insufficient credits. Add more using https://openrouter.ai/credits")
+                raise ApiError(
+                    402, "Insufficient credits. Add more using https://openrouter.ai/credits"
+                )
             self.ledger.credits = credits - cost
         job = self.state.create_job(
             model=model.id,
@@ -179,9 +177,9 @@ class OpenRouterHandlers:
         if not index.isdigit():
             raise invalid(f"index must be a non-negative integer, not {index!r}")
         if self._status(job) != "completed":
-            raise _error(404, f"Video job {job.id} has no content: it is {self._status(job)}")
+            raise ApiError(404, f"Video job {job.id} has no content: it is {self._status(job)}")
         if int(index) != 0:
-            raise _error(404, f"Video job {job.id} has 1 output; index {index} does not exist")
+            raise ApiError(404, f"Video job {job.id} has 1 output; index {index} does not exist")
         config = self.state.config
         path = await self.media.get(
             "video", job.size, job.seconds, big=config.big_assets, noisy=config.noisy_assets
@@ -225,7 +223,7 @@ class OpenRouterHandlers:
             raise invalid("model is required")
         model = self.models.get(given)
         if model is None:
-            raise _error(404, f"Model {given} not found; available: {', '.join(self.models)}")
+            raise ApiError(404, f"Model {given} not found; available: {', '.join(self.models)}")
         return model
 
     def _previous(self, given: object, model: str) -> Job | None:
@@ -240,7 +238,7 @@ class OpenRouterHandlers:
             raise invalid(f"previous_job_id {given} was made by {job.model}, not {model}")
         status = self._status(job)
         if status != "completed":
-            raise _error(409, f"previous_job_id {given} is {status}, not completed")
+            raise ApiError(409, f"previous_job_id {given} is {status}, not completed")
         return job
 
     def _duration(self, model: VideoModel, given: object, previous: Job | None) -> int:
