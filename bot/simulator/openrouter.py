@@ -48,6 +48,8 @@ MODELS_ROUTE = "openrouter_models"
 CATALOGUE: tuple[VideoModel, ...] = (
     VideoModel(
         id="google/veo-3.1-fast",
+        canonical_slug="google/veo-3.1-fast-20251015",
+        created=1767225600,
         name="Veo 3.1 Fast",
         supported_durations=[4, 6, 8],
         supported_resolutions=["720p", "1080p"],
@@ -59,6 +61,8 @@ CATALOGUE: tuple[VideoModel, ...] = (
     ),
     VideoModel(
         id="kwaivgi/kling-video-o1",
+        canonical_slug="kwaivgi/kling-video-o1-20251201",
+        created=1767225600,
         name="Kling O1",
         supported_durations=[5, 10],
         supported_resolutions=["720p"],
@@ -70,6 +74,8 @@ CATALOGUE: tuple[VideoModel, ...] = (
     ),
     VideoModel(
         id="alibaba/wan-2.6",
+        canonical_slug="alibaba/wan-2.6-20251216",
+        created=1767225600,
         name="Wan 2.6",
         supported_durations=[5, 10, 15],
         supported_sizes=["1280x720", "720x1280", "854x480"],

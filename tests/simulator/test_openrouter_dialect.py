@@ -3,60 +3,16 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.simulator import OPENROUTER_KEY, STATE_KEY, ManualClock, SimulatorConfig, make_app
-from bot.simulator.openrouter import CATALOGUE, OpenRouterHandlers
-from bot.simulator.server import serve_app
-from bot.simulator.state import SimulatorState
+from bot.simulator.openrouter import CATALOGUE
 from bot.videoapi.models import Operation
 
-KEY = "sk-or-test"
+from .openrouter import OpenRouterSim, StartOpenRouter
+
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
-
-
-@dataclass
-class OpenRouterSim:
-    http: httpx.AsyncClient
-    state: SimulatorState
-    handlers: OpenRouterHandlers
-    clock: ManualClock
-    base_url: str
-
-
-StartOpenRouter = Callable[..., Awaitable[OpenRouterSim]]
-
-
-@pytest.fixture
-async def start_openrouter() -> AsyncIterator[StartOpenRouter]:
-    async with AsyncExitStack() as stack:
-
-        async def _start(**overrides: Any) -> OpenRouterSim:
-            clock = ManualClock()
-            config = SimulatorConfig(
-                dialect="openrouter", api_key=KEY, clock=clock, job_seconds=10, **overrides
-            )
-            app = make_app(config)
-            base_url = await stack.enter_async_context(serve_app(app))
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=f"{base_url}/", headers={"Authorization": f"Bearer {KEY}"}
-                )
-            )
-            return OpenRouterSim(http, app[STATE_KEY], app[OPENROUTER_KEY], clock, base_url)
-
-        yield _start
-
-
-@pytest.fixture
-async def orsim(start_openrouter: StartOpenRouter) -> OpenRouterSim:
-    return await start_openrouter()
 
 
 VEO = {"model": "google/veo-3.1-fast", "prompt": "a fox", "duration": 8, "resolution": "720p"}

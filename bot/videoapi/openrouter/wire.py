@@ -79,6 +79,9 @@ class VideoModel(_Wire):
 
     id: str
     name: str = ""
+    canonical_slug: str = ""
+    created: int = 0
+    description: str = ""
     supported_durations: list[int] | None = None
     supported_resolutions: list[str] | None = None
     supported_aspect_ratios: list[str] | None = None
@@ -88,6 +91,9 @@ class VideoModel(_Wire):
     seed: bool | None = None
     allowed_passthrough_parameters: list[str] = Field(default_factory=list)
     pricing_skus: dict[str, str] | None = None
+    # For upscaling models only; always present (null) in the answer, as the SDK requires.
+    creativity: list[int] | None = None
+    upscale_factor: dict[str, float | None] | None = None
 
     @property
     def sizes(self) -> tuple[str, ...]:
