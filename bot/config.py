@@ -6,7 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.spending.limits import NO_LIMIT_WORDS, Limits
@@ -38,12 +45,18 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         env_ignore_empty=True,
+        # Fields with a neutral alias are still set by their own name (Settings(openai_api_key=)).
+        populate_by_name=True,
     )
 
     discord_token: SecretStr | None = None
     # Only for applications whose bot id differs from the application id (made before 2019).
     discord_application_id: int | None = Field(default=None, gt=0)
-    openai_api_key: SecretStr | None = None
+    # The provider's key, whichever provider it is (PROVIDER_API_KEY); OPENAI_API_KEY, the name
+    # every OpenAI client reads, keeps working.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("provider_api_key", "openai_api_key")
+    )
     openai_base_url: str = OPENAI_DEFAULT_BASE_URL
     database_path: Path = Path("data/videobot.sqlite3")
     # postgresql://user:password@host:5432/videobot: PostgreSQL instead of the SQLite file, for

@@ -53,7 +53,9 @@ from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
+from bot.videoapi.openrouter.client import OpenRouterClient
 
 log = logging.getLogger("videobot")
 
@@ -79,7 +81,7 @@ def cadence_of(settings: Settings) -> Cadence:
 def build_parts(
     settings: Settings,
     db: Database,
-    api: VideoClient,
+    api: VideoBackend,
     http_session: aiohttp.ClientSession,
     client: discord.Client,
     tuning: Tuning = Tuning(),
@@ -168,7 +170,7 @@ def build_parts(
 def build_bot(
     settings: Settings,
     db: Database,
-    api: VideoClient,
+    api: VideoBackend,
     http_session: aiohttp.ClientSession,
     tuning: Tuning = Tuning(),
 ) -> VideoBot:
@@ -224,7 +226,7 @@ async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
+async def open_api(settings: Settings) -> AsyncIterator[VideoBackend]:
     """The configured API, or the built-in simulator on loopback when no key is set."""
     if settings.uses_simulator:
         # The simulator (an aiohttp app, PyAV for its media) loads only when it is used: with a
@@ -232,7 +234,10 @@ async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
         from bot.simulator import SimulatorConfig, serve
 
         config = SimulatorConfig(
-            job_seconds=settings.simulator_job_seconds, profile=settings.profile()
+            job_seconds=settings.simulator_job_seconds,
+            profile=settings.profile(),
+            # PROVIDER=openrouter tries OpenRouter's API at no cost.
+            dialect="openrouter" if settings.provider == "openrouter" else "openai",
         )
         async with serve(
             config, host=settings.simulator_host, port=settings.simulator_port
@@ -258,12 +263,16 @@ def provider_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> VideoClient:
-    """A client of the provider at `base_url`, bounded as the settings say."""
-    return VideoClient(
-        base_url,
-        api_key,
-        profile=settings.profile(),
-        download_limit=settings.provider_max_download_mib * MIB,
-        download_timeout=settings.provider_download_timeout_seconds,
-        transport=transport,
-    )
+    """A client of the provider at `base_url`, bounded as the settings say: OpenRouter's own
+    API for PROVIDER=openrouter, the OpenAI contract for every other preset."""
+    bounds: dict[str, Any] = {
+        "profile": settings.profile(),
+        "download_limit": settings.provider_max_download_mib * MIB,
+        "download_timeout": settings.provider_download_timeout_seconds,
+        "transport": transport,
+    }
+    if settings.provider == "openrouter":
+        return OpenRouterClient(
+            base_url, api_key, allowed_models=settings.provider_models, **bounds
+        )
+    return VideoClient(base_url, api_key, **bounds)

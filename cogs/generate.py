@@ -142,7 +142,9 @@ class Generate(commands.Cog):
 
     @video.autocomplete("seconds")
     async def _seconds(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.seconds, current)
+        # A live catalogue's models each take their own durations.
+        model = getattr(interaction.namespace, "model", None) or self.bot.api.profile.default_model
+        return _choices(self.bot.api.profile.seconds_for(model), current)
 
     @extend.autocomplete("seconds")
     async def _extend_seconds(self, interaction: Interaction, current: str) -> Choices:

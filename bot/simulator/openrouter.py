@@ -229,7 +229,9 @@ class OpenRouterHandlers:
             raise invalid("model is required")
         model = self.models.get(given)
         if model is None:
-            raise ApiError(404, f"Model {given} not found; available: {', '.join(self.models)}")
+            raise invalid(
+                f"Model {given} is not a video model; available: {', '.join(self.models)}"
+            )
         return model
 
     def _previous(self, given: object, model: str) -> Job | None:

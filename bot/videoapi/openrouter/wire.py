@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from bot.videoapi.models import APIModel
 
 JobStatus = Literal["pending", "in_progress", "completed", "failed", "cancelled", "expired"]
 FrameType = Literal["first_frame", "last_frame"]
@@ -51,16 +53,12 @@ def resolution_of(size: str) -> tuple[str, str] | None:
     return None
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Usage(_Wire):
+class Usage(APIModel):
     cost: float | None = None
     is_byok: bool = False
 
 
-class Job(_Wire):
+class Job(APIModel):
     """A VideoGenerationResponse: the answer to create and to a status request."""
 
     id: str
@@ -74,7 +72,7 @@ class Job(_Wire):
     usage: Usage | None = None
 
 
-class VideoModel(_Wire):
+class VideoModel(APIModel):
     """One entry of GET /videos/models."""
 
     id: str
@@ -108,5 +106,5 @@ class VideoModel(_Wire):
         )
 
 
-class ModelList(_Wire):
+class ModelList(APIModel):
     data: list[VideoModel]
