@@ -5,9 +5,9 @@
 
 For each target, 5 members start one `/video` each at once, through the real bot on the fake
 Discord, and the bench waits until every MP4 is on its card; then it clicks Thumbnail on one.
-Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang and Aquiles-Image
-dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test` installs
-it into .litellm/) in front of the simulator, configured as the README recommends
+Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang, Aquiles-Image and
+OpenRouter dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test`
+installs it into .litellm/) in front of the simulator, configured as the README recommends
 (`completion_model`) and with PROVIDER=litellm. Counted: every request the bot's API client
 sent, by route, divided by the videos delivered. Every wait is bounded; the LAST line printed
 is one JSON object.
@@ -47,14 +47,15 @@ from tests.litellm.proxy import (  # noqa: E402
 )
 from tests.procs import free_port, start_simulator, stop, wait_for_port  # noqa: E402
 
-DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles")
+DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles", "openrouter")
 
 
 def route_of(request: str) -> str:
-    """`GET /v1/videos/<id>/content` -> `GET /videos/{id}/content`: ids folded away."""
+    """`GET /v1/videos/<id>/content` -> `GET /videos/{id}/content`: ids folded away (OpenRouter's
+    paths are under /api/v1)."""
     method, path = request.split(" ", 1)
-    parts = path.removeprefix("/v1").strip("/").split("/")
-    if len(parts) >= 2 and parts[1] not in ("edits", "extensions", "characters"):
+    parts = path.removeprefix("/api").removeprefix("/v1").strip("/").split("/")
+    if len(parts) >= 2 and parts[1] not in ("edits", "extensions", "characters", "models"):
         parts[1] = "{id}"
     return f"{method} /{'/'.join(parts)}"
 
