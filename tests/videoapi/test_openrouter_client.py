@@ -3,6 +3,7 @@ profile, the bot's inputs become OpenRouter's, and its answers become contract V
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -54,7 +55,9 @@ StartBackend = Callable[..., Awaitable[Backend]]
 async def start_backend() -> AsyncIterator[StartBackend]:
     async with AsyncExitStack() as stack:
 
-        async def start(key: str = KEY, **overrides: Any) -> Backend:
+        async def start(
+            key: str = KEY, catalogue_every: float = 3600.0, **overrides: Any
+        ) -> Backend:
             clock = ManualClock()
             config = SimulatorConfig(
                 dialect="openrouter", api_key=KEY, clock=clock, job_seconds=10, **overrides
@@ -62,7 +65,10 @@ async def start_backend() -> AsyncIterator[StartBackend]:
             app = make_app(config)
             base_url = await stack.enter_async_context(serve_app(app))
             client = OpenRouterClient(
-                base_url, SecretStr(key), backoff=Backoff(sleep=RecordingSleep())
+                base_url,
+                SecretStr(key),
+                backoff=Backoff(sleep=RecordingSleep()),
+                catalogue_every=catalogue_every,
             )
             await stack.enter_async_context(client)
             return Backend(client, app[STATE_KEY], app[OPENROUTER_KEY], clock)
@@ -196,3 +202,17 @@ async def test_openrouter_401_and_402_say_the_operators_key_and_credits(
     with pytest.raises(APIStatusError) as credits:
         await broke.client.create("a fox", seconds="8")
     assert (credits.value.status, credits.value.message) == (402, CREDITS_RAN_OUT)
+
+
+async def test_openrouter_catalogue_is_read_again_on_its_schedule(
+    start_backend: StartBackend,
+) -> None:
+    backend = await start_backend(catalogue_every=0.01)
+    assert "alibaba/wan-2.6" in backend.client.profile.models
+    # OpenRouter retires a model: the next reading drops it from what members may choose.
+    del backend.handlers.models["alibaba/wan-2.6"]
+    deadline = asyncio.get_running_loop().time() + 5
+    while "alibaba/wan-2.6" in backend.client.profile.models:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    assert backend.client.profile.models == ("google/veo-3.1-fast", "kwaivgi/kling-video-o1")
