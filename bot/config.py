@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     provider_max_download_mib: int = Field(default=1024, ge=1)
     provider_download_timeout_seconds: float = Field(default=600.0, gt=0)
 
+    # OpenRouter's webhooks (PROVIDER=openrouter): what OpenRouter calls (HTTPS, ending in the
+    # receiver's path), where the receiver listens (behind the operator's TLS proxy), and the
+    # workspace's signing secret. All three set: creates carry `callback_url`, and a verified
+    # event makes the tracker look at that job at once.
+    webhook_public_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8090"
+    openrouter_webhook_secret: SecretStr | None = None
+
     # The built-in simulator, used when no API key is set.
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=0, ge=0, le=65535)
@@ -215,6 +223,14 @@ class Settings(BaseSettings):
     @property
     def uses_simulator(self) -> bool:
         return self.openai_api_key is None
+
+    @property
+    def uses_webhooks(self) -> bool:
+        return (
+            self.provider == "openrouter"
+            and self.webhook_public_url is not None
+            and self.openrouter_webhook_secret is not None
+        )
 
     def profile(self) -> ProviderProfile:
         """The preset's profile, with whatever the PROVIDER_* settings override."""

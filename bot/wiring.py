@@ -14,9 +14,10 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -56,6 +57,7 @@ from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.openrouter.client import OpenRouterClient
+from bot.videoapi.openrouter.webhooks import Event, Receiver, serve_receiver
 
 log = logging.getLogger("videobot")
 
@@ -190,7 +192,23 @@ async def open_bot(settings: Settings) -> AsyncIterator[VideoBot]:
         )
         api = await stack.enter_async_context(open_api(settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        yield build_bot(settings, db, api, session)
+        bot = build_bot(settings, db, api, session)
+        if settings.uses_webhooks:
+            await stack.enter_async_context(webhook_receiver(settings, bot.tracker))
+        yield bot
+
+
+def webhook_receiver(settings: Settings, tracker: Tracker) -> AbstractAsyncContextManager[str]:
+    """OpenRouter's events, verified, each making the tracker look at its job at once."""
+    assert settings.webhook_public_url is not None
+    assert settings.openrouter_webhook_secret is not None
+
+    async def handle(event: Event) -> None:
+        tracker.wake(event.data.id)
+
+    path = urlsplit(settings.webhook_public_url).path or "/"
+    receiver = Receiver(settings.openrouter_webhook_secret, path, handle)
+    return serve_receiver(receiver, settings.webhook_listen)
 
 
 async def run_bot(settings: Settings) -> None:
@@ -272,7 +290,12 @@ def provider_client(
         "transport": transport,
     }
     if settings.provider == "openrouter":
+        callback = settings.webhook_public_url if settings.uses_webhooks else None
         return OpenRouterClient(
-            base_url, api_key, allowed_models=settings.provider_models, **bounds
+            base_url,
+            api_key,
+            allowed_models=settings.provider_models,
+            callback_url=callback,
+            **bounds,
         )
     return VideoClient(base_url, api_key, **bounds)

@@ -17,18 +17,32 @@ is kept here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime
+import ipaddress
 import json
+import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from bot.simulator.errors import ApiError, invalid
 from bot.simulator.media import MediaCache
 from bot.simulator.responses import json_response
 from bot.simulator.state import Job, SimulatorState
 from bot.videoapi.models import Operation
+from bot.videoapi.openrouter.webhooks import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    event_body,
+    signature,
+)
 from bot.videoapi.openrouter.wire import (
     ASPECT_RATIOS,
     BODY_LIMIT,
@@ -39,6 +53,8 @@ from bot.videoapi.openrouter.wire import (
     size_of,
 )
 from bot.videoapi.profile import check_prompt
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MODELS_ROUTE = "openrouter_models"
@@ -105,6 +121,9 @@ class Extra:
     generation_id: str
     # A final status forced on the job (by a test): cancelled or expired, and why.
     ended: tuple[JobStatus, str] | None = None
+    # Where to announce the job's end, and whether it was announced.
+    callback_url: str | None = None
+    announced: bool = False
 
 
 @dataclass(slots=True)
@@ -154,6 +173,7 @@ class OpenRouterHandlers:
         duration = self._duration(model, body.get("duration"), previous)
         size = self._size(model, body, previous)
         self._frames(model, body.get("frame_images"))
+        callback = _callback_url(body.get("callback_url"))
         cost = price_of(model, duration)
         credits = self.ledger.credits
         if credits is not None:
@@ -169,13 +189,15 @@ class OpenRouterHandlers:
             prompt=prompt,
             remixed_from=previous.id if previous else None,
         )
-        self.ledger.extras[job.id] = Extra(cost=cost, generation_id=f"gen-{uuid.uuid4().hex[:24]}")
+        self.ledger.extras[job.id] = Extra(
+            cost=cost, generation_id=f"gen-{uuid.uuid4().hex[:24]}", callback_url=callback
+        )
         answer = {"id": job.id, "polling_url": _polling_url(job.id), "status": "pending"}
         return json_response(answer, status=202)
 
     async def retrieve(self, request: web.Request) -> web.Response:
         job = self.state.job(request.match_info["video_id"], param="jobId")
-        return json_response(self._answer(request, job))
+        return json_response(self._answer(str(request.url.origin()), job))
 
     async def content(self, request: web.Request) -> web.StreamResponse:
         job = self.state.job(request.match_info["video_id"], param="jobId")
@@ -193,6 +215,58 @@ class OpenRouterHandlers:
         # The provider's media type, exactly: the SDK matches `video/mp4` with no parameter.
         return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
+    # Webhooks.
+
+    async def announce(self, session: aiohttp.ClientSession, origin: str) -> int:
+        """POST each ended job's event to its callback URL, signed, once; how many were sent."""
+        secret = self.state.config.openrouter_webhook_secret
+        if secret is None:
+            return 0
+        sent = 0
+        for job_id, extra in self.ledger.extras.items():
+            job = self.state.jobs[job_id]
+            status = self._status(job)
+            if (
+                extra.callback_url is None
+                or extra.announced
+                or status in ("pending", "in_progress")
+            ):
+                continue
+            extra.announced = True
+            now = datetime.datetime.fromtimestamp(self.state.now(), datetime.UTC)
+            payload = event_body(self._answer(origin, job), job.model, now.isoformat())
+            body = json.dumps(payload).encode()
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: signature(secret, body, int(self.state.now())),
+                IDEMPOTENCY_HEADER: f"{job_id}-{status}",
+            }
+            try:
+                async with session.post(extra.callback_url, data=body, headers=headers) as answer:
+                    log.debug("webhook for %s answered %d", job_id, answer.status)
+            except aiohttp.ClientError as exc:
+                log.info("webhook for %s not delivered: %s", job_id, exc)
+            sent += 1
+        return sent
+
+    @contextlib.asynccontextmanager
+    async def announcing(self, origin: str, every: float = 0.05) -> AsyncIterator[None]:
+        """Announce ended jobs every `every` seconds while the block runs (a served app)."""
+
+        async def loop() -> None:
+            async with aiohttp.ClientSession() as session:
+                while True:
+                    await self.announce(session, origin)
+                    await asyncio.sleep(every)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     # Reading a job.
 
     def _status(self, job: Job) -> JobStatus:
@@ -202,7 +276,7 @@ class OpenRouterHandlers:
         status = job.status_at(self.state.now())
         return "pending" if status == "queued" else status
 
-    def _answer(self, request: web.Request, job: Job) -> dict[str, Any]:
+    def _answer(self, origin: str, job: Job) -> dict[str, Any]:
         extra = self.ledger.extras[job.id]
         status = self._status(job)
         answer: dict[str, Any] = {
@@ -213,7 +287,7 @@ class OpenRouterHandlers:
         if status != "pending":
             answer["generation_id"] = extra.generation_id
         if status == "completed":
-            content = f"{request.url.origin()}{API_PREFIX}/videos/{job.id}/content?index=0"
+            content = f"{origin}{API_PREFIX}/videos/{job.id}/content?index=0"
             answer["unsigned_urls"] = [content]
             answer["usage"] = {"cost": extra.cost, "is_byok": False}
         elif extra.ended is not None:
@@ -296,6 +370,22 @@ class OpenRouterHandlers:
             url = (frame.get("image_url") or {}).get("url")
             if not isinstance(url, str) or not url.startswith(("data:image/", "https://")):
                 raise invalid("image_url.url must be an https URL or an image data URL")
+
+
+def _callback_url(given: object) -> str | None:
+    """The spec asks for HTTPS; plain HTTP is taken to a loopback address only, where a test's
+    receiver listens."""
+    if given is None:
+        return None
+    if not isinstance(given, str):
+        raise invalid("callback_url must be a string")
+    url = URL(given)
+    if url.scheme == "https":
+        return given
+    with contextlib.suppress(ValueError):
+        if url.scheme == "http" and ipaddress.ip_address(url.host or "").is_loopback:
+            return given
+    raise invalid("callback_url must be an HTTPS URL")
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:

@@ -148,10 +148,13 @@ class OpenRouterClient(VideoClient):
         profile: ProviderProfile | None = None,
         allowed_models: tuple[str, ...] | None = None,
         catalogue_every: float = CATALOGUE_EVERY_SECONDS,
+        callback_url: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(base_url, api_key, profile=profile or PRESETS["openrouter"], **options)
         self._allowed = allowed_models
+        # Where OpenRouter announces each job's end (webhooks), when the operator set one up.
+        self._callback = {"callback_url": callback_url} if callback_url else {}
         self._catalogue_every = catalogue_every
         self._catalogue: dict[str, VideoModel] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -287,7 +290,8 @@ class OpenRouterClient(VideoClient):
             raise
 
     async def _submit(self, operation: Operation, body: dict[str, Any], **known: Any) -> Video:
-        job = await self._call(Job, operation, _Request("POST", "/videos", body))
+        sent = {**body, **self._callback}
+        job = await self._call(Job, operation, _Request("POST", "/videos", sent))
         return as_video(job, prompt=body["prompt"], **known)
 
     # The HTTP layer's hooks.
