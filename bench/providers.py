@@ -33,8 +33,10 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in
     sys.path.insert(0, str(ROOT))
 
 from bench.discord_env import start_bot  # noqa: E402
+from bot.app import VideoBot  # noqa: E402
 from bot.simulator import SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.videoapi.presets import PRESETS  # noqa: E402
+from bot.wiring import webhook_receiver  # noqa: E402
 from tests.e2e.harness import Harness  # noqa: E402
 from tests.e2e.views import ephemeral_answer, has_mp4  # noqa: E402
 from tests.litellm.proxy import (  # noqa: E402
@@ -104,6 +106,35 @@ async def run_jobs(harness: Harness, sent: list[str], jobs: int, within: float) 
     }
 
 
+async def on_openrouter_webhooks(args: argparse.Namespace) -> dict[str, Any]:
+    """The openrouter dialect announcing each ended job, signed, to the bot's receiver."""
+    secret = "whsec-bench"
+    listen = f"127.0.0.1:{free_port()}"
+    hooks = f"http://{listen}/hooks/openrouter"
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with AsyncExitStack() as stack:
+            config = SimulatorConfig(
+                job_seconds=args.job_seconds,
+                dialect="openrouter",
+                profile=PRESETS["openrouter"],
+                openrouter_webhook_secret=secret,
+            )
+            url = await stack.enter_async_context(serve_app(make_app(config)))
+            settings = {
+                "provider": "openrouter",
+                "webhook_public_url": hooks,
+                "webhook_listen": listen,
+                "openrouter_webhook_secret": secret,
+            }
+            _, harness, sent = await start_bot(
+                stack, Path(folder), url, poll_interval=1.0, **settings
+            )
+            bot = harness.client
+            assert isinstance(bot, VideoBot)
+            await stack.enter_async_context(webhook_receiver(bot.settings, bot.tracker))
+            return await run_jobs(harness, sent, args.jobs, args.within)
+
+
 async def on_dialect(dialect: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
         async with AsyncExitStack() as stack:
@@ -157,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     for dialect in DIALECTS:
         results[dialect] = asyncio.run(on_dialect(dialect, args))
         print(dialect, json.dumps(results[dialect]), flush=True)
+    results["openrouter-webhooks"] = asyncio.run(on_openrouter_webhooks(args))
+    print("openrouter-webhooks", json.dumps(results["openrouter-webhooks"]), flush=True)
     if not args.skip_litellm:
         if not LITELLM.exists():
             print("LiteLLM is not installed: run `make test` first", file=sys.stderr)

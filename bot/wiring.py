@@ -57,7 +57,6 @@ from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.openrouter.client import OpenRouterClient
-from bot.videoapi.openrouter.webhooks import Event, Receiver, serve_receiver
 
 log = logging.getLogger("videobot")
 
@@ -202,6 +201,8 @@ def webhook_receiver(settings: Settings, tracker: Tracker) -> AbstractAsyncConte
     """OpenRouter's events, verified, each making the tracker look at its job at once."""
     assert settings.webhook_public_url is not None
     assert settings.openrouter_webhook_secret is not None
+    # The receiver (aiohttp's server) loads only when webhooks are used, as the simulator does.
+    from bot.videoapi.openrouter.webhooks import Event, Receiver, serve_receiver
 
     async def handle(event: Event) -> None:
         tracker.wake(event.data.id)

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from aiohttp import web
 
-from bot.simulator.app import STATE_KEY, api_prefix, make_app
+from bot.simulator.app import OPENROUTER_KEY, STATE_KEY, api_prefix, make_app
 from bot.simulator.config import SimulatorConfig
 
 DEFAULT_HOST = "127.0.0.1"
@@ -29,7 +29,16 @@ async def serve_app(
     try:
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]
-        yield _base_url(bound_host, bound_port, api_prefix(app[STATE_KEY].config))
+        base_url = _base_url(bound_host, bound_port, api_prefix(app[STATE_KEY].config))
+        openrouter = app.get(OPENROUTER_KEY)
+        if openrouter is None or openrouter.state.config.openrouter_webhook_secret is None:
+            yield base_url
+        else:
+            # OpenRouter announces ended jobs to their callback URLs while it runs.
+            async with openrouter.announcing(
+                base_url.removesuffix(api_prefix(openrouter.state.config))
+            ):
+                yield base_url
     finally:
         await runner.cleanup()
 
