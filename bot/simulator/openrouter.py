@@ -1,14 +1,17 @@
 """OpenRouter's video API served locally (`videobot simulator --dialect openrouter`).
 
-Not the OpenAI contract: its own paths under /api/v1, its own bodies and statuses. Every
-behaviour is read from OpenRouterTeam/docs at c26125a5fa92cb52ac67f0c75b717229567db716:
-`openapi/openapi.yaml` (paths /videos, /videos/{jobId}, /videos/{jobId}/content,
-/videos/models; schemas VideoGenerationRequest, VideoGenerationResponse, VideoModel, FrameImage,
-the error bodies `{"error": {"code", "message"}}`) and
+Not the OpenAI contract: its own paths under /api/v1, its own bodies and statuses. Read from
+OpenRouterTeam/docs at c26125a5fa92cb52ac67f0c75b717229567db716: `openapi/openapi.yaml` (paths
+/videos, /videos/{jobId}, /videos/{jobId}/content, /videos/models; schemas
+VideoGenerationRequest, VideoGenerationResponse, VideoModel, FrameImage; error bodies
+`{"error": {"code", "message"}}`; 402 "Insufficient credits") and
 `guides/overview/multimodal/video-generation.mdx` (statuses, `unsigned_urls` pointing at the
-content route, 409 for a `previous_job_id` that is not completed), and from the `openrouter`
-SDK 1.3.84 (`video_generation.py`: create answers 202, content is matched as `video/mp4`, and
-the create errors it knows, 402 and 413 among them; `components/videogenerationresponse.py`).
+content route, the cancelled and expired errors, webhooks); and from the `openrouter` SDK
+1.3.84 (`video_generation.py`: create answers 202 and knows 400, 401, 402, 413 and 429;
+content is matched as `video/mp4`; `components/videogenerationrequest.py`: `previous_job_id`,
+"a completed video job ... on the same model ... only models that support continuation").
+Two behaviours come from issue 21's reading of OpenRouter's reference, not from these files:
+409 for a `previous_job_id` that is not completed, and 413 past a 50 MiB body.
 
 Jobs live in the shared SimulatorState, so the clock, holds, faults, auth and call counts work
 as for the contract; what OpenRouter adds (cost, a job ended as cancelled or expired, credits)
