@@ -21,6 +21,7 @@ from bot.timing.backoff import Backoff
 from bot.videoapi.errors import (
     APIStatusError,
     AuthenticationError,
+    BadRequestError,
     InvalidParameterError,
     UnsupportedOperationError,
 )
@@ -216,3 +217,13 @@ async def test_openrouter_catalogue_is_read_again_on_its_schedule(
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.01)
     assert backend.client.profile.models == ("google/veo-3.1-fast", "kwaivgi/kling-video-o1")
+
+
+async def test_openrouter_400_out_of_set_says_the_allowed_values(backend: Backend) -> None:
+    # The catalogue changed since it was read: OpenRouter's 400 names what the model takes.
+    veo = backend.handlers.models["google/veo-3.1-fast"]
+    backend.handlers.models[veo.id] = veo.model_copy(update={"supported_durations": [4, 6]})
+    with pytest.raises(BadRequestError) as refused:
+        await backend.client.create("a fox", model=veo.id, seconds="8")
+    assert refused.value.status == 400
+    assert "supported: 4, 6" in refused.value.message
