@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from pydantic import SecretStr
 
 from bot.simulator import OPENROUTER_KEY, STATE_KEY, ManualClock, SimulatorConfig, make_app
-from bot.simulator.openrouter import OpenRouterHandlers
+from bot.simulator.openrouter import CATALOGUE, OpenRouterHandlers
 from bot.simulator.server import serve_app
 from bot.simulator.state import SimulatorState
 from bot.timing.backoff import Backoff
@@ -23,6 +25,7 @@ from bot.videoapi.errors import (
     AuthenticationError,
     BadRequestError,
     InvalidParameterError,
+    NotFoundError,
     UnsupportedOperationError,
 )
 from bot.videoapi.models import Operation, Upload
@@ -227,3 +230,20 @@ async def test_openrouter_400_out_of_set_says_the_allowed_values(backend: Backen
         await backend.client.create("a fox", model=veo.id, seconds="8")
     assert refused.value.status == 400
     assert "supported: 4, 6" in refused.value.message
+
+
+async def test_openrouter_404_about_a_model_never_marks_create_missing() -> None:
+    router = respx.Router(base_url="https://openrouter.test/api/v1")
+    router.get("/videos/models").respond(200, json={"data": [CATALOGUE[0].model_dump()]})
+    gone = {"error": {"code": 404, "message": "Model google/veo-3.1-fast is no longer available"}}
+    create = router.post("/videos").respond(404, json=gone)
+    async with OpenRouterClient(
+        "https://openrouter.test/api/v1",
+        SecretStr(KEY),
+        transport=httpx.MockTransport(router.handler),
+    ) as client:
+        for _ in range(2):
+            with pytest.raises(NotFoundError):
+                await client.create("a fox")
+        assert client.supports(Operation.CREATE) is not False
+    assert create.call_count == 2

@@ -23,14 +23,14 @@ from typing import Any, Self
 import httpx
 from pydantic import SecretStr
 
+from bot.videoapi.capabilities import route_answered
 from bot.videoapi.client import ContentStream, VideoClient, _Request
 from bot.videoapi.errors import (
-    APIStatusError,
-    AuthenticationError,
     BadRequestError,
     InvalidParameterError,
     UnsupportedOperationError,
     VideoAPIError,
+    error_class_for,
 )
 from bot.videoapi.models import (
     ContentVariant,
@@ -42,6 +42,7 @@ from bot.videoapi.models import (
 from bot.videoapi.openrouter.wire import BODY_LIMIT, Job, ModelList, VideoModel, resolution_of
 from bot.videoapi.presets import PRESETS
 from bot.videoapi.profile import ProviderProfile, check_prompt
+from bot.videoapi.wire import api_error, json_or_none
 
 log = logging.getLogger(__name__)
 
@@ -297,22 +298,30 @@ class OpenRouterClient(VideoClient):
     # The HTTP layer's hooks.
 
     def _learn(self, operation: Operation, status: int, *, api_error_body: bool) -> None:
-        """Nothing to learn: OpenRouter's routes are known, and the preset says what it lacks.
-        (A 404 about one job, or a model, says nothing about a route.)"""
+        """Only that a route answers: the preset says what OpenRouter lacks, and a 404 about one
+        job or one model never marks a route missing."""
+        if route_answered(operation, status, api_error_body=api_error_body):
+            self.capabilities.record(operation, served=True)
 
     def _status_error(
         self, operation: Operation, request: _Request, response: httpx.Response, raw: bytes
     ) -> VideoAPIError:
         error = super()._status_error(operation, request, response, raw)
         status = response.status_code
-        if status not in (UNAUTHORIZED, PAYMENT_REQUIRED):
+        if status == UNAUTHORIZED:
+            message = KEY_REFUSED
+        elif status == PAYMENT_REQUIRED:
+            message = CREDITS_RAN_OUT
+        elif isinstance(error, UnsupportedOperationError):
+            # OpenRouter serves its routes: a 404 there is about the job or model asked for.
+            details = api_error(json_or_none(self._redact(raw.decode("utf-8", errors="replace"))))
+            message = str((details or {}).get("message") or f"HTTP {status}")
+        else:
             return error
-        kind = AuthenticationError if status == UNAUTHORIZED else APIStatusError
-        return kind(
-            KEY_REFUSED if status == UNAUTHORIZED else CREDITS_RAN_OUT,
+        return error_class_for(status)(
+            message,
             status=status,
-            request_id=error.request_id,
-            code=error.code,
+            request_id=response.headers.get("x-request-id"),
             body=error.body,
             meta=error.meta,
         )
