@@ -75,7 +75,15 @@ class Tuning:
     contest_clock: Clock = time.time
 
 
+# With OpenRouter's webhooks each job's end is announced (and wakes the tracker for that job):
+# its own looks are only a slow safety net for an event that never came.
+WEBHOOK_SAFETY_LOOK = 120.0
+
+
 def cadence_of(settings: Settings) -> Cadence:
+    if settings.uses_webhooks:
+        look = WEBHOOK_SAFETY_LOOK
+        return Cadence(base=look, floor=look, ceiling=look)
     return Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval))
 
 

@@ -18,7 +18,7 @@ from bot.storage import Database, SqliteDatabase, open_database
 from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import OpenRouterClient
-from bot.wiring import Tuning, build_bot, cadence_of, open_api
+from bot.wiring import WEBHOOK_SAFETY_LOOK, Tuning, build_bot, cadence_of, open_api
 from tests.postgres import PostgresServer
 
 # Long before any real clock reads now: only the tuned contest clock puts a contest's
@@ -154,3 +154,10 @@ def test_provider_api_key_is_the_neutral_name_for_the_key_openrouter(
     key = settings().openai_api_key
     assert key is not None
     assert key.get_secret_value() == "sk-old-name"
+
+
+def test_with_openrouter_webhooks_the_tracker_only_takes_a_slow_safety_look() -> None:
+    hooks = {"provider": "openrouter", "webhook_public_url": "https://bot.example/hooks"}
+    assert cadence_of(settings(**hooks)).base == 5.0
+    slow = cadence_of(settings(openrouter_webhook_secret="s", **hooks))
+    assert slow.base == slow.floor == slow.ceiling == WEBHOOK_SAFETY_LOOK
