@@ -16,7 +16,6 @@ from pydantic import Field
 from bot.videoapi.models import APIModel
 
 JobStatus = Literal["pending", "in_progress", "completed", "failed", "cancelled", "expired"]
-FrameType = Literal["first_frame", "last_frame"]
 
 # The short side of each resolution the spec names; "1K" etc. are the long side's class, read
 # here as their usual short sides.
