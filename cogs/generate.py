@@ -15,7 +15,9 @@ from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
 from bot.media.images import check_attachment, fit_reference
-from bot.ui.choices import video_choices
+from bot.spending.money import micros, usd
+from bot.ui.choices import LABEL_MAX, video_choices
+from bot.ui.text import excerpt
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt
 
@@ -133,7 +135,15 @@ class Generate(commands.Cog):
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.models, current)
+        # Each with its price, which a live catalogue's models differ in.
+        profile = self.bot.api.profile
+        return [
+            app_commands.Choice(name=excerpt(f"{model} · {price}/s", LABEL_MAX), value=model)
+            for model, price in (
+                (choice.value, usd(micros(profile.price_for(choice.value))))
+                for choice in _choices(profile.models, current)
+            )
+        ]
 
     @video.autocomplete("size")
     async def _sizes(self, interaction: Interaction, current: str) -> Choices:

@@ -57,3 +57,25 @@ async def test_openrouter_video_is_delivered_and_settled_at_the_reported_cost(
     shown = custom_ids(done)
     assert button_id("delete", video_key(done)) not in shown
     assert button_id("extend", video_key(done)) in shown
+
+
+async def test_openrouter_models_autocomplete_from_the_catalogue_with_prices(
+    start_bot: StartBot,
+) -> None:
+    env = await start_bot(settings={"provider": "openrouter"}, dialect="openrouter")
+    h = env.harness
+    rec = await h.autocomplete("video", {"prompt": "", "model": ""}, "model", user=h.world.alice)
+    await h.response(rec)
+    assert [(c["name"], c["value"]) for c in rec.choices or []] == [
+        ("google/veo-3.1-fast · $0.10/s", "google/veo-3.1-fast"),
+        ("kwaivgi/kling-video-o1 · $0.112/s", "kwaivgi/kling-video-o1"),
+        ("alibaba/wan-2.6 · $0.10/s", "alibaba/wan-2.6"),
+    ]
+    rec = await h.autocomplete(
+        "video",
+        {"prompt": "", "model": "kwaivgi/kling-video-o1", "seconds": ""},
+        "seconds",
+        user=h.world.alice,
+    )
+    await h.response(rec)
+    assert [c["value"] for c in rec.choices or []] == ["5", "10"]
