@@ -16,8 +16,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
 from bot.storage import SqliteDatabase
-from bot.videoapi.client import VideoClient
-from bot.wiring import Tuning, build_bot
+from bot.wiring import Tuning, build_bot, provider_client
 from tests.e2e.botenv import CountingTransport
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import Harness, build_world, pointed_at
@@ -39,9 +38,7 @@ async def start_bot(
     config = Settings(_env_file=None, discord_token="fake", **settings)  # type: ignore[call-arg]
     counting = CountingTransport()
     key = SecretStr(api_key) if api_key is not None else None
-    api = await stack.enter_async_context(
-        VideoClient(api_url, key, profile=config.profile(), transport=counting)
-    )
+    api = await stack.enter_async_context(provider_client(config, api_url, key, transport=counting))
     db = await stack.enter_async_context(await SqliteDatabase.open(tmp / "videobot.sqlite3"))
     session = await stack.enter_async_context(aiohttp.ClientSession())
     bot = build_bot(config, db, api, session, Tuning(edit_interval=edit_interval))

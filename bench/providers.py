@@ -5,9 +5,9 @@
 
 For each target, 5 members start one `/video` each at once, through the real bot on the fake
 Discord, and the bench waits until every MP4 is on its card; then it clicks Thumbnail on one.
-Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang and Aquiles-Image
-dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test` installs
-it into .litellm/) in front of the simulator, configured as the README recommends
+Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang, Aquiles-Image and
+OpenRouter dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test`
+installs it into .litellm/) in front of the simulator, configured as the README recommends
 (`completion_model`) and with PROVIDER=litellm. Counted: every request the bot's API client
 sent, by route, divided by the videos delivered. Every wait is bounded; the LAST line printed
 is one JSON object.
@@ -33,8 +33,10 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in
     sys.path.insert(0, str(ROOT))
 
 from bench.discord_env import start_bot  # noqa: E402
+from bot.app import VideoBot  # noqa: E402
 from bot.simulator import SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.videoapi.presets import PRESETS  # noqa: E402
+from bot.wiring import webhook_receiver  # noqa: E402
 from tests.e2e.harness import Harness  # noqa: E402
 from tests.e2e.views import ephemeral_answer, has_mp4  # noqa: E402
 from tests.litellm.proxy import (  # noqa: E402
@@ -47,14 +49,15 @@ from tests.litellm.proxy import (  # noqa: E402
 )
 from tests.procs import free_port, start_simulator, stop, wait_for_port  # noqa: E402
 
-DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles")
+DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles", "openrouter")
 
 
 def route_of(request: str) -> str:
-    """`GET /v1/videos/<id>/content` -> `GET /videos/{id}/content`: ids folded away."""
+    """`GET /v1/videos/<id>/content` -> `GET /videos/{id}/content`: ids folded away (OpenRouter's
+    paths are under /api/v1)."""
     method, path = request.split(" ", 1)
-    parts = path.removeprefix("/v1").strip("/").split("/")
-    if len(parts) >= 2 and parts[1] not in ("edits", "extensions", "characters"):
+    parts = path.removeprefix("/api").removeprefix("/v1").strip("/").split("/")
+    if len(parts) >= 2 and parts[1] not in ("edits", "extensions", "characters", "models"):
         parts[1] = "{id}"
     return f"{method} /{'/'.join(parts)}"
 
@@ -101,6 +104,35 @@ async def run_jobs(harness: Harness, sent: list[str], jobs: int, within: float) 
         "thumbnail_requests": [route_of(r) for r in sent[before_thumbnail:]],
         "thumbnail_delivered": thumbnail_ok,
     }
+
+
+async def on_openrouter_webhooks(args: argparse.Namespace) -> dict[str, Any]:
+    """The openrouter dialect announcing each ended job, signed, to the bot's receiver."""
+    secret = "whsec-bench"
+    listen = f"127.0.0.1:{free_port()}"
+    hooks = f"http://{listen}/hooks/openrouter"
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with AsyncExitStack() as stack:
+            config = SimulatorConfig(
+                job_seconds=args.job_seconds,
+                dialect="openrouter",
+                profile=PRESETS["openrouter"],
+                openrouter_webhook_secret=secret,
+            )
+            url = await stack.enter_async_context(serve_app(make_app(config)))
+            settings = {
+                "provider": "openrouter",
+                "webhook_public_url": hooks,
+                "webhook_listen": listen,
+                "openrouter_webhook_secret": secret,
+            }
+            _, harness, sent = await start_bot(
+                stack, Path(folder), url, poll_interval=1.0, **settings
+            )
+            bot = harness.client
+            assert isinstance(bot, VideoBot)
+            await stack.enter_async_context(webhook_receiver(bot.settings, bot.tracker))
+            return await run_jobs(harness, sent, args.jobs, args.within)
 
 
 async def on_dialect(dialect: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -156,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     for dialect in DIALECTS:
         results[dialect] = asyncio.run(on_dialect(dialect, args))
         print(dialect, json.dumps(results[dialect]), flush=True)
+    results["openrouter-webhooks"] = asyncio.run(on_openrouter_webhooks(args))
+    print("openrouter-webhooks", json.dumps(results["openrouter-webhooks"]), flush=True)
     if not args.skip_litellm:
         if not LITELLM.exists():
             print("LiteLLM is not installed: run `make test` first", file=sys.stderr)

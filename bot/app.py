@@ -25,7 +25,7 @@ from bot.spending.service import Spending
 from bot.storage import Database, LedgerRepository, VideoRepository
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
-from bot.videoapi.client import VideoClient
+from bot.videoapi.backend import VideoBackend
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Parts:
     """What the bot and its cogs use, each built once by bot.wiring from the settings."""
 
     db: Database
-    api: VideoClient
+    api: VideoBackend
     # The bot's own session for Discord's CDN (attachments streamed to disk): discord.py's
     # is private.
     http_session: aiohttp.ClientSession

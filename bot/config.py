@@ -6,7 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.spending.limits import NO_LIMIT_WORDS, Limits
@@ -38,12 +45,18 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         env_ignore_empty=True,
+        # Fields with a neutral alias are still set by their own name (Settings(openai_api_key=)).
+        populate_by_name=True,
     )
 
     discord_token: SecretStr | None = None
     # Only for applications whose bot id differs from the application id (made before 2019).
     discord_application_id: int | None = Field(default=None, gt=0)
-    openai_api_key: SecretStr | None = None
+    # The provider's key, whichever provider it is (PROVIDER_API_KEY); OPENAI_API_KEY, the name
+    # every OpenAI client reads, keeps working.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("provider_api_key", "openai_api_key")
+    )
     openai_base_url: str = OPENAI_DEFAULT_BASE_URL
     database_path: Path = Path("data/videobot.sqlite3")
     # postgresql://user:password@host:5432/videobot: PostgreSQL instead of the SQLite file, for
@@ -116,6 +129,14 @@ class Settings(BaseSettings):
     # its last byte, is abandoned: a broken or hostile server cannot fill the disk or hang it.
     provider_max_download_mib: int = Field(default=1024, ge=1)
     provider_download_timeout_seconds: float = Field(default=600.0, gt=0)
+
+    # OpenRouter's webhooks (PROVIDER=openrouter): what OpenRouter calls (HTTPS, ending in the
+    # receiver's path), where the receiver listens (behind the operator's TLS proxy), and the
+    # workspace's signing secret. All three set: creates carry `callback_url`, and a verified
+    # event makes the tracker look at that job at once.
+    webhook_public_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8090"
+    openrouter_webhook_secret: SecretStr | None = None
 
     # The built-in simulator, used when no API key is set.
     simulator_host: str = "127.0.0.1"
@@ -204,6 +225,14 @@ class Settings(BaseSettings):
     @property
     def uses_simulator(self) -> bool:
         return self.openai_api_key is None
+
+    @property
+    def uses_webhooks(self) -> bool:
+        return (
+            self.provider == "openrouter"
+            and self.webhook_public_url is not None
+            and self.openrouter_webhook_secret is not None
+        )
 
     def profile(self) -> ProviderProfile:
         """The preset's profile, with whatever the PROVIDER_* settings override."""

@@ -14,9 +14,10 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -53,7 +54,9 @@ from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
+from bot.videoapi.openrouter.client import OpenRouterClient
 
 log = logging.getLogger("videobot")
 
@@ -72,14 +75,22 @@ class Tuning:
     contest_clock: Clock = time.time
 
 
+# With OpenRouter's webhooks each job's end is announced (and wakes the tracker for that job):
+# its own looks are only a slow safety net for an event that never came.
+WEBHOOK_SAFETY_LOOK = 120.0
+
+
 def cadence_of(settings: Settings) -> Cadence:
+    if settings.uses_webhooks:
+        look = WEBHOOK_SAFETY_LOOK
+        return Cadence(base=look, floor=look, ceiling=look)
     return Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval))
 
 
 def build_parts(
     settings: Settings,
     db: Database,
-    api: VideoClient,
+    api: VideoBackend,
     http_session: aiohttp.ClientSession,
     client: discord.Client,
     tuning: Tuning = Tuning(),
@@ -169,7 +180,7 @@ def build_parts(
 def build_bot(
     settings: Settings,
     db: Database,
-    api: VideoClient,
+    api: VideoBackend,
     http_session: aiohttp.ClientSession,
     tuning: Tuning = Tuning(),
 ) -> VideoBot:
@@ -189,7 +200,25 @@ async def open_bot(settings: Settings) -> AsyncIterator[VideoBot]:
         )
         api = await stack.enter_async_context(open_api(settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        yield build_bot(settings, db, api, session)
+        bot = build_bot(settings, db, api, session)
+        if settings.uses_webhooks:
+            await stack.enter_async_context(webhook_receiver(settings, bot.tracker))
+        yield bot
+
+
+def webhook_receiver(settings: Settings, tracker: Tracker) -> AbstractAsyncContextManager[str]:
+    """OpenRouter's events, verified, each making the tracker look at its job at once."""
+    assert settings.webhook_public_url is not None
+    assert settings.openrouter_webhook_secret is not None
+    # The receiver (aiohttp's server) loads only when webhooks are used, as the simulator does.
+    from bot.videoapi.openrouter.webhooks import Event, Receiver, serve_receiver
+
+    async def handle(event: Event) -> None:
+        tracker.wake(event.data.id)
+
+    path = urlsplit(settings.webhook_public_url).path or "/"
+    receiver = Receiver(settings.openrouter_webhook_secret, path, handle)
+    return serve_receiver(receiver, settings.webhook_listen)
 
 
 async def run_bot(settings: Settings) -> None:
@@ -225,7 +254,7 @@ async def commands_in_code(settings: Settings) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
+async def open_api(settings: Settings) -> AsyncIterator[VideoBackend]:
     """The configured API, or the built-in simulator on loopback when no key is set."""
     if settings.uses_simulator:
         # The simulator (an aiohttp app, PyAV for its media) loads only when it is used: with a
@@ -233,7 +262,10 @@ async def open_api(settings: Settings) -> AsyncIterator[VideoClient]:
         from bot.simulator import SimulatorConfig, serve
 
         config = SimulatorConfig(
-            job_seconds=settings.simulator_job_seconds, profile=settings.profile()
+            job_seconds=settings.simulator_job_seconds,
+            profile=settings.profile(),
+            # PROVIDER=openrouter tries OpenRouter's API at no cost.
+            dialect="openrouter" if settings.provider == "openrouter" else "openai",
         )
         async with serve(
             config, host=settings.simulator_host, port=settings.simulator_port
@@ -259,12 +291,21 @@ def provider_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> VideoClient:
-    """A client of the provider at `base_url`, bounded as the settings say."""
-    return VideoClient(
-        base_url,
-        api_key,
-        profile=settings.profile(),
-        download_limit=settings.provider_max_download_mib * MIB,
-        download_timeout=settings.provider_download_timeout_seconds,
-        transport=transport,
-    )
+    """A client of the provider at `base_url`, bounded as the settings say: OpenRouter's own
+    API for PROVIDER=openrouter, the OpenAI contract for every other preset."""
+    bounds: dict[str, Any] = {
+        "profile": settings.profile(),
+        "download_limit": settings.provider_max_download_mib * MIB,
+        "download_timeout": settings.provider_download_timeout_seconds,
+        "transport": transport,
+    }
+    if settings.provider == "openrouter":
+        callback = settings.webhook_public_url if settings.uses_webhooks else None
+        return OpenRouterClient(
+            base_url,
+            api_key,
+            allowed_models=settings.provider_models,
+            callback_url=callback,
+            **bounds,
+        )
+    return VideoClient(base_url, api_key, **bounds)

@@ -15,7 +15,9 @@ from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
 from bot.media.images import check_attachment, fit_reference
-from bot.ui.choices import video_choices
+from bot.spending.money import micros, usd
+from bot.ui.choices import LABEL_MAX, video_choices
+from bot.ui.text import excerpt
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt
 
@@ -133,8 +135,17 @@ class Generate(commands.Cog):
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:
-        # A model the provider refused as gone is left off until it may be back.
-        return _choices(self.bot.api.capabilities.available(self.bot.api.profile.models), current)
+        # Each with its price, which a live catalogue's models differ in; a model the provider
+        # refused as gone is left off until it may be back.
+        profile = self.bot.api.profile
+        offered = self.bot.api.capabilities.available(profile.models)
+        return [
+            app_commands.Choice(name=excerpt(f"{model} · {price}/s", LABEL_MAX), value=model)
+            for model, price in (
+                (choice.value, usd(micros(profile.price_for(choice.value))))
+                for choice in _choices(offered, current)
+            )
+        ]
 
     @video.autocomplete("size")
     async def _sizes(self, interaction: Interaction, current: str) -> Choices:
@@ -143,7 +154,9 @@ class Generate(commands.Cog):
 
     @video.autocomplete("seconds")
     async def _seconds(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.seconds, current)
+        # A live catalogue's models each take their own durations.
+        model = getattr(interaction.namespace, "model", None) or self.bot.api.profile.default_model
+        return _choices(self.bot.api.profile.seconds_for(model), current)
 
     @extend.autocomplete("seconds")
     async def _extend_seconds(self, interaction: Interaction, current: str) -> Choices:

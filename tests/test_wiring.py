@@ -17,7 +17,8 @@ from bot.errors import UserError, VideoNotFound
 from bot.storage import Database, SqliteDatabase, open_database
 from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Video
-from bot.wiring import Tuning, build_bot, cadence_of, open_api
+from bot.videoapi.openrouter.client import OpenRouterClient
+from bot.wiring import WEBHOOK_SAFETY_LOOK, Tuning, build_bot, cadence_of, open_api
 from tests.postgres import PostgresServer
 
 # Long before any real clock reads now: only the tuned contest clock puts a contest's
@@ -138,3 +139,33 @@ async def test_a_shared_database_gets_leases(postgres: PostgresServer) -> None:
         # Other processes on this database: each job is followed by the holder of its lease.
         assert db.shared
         assert bot.leases is not None
+
+
+async def test_provider_openrouter_without_a_key_runs_on_the_openrouter_dialect() -> None:
+    async with open_api(settings(provider="openrouter")) as api:
+        assert isinstance(api, OpenRouterClient)
+        assert api.base_url.endswith("/api/v1")
+        # The catalogue was read on opening: the simulator's models, not the preset's one.
+        assert "alibaba/wan-2.6" in api.profile.models
+
+
+def test_provider_api_key_is_the_neutral_name_for_the_key_openrouter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("PROVIDER_API_KEY", "sk-or-neutral")
+    key = settings().openai_api_key
+    assert key is not None
+    assert key.get_secret_value() == "sk-or-neutral"
+    monkeypatch.delenv("PROVIDER_API_KEY")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-old-name")
+    key = settings().openai_api_key
+    assert key is not None
+    assert key.get_secret_value() == "sk-old-name"
+
+
+def test_with_openrouter_webhooks_the_tracker_only_takes_a_slow_safety_look() -> None:
+    hooks = {"provider": "openrouter", "webhook_public_url": "https://bot.example/hooks"}
+    assert cadence_of(settings(**hooks)).base == 5.0
+    slow = cadence_of(settings(openrouter_webhook_secret="s", **hooks))
+    assert slow.base == slow.floor == slow.ceiling == WEBHOOK_SAFETY_LOOK

@@ -36,7 +36,7 @@ from bot.videoapi.models import ContentVariant, Operation
 if TYPE_CHECKING:
     from bot.interactions.cooldown import MemberCooldown
     from bot.jobs.service import Jobs
-    from bot.videoapi.client import VideoClient
+    from bot.videoapi.backend import VideoBackend
 
 PREFIX: Final = "videobot:v2"
 OURS: Final = "videobot:"
@@ -63,7 +63,7 @@ class Host(Protocol):
     @property
     def delivery(self) -> Delivery: ...
     @property
-    def api(self) -> VideoClient: ...
+    def api(self) -> VideoBackend: ...
     @property
     def asset_cooldown(self) -> MemberCooldown: ...
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from bot.storage import VideoRow
-from bot.videoapi.client import VideoClient
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.errors import VideoAPIError
 from bot.videoapi.models import Operation, Video
 
@@ -42,7 +42,7 @@ def matches(video: Video, row: VideoRow) -> bool:
     return row.submitting_since - CLOCK_SLACK <= video.created_at <= row.submitting_since + WINDOW
 
 
-async def find_created(api: VideoClient, row: VideoRow, known: KnownIds) -> Video | None:
+async def find_created(api: VideoBackend, row: VideoRow, known: KnownIds) -> Video | None:
     """The provider's video that `row`'s lost call created, or None if none can be found."""
     if api.supports(Operation.LIST) is False:
         return None

@@ -51,7 +51,7 @@ from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED
 from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
-from bot.videoapi.client import VideoClient
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.errors import (
     APIConnectionError,
     InternalServerError,
@@ -78,7 +78,7 @@ class Jobs(Generic[PosterT]):
 
     def __init__(
         self,
-        api: VideoClient,
+        api: VideoBackend,
         videos: VideoRepository,
         ledger: LedgerRepository,
         spending: Spending,
@@ -212,14 +212,14 @@ class Jobs(Generic[PosterT]):
         if kind == "extend":
             added = api.profile.check_seconds(parent.model, seconds, extend=True)
             generated = int(added)
-            call = functools.partial(api.extend, parent.id, text, added)
+            call = functools.partial(api.extend, parent.id, text, added, model=parent.model)
             # An extension is the source and the new segment stitched together.
             total = str(int(parent.seconds) + int(added)) if parent.seconds.isdigit() else added
         else:
             # A remix or edit generates the whole video again.
             generated = int(parent.seconds) if parent.seconds.isdigit() else 0
             method = api.remix if kind == "remix" else api.edit
-            call = functools.partial(method, parent.id, text)
+            call = functools.partial(method, parent.id, text, model=parent.model)
         return JobRequest(
             owner_id,
             guild_id,
@@ -383,7 +383,9 @@ class Jobs(Generic[PosterT]):
             parent = await self._videos.get(row.parent_id) if row.parent_id else None
             seconds = added_seconds(row, parent)
         generated = int(seconds) if seconds.isdigit() else entry.seconds
-        await self._ledger.settle(row.key, generated)
+        # A row's cost is 0 until settled, unless the provider reported what it charged.
+        reported = micros(row.cost) if row.cost > 0 else None
+        await self._ledger.settle(row.key, generated, reported)
 
     async def reconcile_ledger(self) -> None:
         """On start, after `recover`: close every reservation whose job ended while down."""

@@ -15,7 +15,8 @@ from typing import Final
 
 from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed, MediaPool
-from bot.videoapi.client import DownloadResult, VideoClient
+from bot.videoapi.backend import VideoBackend
+from bot.videoapi.client import DownloadResult
 from bot.videoapi.errors import APIStatusError, RateLimitError, UnsupportedOperationError
 from bot.videoapi.models import ContentVariant
 
@@ -56,7 +57,7 @@ def looks_like_video(path: Path) -> bool:
 class Assets:
     """Fetches files for one provider, and remembers which variants it does not really serve."""
 
-    def __init__(self, api: VideoClient, media: MediaPool) -> None:
+    def __init__(self, api: VideoBackend, media: MediaPool) -> None:
         self._api = api
         self._media = media
         self._made_here: set[ContentVariant] = set()

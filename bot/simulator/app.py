@@ -10,10 +10,13 @@ from bot.simulator.dialect_edge import dialect_edge
 from bot.simulator.handlers import Handlers
 from bot.simulator.media import MediaCache, shared_cache
 from bot.simulator.middleware import add_request_id, gateway
+from bot.simulator.openrouter import API_PREFIX as OPENROUTER_PREFIX
+from bot.simulator.openrouter import OpenRouterHandlers, openrouter_routes
 from bot.simulator.state import SimulatorState
 from bot.videoapi.models import Operation
 
 STATE_KEY = web.AppKey("simulator_state", SimulatorState)
+OPENROUTER_KEY = web.AppKey("openrouter", OpenRouterHandlers)
 API_PREFIX = "/v1"
 # Uploaded clips for edits, extensions and characters can be large; aiohttp's default is 1 MiB.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
@@ -30,6 +33,12 @@ def make_app(
     )
     app[STATE_KEY] = state
     app.on_response_prepare.append(add_request_id)
+    app.add_routes(control_routes(state))
+    if state.config.dialect == "openrouter":
+        openrouter = OpenRouterHandlers(state, media or shared_cache())
+        app[OPENROUTER_KEY] = openrouter
+        app.add_routes(openrouter_routes(openrouter))
+        return app
     videos = f"{API_PREFIX}/videos"
     # Fixed paths before `{video_id}`, so /videos/edits is never read as a video id. Each route
     # is named by its operation, which is how the middleware counts, disables and guards it.
@@ -53,5 +62,9 @@ def make_app(
             web.get(f"{videos}/{{video_id}}/content", handlers.download, name=Operation.DOWNLOAD),
         ]
     )
-    app.add_routes(control_routes(state))
     return app
+
+
+def api_prefix(config: SimulatorConfig) -> str:
+    """Where the API is served: the contract's /v1, or OpenRouter's /api/v1."""
+    return OPENROUTER_PREFIX if config.dialect == "openrouter" else API_PREFIX

@@ -55,6 +55,12 @@ class SimulatorConfig(BaseModel):
     disabled_operations: frozenset[Operation] = frozenset()
     # Which server to imitate: the contract itself, or a real server's deviations from it.
     dialect: DialectName = "openai"
+    # The openrouter dialect's account balance in USD: a create costing more gets 402. None: no
+    # limit.
+    openrouter_credits: float | None = Field(default=None, ge=0)
+    # The workspace signing secret: with it, a job created with a `callback_url` is announced
+    # there, signed, when it ends.
+    openrouter_webhook_secret: str | None = Field(default=None, repr=False)
     seed: int = 0
     clock: Clock = time.time
 

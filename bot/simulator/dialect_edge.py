@@ -27,7 +27,7 @@ def dialect_edge(state: SimulatorState) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         operation = operation_of(request)
-        if dialect.is_contract or operation is None:
+        if dialect.is_contract or dialect.own_routes or operation is None:
             return await handler(request)
         if operation not in dialect.operations:
             return await _missing_route(request, dialect)

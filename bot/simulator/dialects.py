@@ -17,11 +17,12 @@ from typing import Any, Literal
 from bot.simulator.errors import ApiError
 from bot.videoapi.models import Operation
 
-DialectName = Literal["openai", "vllm-omni", "sglang", "aquiles"]
+DialectName = Literal["openai", "vllm-omni", "sglang", "aquiles", "openrouter"]
 # How the server's framework renders an error: the contract's body, FastAPI's default
 # `{"detail": ...}`, or vLLM's handler for FastAPI's HTTPException (an OpenAI-like body whose
-# `type` is the status phrase and `code` the status number).
-ErrorStyle = Literal["openai", "fastapi", "vllm"]
+# `type` is the status phrase and `code` the status number), or OpenRouter's
+# `{"error": {"code": <status>, "message"}}`.
+ErrorStyle = Literal["openai", "fastapi", "vllm", "openrouter"]
 # The five operations every one of these servers routes under /v1/videos.
 _CORE = frozenset(
     {Operation.CREATE, Operation.LIST, Operation.RETRIEVE, Operation.DELETE, Operation.DOWNLOAD}
@@ -61,6 +62,9 @@ class Dialect:
     delete_returns_video: bool = False
     ignores_variant: bool = False
     error_style: ErrorStyle = "openai"
+    # A server with an API of its own (bot/simulator/openrouter.py): its routes answer in its
+    # shapes, so the edge neither refuses nor rewrites anything.
+    own_routes: bool = False
 
     @property
     def is_contract(self) -> bool:
@@ -85,6 +89,8 @@ class Dialect:
     def error_body(self, error: ApiError) -> dict[str, Any]:
         if self.error_style == "fastapi":
             return {"detail": error.message}
+        if self.error_style == "openrouter":
+            return {"error": {"code": error.status, "message": error.message}}
         if self.error_style == "vllm":
             phrase = HTTPStatus(error.status).phrase
             return {
@@ -172,6 +178,15 @@ DIALECTS: Mapping[DialectName, Dialect] = MappingProxyType(
             extra_fields=MappingProxyType({"quality": "standard"}),
             ignores_variant=True,
             error_style="fastapi",
+        ),
+        # Not the contract: its own paths and bodies, served by bot/simulator/openrouter.py
+        # (which names its sources); ids like the spec's `job-abc123`.
+        "openrouter": Dialect(
+            name="openrouter",
+            new_video_id=_hex_id("job-", 24),
+            operations=frozenset({Operation.CREATE, Operation.RETRIEVE, Operation.DOWNLOAD}),
+            error_style="openrouter",
+            own_routes=True,
         ),
     }
 )

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from aiohttp import web
 
-from bot.simulator.app import API_PREFIX, make_app
+from bot.simulator.app import OPENROUTER_KEY, STATE_KEY, api_prefix, make_app
 from bot.simulator.config import SimulatorConfig
 
 DEFAULT_HOST = "127.0.0.1"
@@ -29,7 +29,16 @@ async def serve_app(
     try:
         await web.TCPSite(runner, host, port).start()
         bound_host, bound_port = runner.addresses[0][:2]
-        yield _base_url(bound_host, bound_port)
+        base_url = _base_url(bound_host, bound_port, api_prefix(app[STATE_KEY].config))
+        openrouter = app.get(OPENROUTER_KEY)
+        if openrouter is None or openrouter.state.config.openrouter_webhook_secret is None:
+            yield base_url
+        else:
+            # OpenRouter announces ended jobs to their callback URLs while it runs.
+            async with openrouter.announcing(
+                base_url.removesuffix(api_prefix(openrouter.state.config))
+            ):
+                yield base_url
     finally:
         await runner.cleanup()
 
@@ -45,8 +54,9 @@ def run(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, config: SimulatorConfig | None = None
 ) -> None:
     """Serve until interrupted: `videobot simulator --host --port`."""
-    logger.info("Videos API simulator at %s", _base_url(host, port))
-    if not loopback(host) and (config is None or config.api_key is None):
+    config = config or SimulatorConfig()
+    logger.info("Videos API simulator at %s", _base_url(host, port, api_prefix(config)))
+    if not loopback(host) and config.api_key is None:
         logger.warning(
             "the simulator listens on %s with no key: anyone who can reach this machine may "
             "use it. Pass --api-key, or --host 127.0.0.1 to keep it to this machine.",
@@ -65,6 +75,6 @@ def loopback(host: str) -> bool:
         return False
 
 
-def _base_url(host: str, port: int) -> str:
+def _base_url(host: str, port: int, prefix: str) -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{API_PREFIX}"
+    return f"http://{shown}:{port}{prefix}"

@@ -127,6 +127,11 @@ _SETTLE = (
     "UPDATE ledger SET state = 'settled', seconds = ?, micros = ? * micros_per_second,"
     " closed_at = ? WHERE video_key = ? AND state = 'reserved' RETURNING micros"
 )
+# At the cost the provider reported, in micros.
+_SETTLE_AT = (
+    "UPDATE ledger SET state = 'settled', seconds = ?, micros = ?,"
+    " closed_at = ? WHERE video_key = ? AND state = 'reserved' RETURNING micros"
+)
 _ALL_OPEN = f"SELECT {_COLUMNS} FROM ledger WHERE state = 'reserved' ORDER BY id"
 _BY_KEY = f"SELECT {_COLUMNS} FROM ledger WHERE video_key = ? ORDER BY id"
 _MONTH_STATES = (
@@ -228,11 +233,17 @@ class LedgerRepository:
         async with self._db.transaction():
             return await self._release(key)
 
-    async def settle(self, key: int, seconds: int) -> int | None:
-        """The job completed with `seconds` generated: its cost from now on (None if settled)."""
+    async def settle(self, key: int, seconds: int, reported: int | None = None) -> int | None:
+        """The job completed with `seconds` generated: its cost from now on (None if settled).
+
+        `reported` is the cost in micros the provider said it charged, which is then the cost.
+        """
         now = self._clock()
         async with self._db.transaction():
-            row = await self._db.fetch_one(_SETTLE, (seconds, seconds, now, key))
+            if reported is not None:
+                row = await self._db.fetch_one(_SETTLE_AT, (seconds, reported, now, key))
+            else:
+                row = await self._db.fetch_one(_SETTLE, (seconds, seconds, now, key))
             if row is None:
                 return None
             micros = int(row[0])

@@ -213,15 +213,15 @@ def _refresh_sql(rows: int) -> str:
     row = (
         "(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS INTEGER),"
         " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT),"
-        " CAST(? AS DOUBLE PRECISION))"
+        " CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))"
     )
     values = ", ".join([row] * rows)
     return (
         "WITH answer (a_id, a_stage, a_status, a_progress, a_error_code, a_error_message,"
-        f" a_completed_at, a_expires_at, a_updated_at) AS (VALUES {values})"
+        f" a_completed_at, a_expires_at, a_cost, a_updated_at) AS (VALUES {values})"
         " UPDATE videos SET status = a_status, progress = a_progress, error_code = a_error_code,"
         " error_message = a_error_message, completed_at = a_completed_at,"
-        " expires_at = a_expires_at, updated_at = a_updated_at"
+        " expires_at = a_expires_at, cost = a_cost, updated_at = a_updated_at"
         f" FROM answer WHERE videos.id = a_id AND videos.{_UNFINISHED}"
         f" AND ({_STAGE_SQL}, videos.progress) <= (a_stage, a_progress)"
         f" RETURNING {_COLUMNS}"
@@ -254,7 +254,7 @@ _STAGE: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed
 
 def _stored(row: VideoRow) -> tuple[object, ...]:
     """What a refresh writes."""
-    return (*row.shown, row.completed_at, row.expires_at)
+    return (*row.shown, row.completed_at, row.expires_at, row.cost)
 
 
 def _accepted(asked: VideoRow, video: Video, now: float) -> VideoRow:
@@ -297,6 +297,8 @@ def _refreshed(row: VideoRow, video: Video, now: float) -> VideoRow | None:
         error_message=error.message if error else None,
         completed_at=video.completed_at,
         expires_at=video.expires_at,
+        # What the provider reports the job cost (OpenRouter's usage.cost), kept for settling.
+        cost=video.cost if video.cost is not None else row.cost,
         updated_at=now,
     )
     return None if _stored(new) == _stored(row) else new

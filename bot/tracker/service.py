@@ -37,7 +37,7 @@ from bot.timing.waits import wait_event
 from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence, Sighting
 from bot.tracker.leases import Leases
-from bot.videoapi.client import VideoClient
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.errors import (
     APIConnectionError,
     APIStatusError,
@@ -128,7 +128,7 @@ class _Answers:
 class Tracker:
     def __init__(
         self,
-        api: VideoClient,
+        api: VideoBackend,
         videos: VideoRepository,
         *,
         cadence: Cadence | None = None,

@@ -240,11 +240,14 @@ class VideoClient:
             body = json_body
         return await self._send_job(Operation.CREATE, "/videos", body, model=chosen)
 
-    async def edit(self, video: str | Upload, prompt: str) -> Video:
+    # `model` (the source's) is not sent: the contract knows it from the source.
+    async def edit(self, video: str | Upload, prompt: str, *, model: str | None = None) -> Video:
         body = _with_video(video, {"prompt": check_prompt(prompt)})
         return await self._send_job(Operation.EDIT, "/videos/edits", body)
 
-    async def extend(self, video: str | Upload, prompt: str, seconds: str | int) -> Video:
+    async def extend(
+        self, video: str | Upload, prompt: str, seconds: str | int, *, model: str | None = None
+    ) -> Video:
         fields = {
             "prompt": check_prompt(prompt),
             # The allowed extension lengths are the same for every model.
@@ -254,7 +257,7 @@ class VideoClient:
             Operation.EXTEND, "/videos/extensions", _with_video(video, fields)
         )
 
-    async def remix(self, video_id: str, prompt: str) -> Video:
+    async def remix(self, video_id: str, prompt: str, *, model: str | None = None) -> Video:
         path = f"/videos/{_segment('video_id', video_id)}/remix"
         request = _Request("POST", path, {"prompt": check_prompt(prompt)})
         return await self._call(Video, Operation.REMIX, request)

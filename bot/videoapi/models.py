@@ -100,6 +100,9 @@ class Video(APIModel):
     error: VideoError | None = None
 
     _unknown_status: str | None = PrivateAttr(default=None)
+    # What the job cost in USD, when the provider reports it (OpenRouter's `usage.cost`): the
+    # ledger settles at it instead of seconds x price. Not the contract's, so never dumped.
+    _cost: float | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -114,6 +117,15 @@ class Video(APIModel):
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    @property
+    def cost(self) -> float | None:
+        return self._cost
+
+    def with_cost(self, cost: float | None) -> Video:
+        """This video, reporting that the provider charged `cost` USD for it."""
+        self._cost = cost
+        return self
 
     @property
     def unknown_status(self) -> str | None:

@@ -13,7 +13,7 @@ from typing import Final, Literal
 from bot.videoapi.models import Operation
 from bot.videoapi.profile import ProviderProfile
 
-PresetName = Literal["openai", "generic", "litellm", "vllm-omni", "sglang", "aquiles"]
+PresetName = Literal["openai", "generic", "litellm", "vllm-omni", "sglang", "aquiles", "openrouter"]
 
 # Self-hosted open-model servers serve create, list, retrieve, delete and content only.
 _GENERATION_ONLY: Final = frozenset(
@@ -72,6 +72,26 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
         body="json",
         missing=_GENERATION_ONLY,
         requests_per_minute=_SELF_HOSTED_RPM,
+    ),
+    # OpenRouter's own API (bot/videoapi/openrouter/): no list, delete or characters; remix,
+    # edit and extend go as `previous_job_id`. Its catalogue (/videos/models, read at start and
+    # hourly) replaces these models, seconds, sizes and prices; they serve until it arrives.
+    "openrouter": ProviderProfile(
+        models=("google/veo-3.1-fast",),
+        sizes=("1280x720", "720x1280"),
+        seconds=("4", "6", "8"),
+        extend_seconds=("4", "6", "8"),
+        price_per_second={"google/veo-3.1-fast": 0.10},
+        body="json",
+        missing=frozenset(
+            {
+                Operation.LIST,
+                Operation.DELETE,
+                Operation.CREATE_CHARACTER,
+                Operation.GET_CHARACTER,
+            }
+        ),
+        requests_per_minute=60.0,
     ),
 }
 

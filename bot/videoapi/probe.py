@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.videoapi.client import VideoClient
+from bot.videoapi.backend import VideoBackend
 from bot.videoapi.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -57,12 +57,12 @@ _PROBES: dict[Operation, _Probe] = {
 }
 
 
-async def probe(client: VideoClient) -> dict[Operation, ProbeResult]:
+async def probe(client: VideoBackend) -> dict[Operation, ProbeResult]:
     """Ask about every operation afresh; the client keeps what it learns."""
     return {operation: await probe_one(client, operation) for operation in Operation}
 
 
-async def probe_one(client: VideoClient, operation: Operation) -> ProbeResult:
+async def probe_one(client: VideoBackend, operation: Operation) -> ProbeResult:
     check = _PROBES[operation]
     # A probe re-learns: a route missing yesterday may be served today.
     client.capabilities.forget(operation)

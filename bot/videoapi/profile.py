@@ -32,6 +32,9 @@ class ProviderProfile(BaseModel):
     # Sizes a given model allows, where narrower than `sizes`.
     model_sizes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     seconds: tuple[str, ...] = ("4", "8", "12")
+    # Seconds a given model allows, where they differ from `seconds` (a live catalogue's models
+    # each have their own durations); also its extension lengths.
+    model_seconds: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # The extension operation's text allows longer segments than create does.
     extend_seconds: tuple[str, ...] = ("4", "8", "12", "16", "20")
     price_per_second: dict[str, float] = Field(
@@ -68,6 +71,11 @@ class ProviderProfile(BaseModel):
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return self.model_sizes.get(model, self.sizes)
 
+    def seconds_for(self, model: str, *, extend: bool = False) -> tuple[str, ...]:
+        if model in self.model_seconds:
+            return self.model_seconds[model]
+        return self.extend_seconds if extend else self.seconds
+
     def check_model(self, model: str | None) -> str:
         chosen = model or self.default_model
         if chosen not in self.models:
@@ -86,7 +94,7 @@ class ProviderProfile(BaseModel):
         return chosen
 
     def check_seconds(self, model: str, seconds: str | int | None, *, extend: bool = False) -> str:
-        allowed = self.extend_seconds if extend else self.seconds
+        allowed = self.seconds_for(model, extend=extend)
         chosen = str(seconds) if seconds is not None else allowed[0]
         if chosen not in allowed:
             raise InvalidParameterError(

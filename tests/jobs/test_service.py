@@ -1093,3 +1093,26 @@ async def test_an_unsupported_parent_operation_is_refused(make_env: MakeEnv) -> 
     with pytest.raises(UnsupportedOperationError):
         await env.jobs.parent(parent.ref, OWNER, GUILD, Operation.REMIX)
     assert (await env.jobs.parent(parent.ref, OWNER, GUILD, Operation.EXTEND)).id == parent.id
+
+
+async def test_a_job_whose_provider_reports_its_cost_settles_at_it_openrouter(env: Env) -> None:
+    request = env.jobs.created(
+        "a red kite",
+        model=None,
+        size=None,
+        seconds="8",
+        owner_id=OWNER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+    )
+    env.router.post("/videos").respond(200, json=video_json("video_costed", seconds="8"))
+    row = await env.jobs.start(request, Poster())
+    # OpenRouter's usage.cost: what the job really cost, not seconds x price ($0.80 here).
+    done = video_json("video_costed", status="completed", progress=100, seconds="8")
+    await env.videos.apply_refresh(Video.model_validate(done).with_cost(0.4372))
+    await env.jobs.reconcile_ledger()
+    [entry] = await env.ledger.entries_for(row.key)
+    assert (entry.state, entry.seconds, entry.micros) == ("settled", 8, 437_200)
+    settled = await env.videos.get_by_key(row.key)
+    assert settled is not None
+    assert settled.cost == pytest.approx(0.4372)

@@ -14,11 +14,12 @@ import httpx
 import pytest
 import yaml
 
-from bot.simulator import STATE_KEY, ManualClock, SimulatorConfig, make_app
+from bot.simulator import OPENROUTER_KEY, STATE_KEY, ManualClock, SimulatorConfig, make_app
 from bot.simulator.server import serve_app
 from tests.specs import OPENAI_VIDEOS_SPEC
 
 from .harness import Sim, SpecChecker, StartSim
+from .openrouter import KEY, OpenRouterSim, StartOpenRouter
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +55,30 @@ async def start(spec_checker: SpecChecker) -> AsyncIterator[StartSim]:
 @pytest.fixture
 async def sim(start: StartSim) -> Sim:
     return await start()
+
+
+@pytest.fixture
+async def start_openrouter() -> AsyncIterator[StartOpenRouter]:
+    """Start the openrouter dialect with config overrides; its key is `KEY`."""
+    async with AsyncExitStack() as stack:
+
+        async def _start(**overrides: Any) -> OpenRouterSim:
+            clock = ManualClock()
+            config = SimulatorConfig(
+                dialect="openrouter", api_key=KEY, clock=clock, job_seconds=10, **overrides
+            )
+            app = make_app(config)
+            base_url = await stack.enter_async_context(serve_app(app))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=f"{base_url}/", headers={"Authorization": f"Bearer {KEY}"}
+                )
+            )
+            return OpenRouterSim(http, app[STATE_KEY], app[OPENROUTER_KEY], clock, base_url)
+
+        yield _start
+
+
+@pytest.fixture
+async def orsim(start_openrouter: StartOpenRouter) -> OpenRouterSim:
+    return await start_openrouter()

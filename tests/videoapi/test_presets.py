@@ -31,6 +31,12 @@ MISSING: dict[PresetName, set[Operation]] = {
     "vllm-omni": GENERATION_ONLY,
     "sglang": GENERATION_ONLY,
     "aquiles": GENERATION_ONLY,
+    "openrouter": {
+        Operation.DELETE,
+        Operation.LIST,
+        Operation.CREATE_CHARACTER,
+        Operation.GET_CHARACTER,
+    },
 }
 # One call per operation that a preset may lack, with valid inputs.
 CALLS: dict[Operation, Callable[[VideoClient], Awaitable[object]]] = {
