@@ -1,4 +1,5 @@
-"""The LiteLLM proxy, a gateway we did not write, on loopback in front of the simulator.
+"""The LiteLLM proxy, a gateway we did not write, on loopback in front of the simulator, and
+(`chains`) in front of imitations of the Gemini API, fal's queue and Runway's API.
 
 Two proxies share one simulator. `plain` has only the model list, as a deployment starts
 out; `pinned` adds `general_settings.completion_model`, the setting that gives a model to
