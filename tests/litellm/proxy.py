@@ -153,8 +153,21 @@ CHAINS = (
 )
 
 
+# The model of the README's old Gemini recipe, shut down on 2026-10-22: kept in the chains'
+# proxy to see what a retired model answers through it.
+RETIRED_GEMINI = ("veo-3.1-preview", "gemini/veo-3.1-generate-preview")
+
+
 def chains_config(roots: dict[str, str]) -> str:
     """One proxy for every chain, each deployment's `api_base` at its imitation's root."""
+    retired = {
+        "model_name": RETIRED_GEMINI[0],
+        "litellm_params": {
+            "model": RETIRED_GEMINI[1],
+            "api_base": roots["gemini"],
+            "api_key": GEMINI_KEY,
+        },
+    }
     deployments = [
         {
             "model_name": name,
@@ -167,7 +180,8 @@ def chains_config(roots: dict[str, str]) -> str:
         for chain in CHAINS
         for name, model in chain.deployments.items()
     ]
-    return json.dumps({"model_list": deployments, "general_settings": {"master_key": MASTER_KEY}})
+    general = {"master_key": MASTER_KEY}
+    return json.dumps({"model_list": [*deployments, retired], "general_settings": general})
 
 
 def proxy_env(home: Path, outbound_port: int) -> dict[str, str]:

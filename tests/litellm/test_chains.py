@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.botenv import StartBot
 from tests.e2e.views import delivered, has_mp4, row_when, status, video_id
 from tests.litellm.conftest import Chains, Outbound
-from tests.litellm.proxy import CHAINS, MASTER_KEY, Chain
+from tests.litellm.proxy import CHAINS, MASTER_KEY, RETIRED_GEMINI, Chain
 from tests.litellm.upstreams import Upstream
 
 Json = dict[str, Any]
@@ -121,6 +121,19 @@ def test_gemini_the_id_is_the_operation_and_there_is_no_progress_or_time(
     assert requests[-2:] == [
         f"GET /v1beta/{name}",
         f"GET /v1beta/files/{name.rsplit('/', 1)[1]}:download",
+    ]
+
+
+def test_gemini_a_retired_model_is_relayed_as_a_404_naming_it(
+    client: httpx.Client, chains: Chains
+) -> None:
+    body = {"model": RETIRED_GEMINI[0], "prompt": "A cat", "seconds": "4", "size": "1280x720"}
+    response = client.post("/v1/videos", json=body)
+    assert response.status_code == 404, response.text
+    message = response.json()["error"]["message"]
+    assert "models/veo-3.1-generate-preview is no longer available" in message
+    assert chains.upstreams.gemini.take() == [
+        "POST /v1beta/models/veo-3.1-generate-preview:predictLongRunning"
     ]
 
 
