@@ -39,11 +39,10 @@ STATUS_ALIASES: dict[str, VideoStatus] = {
 }
 # An unknown status is still running as far as the bot knows: never done, never failed.
 UNKNOWN_STATUS: VideoStatus = "in_progress"
-# A creation time outside these bounds is impossible: before the Videos API existed (LiteLLM
-# answers 0 for Runway and fal, whose task answers carry no time it reads), or more than a day
-# ahead of this machine's clock.
-EARLIEST_CREATED_AT = 1_577_836_800  # 2020-01-01 UTC
-LATEST_CREATED_AHEAD = 86_400
+# A creation time of 0 or less is impossible (LiteLLM answers 0 for Runway and fal, whose task
+# answers carry no time it reads), as is one more than ten years ahead of this clock (milliseconds,
+# say). Ten years, not less: tests and other clocks the bot is given may run ahead of this one.
+LATEST_CREATED_AHEAD = 10 * 365 * 86_400
 # Why a job ended when the server gives a final status but no error object.
 ENDED_WITHOUT_ERROR = {
     "cancelled": "The provider cancelled this job.",
@@ -88,7 +87,7 @@ def read_int(value: object) -> int | None:
 def read_created_at(value: object, now: float) -> int | None:
     """A plausible creation time, or None (then the bot's own time at create stands)."""
     moment = read_int(value)
-    if moment is None or not EARLIEST_CREATED_AT <= moment <= now + LATEST_CREATED_AHEAD:
+    if moment is None or not 0 < moment <= now + LATEST_CREATED_AHEAD:
         return None
     return moment
 
