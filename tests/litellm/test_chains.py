@@ -173,6 +173,24 @@ def test_runway_create_answers_a_creation_time_of_zero_and_progress_follows_the_
     assert running == sorted(running)
 
 
+def test_runway_an_image_reference_goes_to_image_to_video(
+    client: httpx.Client, chains: Chains
+) -> None:
+    """Runway takes the first frame as a URL or a data URI (`promptImage`), never a file."""
+    chain = BY_NAME["runway"]
+    body = {
+        "model": chain.models[0],
+        "prompt": "From this frame",
+        "seconds": "4",
+        "size": "1280x720",
+        "input_reference": "data:image/png;base64,iVBORw0KGgo=",
+    }
+    response = client.post("/v1/videos", json=body)
+    assert response.status_code == 200, response.text
+    assert chains.upstreams.runway.take()[0] == "POST /v1/image_to_video"
+    assert followed(client, response.json()["id"])[-1]["status"] == "completed"
+
+
 @pytest.mark.parametrize("chain", CHAIN_PARAMS)
 @pytest.mark.parametrize("operation", ["remix", "edits", "extensions"])
 def test_remix_edit_and_extend_are_refused_with_a_500_before_anything_is_sent(
