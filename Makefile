@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 # The LiteLLM proxy, a gateway we did not write, in its own environment: its pins clash with ours.
-# Never 1.107.0, a compromised release.
+# Its version is the one pinned in requirements/litellm.in (the long-term-support line; never
+# 1.107.0, a compromised release); requirements/litellm.txt locks it and its dependencies.
 LITELLM := .litellm
-LITELLM_VERSION := 1.106.12
+LITELLM_VERSION := $(shell sed -n 's/^litellm\[proxy\]==//p' $(LOCKS)/litellm.in)
 LITELLM_STAMP := $(LITELLM)/.installed-$(LITELLM_VERSION)
 
 .PHONY: run test lint types pytest simulator bench bench-shards lock clean
@@ -31,16 +32,17 @@ lock: $(PY_STAMP)
 	$(UV_COMPILE) $(LOCKS)/build.in -o $(LOCKS)/build.txt
 	$(UV_COMPILE) pyproject.toml -o $(LOCKS)/main.txt
 	$(UV_COMPILE) pyproject.toml --extra dev -c $(LOCKS)/main.txt -o $(LOCKS)/dev.txt
+	$(UV_COMPILE) $(LOCKS)/litellm.in -o $(LOCKS)/litellm.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(LITELLM_STAMP):
+# Only the lock file: building the proxy's environment never touches $(VENV).
+$(LITELLM_STAMP): $(LOCKS)/litellm.txt
 	rm -rf $(LITELLM)
 	$(PYTHON) -m venv $(LITELLM)
-	$(LITELLM)/bin/python -m pip install --quiet --upgrade pip
-	$(LITELLM)/bin/python -m pip install --quiet 'litellm[proxy]==$(LITELLM_VERSION)'
+	$(LITELLM)/bin/python -m pip install --quiet --require-hashes -r $(LOCKS)/litellm.txt
 	touch $@
 
 run: $(PY_STAMP)

@@ -6,11 +6,14 @@
 For each target, 5 members start one `/video` each at once, through the real bot on the fake
 Discord, and the bench waits until every MP4 is on its card; then it clicks Thumbnail on one.
 Targets: the simulator as the contract (`openai`), its vLLM-Omni, SGLang, Aquiles-Image and
-OpenRouter dialects (each with its PROVIDER preset), and the real LiteLLM proxy (`make test`
-installs it into .litellm/) in front of the simulator, configured as the README recommends
-(`completion_model`) and with PROVIDER=litellm. Counted: every request the bot's API client
-sent, by route, divided by the videos delivered. Every wait is bounded; the LAST line printed
-is one JSON object.
+OpenRouter dialects (each with its PROVIDER preset), the real LiteLLM proxy (`make test`
+installs it into .litellm/) in front of the simulator with its model list alone and
+PROVIDER=litellm, and the same proxy in front of imitations of the Gemini API, fal's queue and
+Runway's API (tests/litellm/upstreams.py), each configured as its README recipe
+(`litellm-gemini`, `litellm-fal`, `litellm-runway`). Counted: every request the bot's API client
+sent, by route, divided by the videos delivered; for the chains also what LiteLLM sent upstream.
+Latency: from a member's `/video` to the MP4 on its card. Every wait is bounded; the LAST line
+printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ if str(ROOT) not in sys.path:  # the e2e fake and harness live in tests/, not in
     sys.path.insert(0, str(ROOT))
 
 from bench.discord_env import start_bot  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from bot.app import VideoBot  # noqa: E402
 from bot.simulator import SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.videoapi.presets import PRESETS  # noqa: E402
@@ -40,13 +44,17 @@ from bot.wiring import webhook_receiver  # noqa: E402
 from tests.e2e.harness import Harness  # noqa: E402
 from tests.e2e.views import ephemeral_answer, has_mp4  # noqa: E402
 from tests.litellm.proxy import (  # noqa: E402
+    CHAINS,
     LITELLM,
     MASTER_KEY,
     START_TIMEOUT,
+    Chain,
+    chains_config,
     proxy_config,
     refusing_outbound,
     start_proxy,
 )
+from tests.litellm.upstreams import Upstream, Upstreams, serving_upstreams  # noqa: E402
 from tests.procs import free_port, start_simulator, stop, wait_for_port  # noqa: E402
 
 DIALECTS = ("openai", "vllm-omni", "sglang", "aquiles", "openrouter")
@@ -73,8 +81,14 @@ async def run_jobs(harness: Harness, sent: list[str], jobs: int, within: float) 
         for i, user in enumerate(users)
     ]
 
+    # When each card was first seen with its MP4: the end-to-MP4 latency.
+    seen_at: dict[int, float] = {}
+
     def delivered_cards() -> list[dict[str, Any]]:
         cards = [fake.original_message(record) or {} for record in records]
+        for index, card in enumerate(cards):
+            if has_mp4(card):
+                seen_at.setdefault(index, time.monotonic() - began)
         return [card for card in cards if has_mp4(card)]
 
     with contextlib.suppress(AssertionError):  # timed out: report what was delivered
@@ -96,9 +110,17 @@ async def run_jobs(harness: Harness, sent: list[str], jobs: int, within: float) 
             reply = await ephemeral_answer(harness, click, within)
             thumbnail_ok = any(a["filename"].endswith(".webp") for a in reply["attachments"])
     jobs_requests = Counter(route_of(r) for r in sent[:before_thumbnail])
+    latencies = sorted(seen_at.values())
     return {
         "delivered": len(delivered),
         "seconds": round(seconds, 2),
+        "mp4_latency_s": {
+            name: round(value, 2) if value is not None else None
+            for name, value in (
+                ("p50", percentile(latencies, 0.5)),
+                ("max", percentile(latencies, 1.0)),
+            )
+        },
         "requests_per_delivered_job": round(before_thumbnail / max(1, len(delivered)), 2),
         "requests_by_route": dict(sorted(jobs_requests.items())),
         "thumbnail_requests": [route_of(r) for r in sent[before_thumbnail:]],
@@ -150,12 +172,12 @@ async def on_dialect(dialect: str, args: argparse.Namespace) -> dict[str, Any]:
 
 @asynccontextmanager
 async def litellm_proxy(folder: Path, job_seconds: float) -> AsyncIterator[str]:
-    """The real proxy, with `completion_model`, in front of a simulator process."""
+    """The real proxy, with its model list alone (the README's), in front of a simulator."""
     with refusing_outbound() as outbound:
         sim_port, proxy_port = free_port(), free_port()
         simulator = start_simulator(sim_port, folder / "simulator.log", job_seconds=job_seconds)
         upstream = f"http://127.0.0.1:{sim_port}/v1"
-        (folder / "config.yaml").write_text(proxy_config(upstream, pinned=True))
+        (folder / "config.yaml").write_text(proxy_config(upstream, pinned=False))
         proxy = start_proxy(folder, proxy_port, outbound.port)
         try:
             wait_for_port(sim_port, simulator, "the simulator", START_TIMEOUT)
@@ -177,6 +199,67 @@ async def on_litellm(args: argparse.Namespace) -> dict[str, Any]:
             return await run_jobs(harness, sent, args.jobs, args.within)
 
 
+def upstream_route(request: str) -> str:
+    """An upstream request with its job ids (32 hex digits, the imitations') folded away."""
+    method, path = request.split(" ", 1)
+    parts = [f"{{id}}{p[32:]}" if p[:32].isalnum() and len(p) >= 32 else p for p in path.split("/")]
+    return f"{method} {'/'.join(parts)}"
+
+
+@asynccontextmanager
+async def litellm_chains(folder: Path, job_seconds: float) -> AsyncIterator[tuple[str, Upstreams]]:
+    """One proxy in front of the Gemini, fal and Runway imitations, as tests/litellm runs it."""
+    with refusing_outbound() as outbound, serving_upstreams(job_seconds) as upstreams:
+        port = free_port()
+        roots = {upstream.name: upstream.url for upstream in upstreams.all()}
+        (folder / "config.yaml").write_text(chains_config(roots))
+        proxy = start_proxy(folder, port, outbound.port)
+        try:
+            wait_for_port(port, proxy, "LiteLLM", START_TIMEOUT, folder / "proxy.log")
+            yield f"http://127.0.0.1:{port}/v1", upstreams
+        finally:
+            stop(proxy)
+        if outbound.seen:
+            raise RuntimeError(f"LiteLLM tried to call out: {outbound.seen}")
+
+
+async def on_chain(
+    url: str, upstream: Upstream, chain: Chain, args: argparse.Namespace
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with AsyncExitStack() as stack:
+            _, harness, sent = await start_bot(
+                stack,
+                Path(folder),
+                url,
+                api_key=MASTER_KEY,
+                provider="litellm",
+                poll_interval=1.0,
+                **chain.settings,
+            )
+            upstream.take()
+            result = await run_jobs(harness, sent, args.jobs, args.within)
+    upstream_requests = Counter(upstream_route(r) for r in upstream.take())
+    per_video = max(1, result["delivered"])
+    result["upstream_requests_per_delivered_job"] = {
+        route: round(count / per_video, 2) for route, count in sorted(upstream_requests.items())
+    }
+    result["upstream_model"] = upstream.asked_models[-1] if upstream.asked_models else None
+    return result
+
+
+async def on_chains(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="videobot-bench-") as folder:
+        async with litellm_chains(Path(folder), args.job_seconds) as (url, upstreams):
+            for chain in CHAINS:
+                upstream: Upstream = getattr(upstreams, chain.name)
+                name = f"litellm-{chain.name}"
+                results[name] = await on_chain(url, upstream, chain, args)
+                print(name, json.dumps(results[name]), flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5)
@@ -196,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         results["litellm"] = asyncio.run(on_litellm(args))
         print("litellm", json.dumps(results["litellm"]), flush=True)
+        results.update(asyncio.run(on_chains(args)))
     print(json.dumps(results))
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -38,6 +39,10 @@ STATUS_ALIASES: dict[str, VideoStatus] = {
 }
 # An unknown status is still running as far as the bot knows: never done, never failed.
 UNKNOWN_STATUS: VideoStatus = "in_progress"
+# A creation time of 0 or less is impossible (LiteLLM answers 0 for Runway and fal, whose task
+# answers carry no time it reads), as is one more than ten years ahead of this clock (milliseconds,
+# say). Ten years, not less: tests and other clocks the bot is given may run ahead of this one.
+LATEST_CREATED_AHEAD = 10 * 365 * 86_400
 # Why a job ended when the server gives a final status but no error object.
 ENDED_WITHOUT_ERROR = {
     "cancelled": "The provider cancelled this job.",
@@ -79,6 +84,14 @@ def read_int(value: object) -> int | None:
     return None
 
 
+def read_created_at(value: object, now: float) -> int | None:
+    """A plausible creation time, or None (then the bot's own time at create stands)."""
+    moment = read_int(value)
+    if moment is None or not 0 < moment <= now + LATEST_CREATED_AHEAD:
+        return None
+    return moment
+
+
 def read_text(value: object) -> str | None:
     """A string field that some servers send as a number ("8" or 8, 8.0 seconds)."""
     if isinstance(value, bool) or value is None:
@@ -115,7 +128,8 @@ def video_fields(data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     if progress is None:
         progress = 100 if status == "completed" else 0
     fields["progress"] = max(0, min(100, progress))
-    for name in ("created_at", "completed_at", "expires_at"):
+    fields["created_at"] = read_created_at(data.get("created_at"), time.time())
+    for name in ("completed_at", "expires_at"):
         fields[name] = read_int(data.get(name))
     for name in ("model", "size", "seconds", "prompt", "remixed_from_video_id"):
         fields[name] = read_text(data.get(name))

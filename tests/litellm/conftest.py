@@ -1,4 +1,5 @@
-"""The LiteLLM proxy, a gateway we did not write, on loopback in front of the simulator.
+"""The LiteLLM proxy, a gateway we did not write, on loopback in front of the simulator, and
+(`chains`) in front of imitations of the Gemini API, fal's queue and Runway's API.
 
 Two proxies share one simulator. `plain` has only the model list, as a deployment starts
 out; `pinned` adds `general_settings.completion_model`, the setting that gives a model to
@@ -19,10 +20,12 @@ from tests.litellm.proxy import (
     MASTER_KEY,
     START_TIMEOUT,
     Outbound,
+    chains_config,
     proxy_config,
     refusing_outbound,
     start_proxy,
 )
+from tests.litellm.upstreams import Upstreams, serving_upstreams
 from tests.procs import free_port, start_simulator, stop, wait_for_port
 
 
@@ -70,6 +73,32 @@ def gateways(tmp_path_factory: pytest.TempPathFactory, outbound: Outbound) -> It
         stop(*proxies.values(), simulator)
 
 
+@dataclass(frozen=True)
+class Chains:
+    """One proxy in front of the Gemini, fal and Runway imitations (proxy.CHAINS)."""
+
+    gateway: str
+    upstreams: Upstreams
+    outbound_at_start: list[str]
+
+
+@pytest.fixture(scope="session")
+def chains(tmp_path_factory: pytest.TempPathFactory, outbound: Outbound) -> Iterator[Chains]:
+    if not LITELLM.exists():
+        pytest.fail("LiteLLM is not installed: run `make test`, which installs it first")
+    home = tmp_path_factory.mktemp("litellm-chains")
+    with serving_upstreams(job_seconds=0.6) as upstreams:
+        roots = {upstream.name: upstream.url for upstream in upstreams.all()}
+        (home / "config.yaml").write_text(chains_config(roots))
+        port = free_port()
+        proxy = start_proxy(home, port, outbound.port)
+        try:
+            wait_for_port(port, proxy, "LiteLLM (chains)", START_TIMEOUT, home / "proxy.log")
+            yield Chains(f"http://127.0.0.1:{port}", upstreams, outbound.take())
+        finally:
+            stop(proxy)
+
+
 def _client(base_url: str) -> httpx.Client:
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     return httpx.Client(base_url=base_url, headers=headers, timeout=30)
@@ -98,4 +127,4 @@ def simulator(gateways: Gateways) -> Iterator[httpx.Client]:
 # The bot's end-to-end fixtures (a fake Discord and the bot on it), for the bot through LiteLLM.
 from tests.e2e.conftest import fake_discord, start_bot, start_harness, world  # noqa: E402
 
-__all__ = ["Gateways", "Outbound", "fake_discord", "start_bot", "start_harness", "world"]
+__all__ = ["Chains", "Gateways", "Outbound", "fake_discord", "start_bot", "start_harness", "world"]

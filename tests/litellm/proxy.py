@@ -1,4 +1,5 @@
-"""The LiteLLM proxy installed by `make test`, started on loopback in front of a simulator.
+"""The LiteLLM proxy installed by `make test`, started on loopback in front of a simulator or of
+imitations of the upstream APIs it transforms (tests/litellm/upstreams.py).
 
 Used by the tests' fixtures and by bench/providers.py. A proxy reaches past loopback only
 through `Outbound`, a forward proxy on loopback that records where each call was going and
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.litellm.upstreams import FAL_KEY, GEMINI_KEY, RUNWAY_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 LITELLM = REPO / ".litellm" / "bin" / "litellm"
@@ -78,6 +81,107 @@ def proxy_config(simulator: str, *, pinned: bool) -> str:
         general["completion_model"] = MODELS[0]
     # JSON is YAML, which the proxy reads.
     return json.dumps({"model_list": deployments, "general_settings": general})
+
+
+@dataclass(frozen=True)
+class Chain:
+    """LiteLLM in front of one provider's own API: the README recipe the tests run.
+
+    `deployments` maps the name members choose (the proxy's `model_name`) to LiteLLM's model;
+    `settings` are the bot's, besides PROVIDER=litellm, OPENAI_BASE_URL and the master key.
+    """
+
+    name: str
+    deployments: dict[str, str]
+    api_key: str
+    # Appended to the imitation's root: what LiteLLM expects its `api_base` to hold.
+    base_path: str
+    settings: dict[str, str]
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.deployments)
+
+    def upstream_model(self, model: str) -> str:
+        """The id the upstream is asked for when a member chooses `model`."""
+        return self.deployments[model].split("/", 1)[1]
+
+
+CHAINS = (
+    Chain(
+        "gemini",
+        {
+            "veo-3.1-fast": "gemini/veo-3.1-fast-generate-001",
+            "veo-3.1": "gemini/veo-3.1-generate-001",
+        },
+        GEMINI_KEY,
+        "",
+        {
+            "provider_models": "veo-3.1-fast,veo-3.1",
+            "provider_sizes": "1280x720,720x1280",
+            "provider_seconds": "4,6,8",
+            "provider_price_per_second": "veo-3.1-fast=0.10,veo-3.1=0.40",
+        },
+    ),
+    Chain(
+        "fal",
+        {
+            "seedance-2.0": "fal_ai/bytedance/seedance-2.0/text-to-video",
+            "kling-3-pro": "fal_ai/fal-ai/kling-video/v3/pro/text-to-video",
+        },
+        FAL_KEY,
+        "",
+        {
+            "provider_models": "seedance-2.0,kling-3-pro",
+            "provider_sizes": "1280x720,720x1280",
+            "provider_seconds": "5,10",
+            "provider_price_per_second": "seedance-2.0=0.3034,kling-3-pro=0.168",
+        },
+    ),
+    Chain(
+        "runway",
+        {"veo3.1-fast": "runwayml/veo3.1_fast", "gen4.5": "runwayml/gen4.5"},
+        RUNWAY_KEY,
+        "/v1",
+        {
+            "provider_models": "veo3.1-fast,gen4.5",
+            "provider_sizes": "1280x720,720x1280",
+            "provider_seconds": "4,6,8",
+            "provider_price_per_second": "veo3.1-fast=0.15,gen4.5=0.12",
+        },
+    ),
+)
+
+
+# The model of the README's old Gemini recipe, shut down on 2026-10-22: kept in the chains'
+# proxy to see what a retired model answers through it.
+RETIRED_GEMINI = ("veo-3.1-preview", "gemini/veo-3.1-generate-preview")
+
+
+def chains_config(roots: dict[str, str]) -> str:
+    """One proxy for every chain, each deployment's `api_base` at its imitation's root."""
+    retired = {
+        "model_name": RETIRED_GEMINI[0],
+        "litellm_params": {
+            "model": RETIRED_GEMINI[1],
+            "api_base": roots["gemini"],
+            "api_key": GEMINI_KEY,
+        },
+    }
+    deployments = [
+        {
+            "model_name": name,
+            "litellm_params": {
+                "model": model,
+                "api_base": roots[chain.name] + chain.base_path,
+                "api_key": chain.api_key,
+            },
+        }
+        for chain in CHAINS
+        for name, model in chain.deployments.items()
+    ]
+    general = {"master_key": MASTER_KEY}
+    return json.dumps({"model_list": [*deployments, retired], "general_settings": general})
 
 
 def proxy_env(home: Path, outbound_port: int) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""What LiteLLM 1.106.12's proxy does on the Videos API routes, observed in front of the simulator.
+"""What LiteLLM 1.108.7's proxy does on the Videos API routes, observed in front of the simulator.
 
 Each test pins a fact the bot must cope with behind a LiteLLM gateway; docs/servers.md names the
 LiteLLM source behind each one.
@@ -7,6 +7,7 @@ LiteLLM source behind each one.
 from __future__ import annotations
 
 import base64
+import re
 import string
 import time
 from collections.abc import Callable
@@ -20,8 +21,12 @@ from PIL import Image
 from tests.litellm.conftest import Gateways, Outbound
 
 TO_OPENAI = "CONNECT api.openai.com:443 HTTP/1.1"
-ID_TEXT = "litellm:custom_llm_provider:openai;model_id:{model};video_id:{raw}"
+# 1.108 appends the deployment that served the create (their #44614, the poll fix).
+ID_TEXT = "litellm:custom_llm_provider:openai;model_id:{model};video_id:{raw};deployment_id:{dep}"
+# What 1.106.12 answered on every retrieve (#33423); bots that ran on it have such ids stored.
+MODELLESS_TEXT = "litellm:custom_llm_provider:openai;model_id:;video_id:{raw}"
 ID_CHARACTERS = set(string.ascii_letters + string.digits + "_=")
+DEPLOYMENT = re.compile(r"[0-9a-f]{64}")
 
 Json = dict[str, Any]
 
@@ -31,8 +36,20 @@ def decode(video_id: str) -> str:
     return base64.b64decode(video_id.removeprefix("video_")).decode()
 
 
+def parts(video_id: str) -> dict[str, str]:
+    """The id's `key:value` fields, after the `litellm:` prefix."""
+    text = decode(video_id).removeprefix("litellm:")
+    return dict(part.split(":", 1) for part in text.split(";"))
+
+
 def raw_id(video_id: str) -> str:
-    return decode(video_id).rsplit(";video_id:", 1)[1]
+    return parts(video_id)["video_id"]
+
+
+def modelless(video_id: str) -> str:
+    """The id 1.106.12 answered on retrieve for the same video: no model, no deployment."""
+    text = MODELLESS_TEXT.format(raw=raw_id(video_id))
+    return "video_" + base64.b64encode(text.encode()).decode()
 
 
 def create(client: httpx.Client, model: str = "sora-2") -> Json:
@@ -75,19 +92,24 @@ def test_start_reaches_nothing_past_loopback(gateways: Gateways) -> None:
     assert gateways.outbound_at_start == []
 
 
-@pytest.mark.parametrize(
-    ("model", "length", "padded"), [("sora-2", 138, True), ("sora-2-pro", 142, False)]
-)
-def test_create_answers_base64_of_provider_model_and_upstream_id(
-    plain: httpx.Client, simulator: httpx.Client, model: str, length: int, padded: bool
+@pytest.mark.parametrize(("model", "length"), [("sora-2", 242), ("sora-2-pro", 250)])
+def test_create_answers_base64_of_provider_model_upstream_id_and_deployment(
+    plain: httpx.Client, simulator: httpx.Client, model: str, length: int
 ) -> None:
     video = create(plain, model)
-    raw = raw_id(video["id"])
-    assert decode(video["id"]) == ID_TEXT.format(model=model, raw=raw)
+    raw, deployment = raw_id(video["id"]), parts(video["id"])["deployment_id"]
+    assert decode(video["id"]) == ID_TEXT.format(model=model, raw=raw, dep=deployment)
+    assert DEPLOYMENT.fullmatch(deployment)
     assert len(video["id"]) == length
-    assert video["id"].endswith("=") is padded
     assert set(video["id"]) <= ID_CHARACTERS
     assert simulator.get(f"/videos/{raw}").status_code == 200
+
+
+def test_each_deployment_has_its_own_id_part(plain: httpx.Client) -> None:
+    first, second = create(plain, "sora-2"), create(plain, "sora-2-pro")
+    again = create(plain, "sora-2")
+    assert parts(first["id"])["deployment_id"] == parts(again["id"])["deployment_id"]
+    assert parts(first["id"])["deployment_id"] != parts(second["id"])["deployment_id"]
 
 
 def test_create_answers_the_upstream_fields_and_a_usage_of_its_own(plain: httpx.Client) -> None:
@@ -109,20 +131,18 @@ def test_create_takes_multipart_with_an_image(plain: httpx.Client, simulator: ht
     response = plain.post("/v1/videos", data=fields, files=files)
     assert response.status_code == 200, response.text
     video_id = response.json()["id"]
-    assert decode(video_id) == ID_TEXT.format(model="sora-2", raw=raw_id(video_id))
+    assert parts(video_id)["model_id"] == "sora-2"
     assert simulator.get(f"/videos/{raw_id(video_id)}").status_code == 200
 
 
-def test_retrieve_answers_another_id_without_the_model(
+def test_retrieve_answers_the_id_it_was_asked_for(
     plain: httpx.Client, simulator: httpx.Client
 ) -> None:
-    created = create(plain)
-    raw = raw_id(created["id"])
-    completed(simulator, raw)
+    """#33423 (retrieve answered another id, without the model) is gone in 1.108."""
+    created = create(plain, "sora-2-pro")
+    completed(simulator, raw_id(created["id"]))
     retrieved = plain.get(f"/v1/videos/{created['id']}").json()
-    assert retrieved["id"] != created["id"]
-    assert decode(retrieved["id"]) == ID_TEXT.format(model="", raw=raw)
-    assert len(retrieved["id"]) == 130
+    assert retrieved["id"] == created["id"]
     assert (retrieved["status"], retrieved["progress"]) == ("completed", 100)
     assert isinstance(retrieved["expires_at"], int)
 
@@ -130,9 +150,7 @@ def test_retrieve_answers_another_id_without_the_model(
 def test_an_id_without_the_model_is_sent_to_openai(
     plain: httpx.Client, simulator: httpx.Client, outbound: Outbound
 ) -> None:
-    created = create(plain)
-    modelless = plain.get(f"/v1/videos/{created['id']}").json()["id"]
-    response = plain.get(f"/v1/videos/{modelless}")
+    response = plain.get(f"/v1/videos/{modelless(create(plain)['id'])}")
     assert response.status_code == 500
     assert outbound.take() == [TO_OPENAI]
 
@@ -140,12 +158,33 @@ def test_an_id_without_the_model_is_sent_to_openai(
 def test_completion_model_retrieves_an_id_without_the_model(
     pinned: httpx.Client, simulator: httpx.Client, outbound: Outbound
 ) -> None:
-    created = create(pinned)
-    modelless = pinned.get(f"/v1/videos/{created['id']}").json()["id"]
-    again = pinned.get(f"/v1/videos/{modelless}")
+    old = modelless(create(pinned)["id"])
+    again = pinned.get(f"/v1/videos/{old}")
     assert again.status_code == 200, again.text
-    assert again.json()["id"] == modelless
+    # Answered re-encoded with the deployment's hash as both model and deployment.
+    answered = parts(again.json()["id"])
+    assert answered["video_id"] == raw_id(old)
+    assert answered["model_id"] == answered["deployment_id"]
+    assert DEPLOYMENT.fullmatch(answered["deployment_id"])
     assert outbound.take() == []
+
+
+def test_completion_model_overrides_the_model_asked_for(
+    pinned: httpx.Client, simulator: httpx.Client
+) -> None:
+    """`resolve_inference_model` puts `completion_model` ahead of the body's `model`: the answer
+    says sora-2-pro, the upstream made sora-2."""
+    video = create(pinned, "sora-2-pro")
+    assert video["model"] == "sora-2-pro"
+    assert parts(video["id"])["model_id"] == "sora-2"
+    assert simulator.get(f"/videos/{raw_id(video['id'])}").json()["model"] == "sora-2"
+
+
+def test_without_completion_model_the_upstream_makes_the_model_asked_for(
+    plain: httpx.Client, simulator: httpx.Client
+) -> None:
+    video = create(plain, "sora-2-pro")
+    assert simulator.get(f"/videos/{raw_id(video['id'])}").json()["model"] == "sora-2-pro"
 
 
 @pytest.mark.parametrize("query", ["", "?model=sora-2", "?limit=1"])
@@ -167,7 +206,7 @@ def test_list_with_a_provider_is_sent_to_openai(
     assert outbound.take() == [TO_OPENAI]
 
 
-def test_completion_model_lists_with_ids_of_each_videos_model_and_ignores_limit(
+def test_completion_model_lists_ids_without_the_deployment_and_ignores_limit(
     pinned: httpx.Client,
 ) -> None:
     first, second = create(pinned), create(pinned)
@@ -175,7 +214,12 @@ def test_completion_model_lists_with_ids_of_each_videos_model_and_ignores_limit(
     assert response.status_code == 200, response.text
     page = response.json()
     ids = [video["id"] for video in page["data"]]
-    assert {first["id"], second["id"]} <= set(ids)
+    # Each item's own model, but no deployment: a list id is not the id create answered.
+    listed = {raw_id(i): parts(i) for i in ids}
+    for created in (first, second):
+        expected = {k: v for k, v in parts(created["id"]).items() if k != "deployment_id"}
+        assert listed[raw_id(created["id"])] == expected
+        assert created["id"] not in ids
     assert len(ids) > 1
     assert page["first_id"] == ids[0]
 
@@ -210,9 +254,13 @@ def test_derived_from_a_created_id_reaches_upstream_with_the_decoded_id(
     response = derive(plain, source["id"], {})
     assert response.status_code == 200, response.text
     derived = response.json()
-    assert decode(derived["id"]) == ID_TEXT.format(model="", raw=raw_id(derived["id"]))
+    # 1.108 keeps the model and deployment, so the derived job can be followed and derived from.
+    assert parts(derived["id"]) == {**parts(source["id"]), "video_id": raw_id(derived["id"])}
     upstream = simulator.get(f"/videos/{raw_id(derived['id'])}").json()
     assert upstream["remixed_from_video_id"] == raw
+    retrieved = plain.get(f"/v1/videos/{derived['id']}")
+    assert retrieved.status_code == 200, retrieved.text
+    assert retrieved.json()["id"] == derived["id"]
 
 
 @pytest.mark.parametrize("derive", DERIVED)
@@ -221,8 +269,7 @@ def test_derived_from_an_id_without_the_model_is_sent_to_openai(
 ) -> None:
     source = create(plain)
     completed(simulator, raw_id(source["id"]))
-    modelless = plain.get(f"/v1/videos/{source['id']}").json()["id"]
-    assert derive(plain, modelless, {}).status_code == 500
+    assert derive(plain, modelless(source["id"]), {}).status_code == 500
     assert outbound.take() == [TO_OPENAI]
 
 
@@ -233,8 +280,7 @@ def test_a_model_in_the_body_routes_an_id_without_the_model(
     source = create(plain)
     raw = raw_id(source["id"])
     completed(simulator, raw)
-    modelless = plain.get(f"/v1/videos/{source['id']}").json()["id"]
-    response = derive(plain, modelless, {"model": "sora-2"})
+    response = derive(plain, modelless(source["id"]), {"model": "sora-2"})
     assert response.status_code == 200, response.text
     upstream = simulator.get(f"/videos/{raw_id(response.json()['id'])}").json()
     assert upstream["remixed_from_video_id"] == raw
@@ -248,8 +294,7 @@ def test_completion_model_routes_derived_from_an_id_without_the_model(
     source = create(pinned)
     raw = raw_id(source["id"])
     completed(simulator, raw)
-    modelless = pinned.get(f"/v1/videos/{source['id']}").json()["id"]
-    response = derive(pinned, modelless, {})
+    response = derive(pinned, modelless(source["id"]), {})
     assert response.status_code == 200, response.text
     upstream = simulator.get(f"/videos/{raw_id(response.json()['id'])}").json()
     assert upstream["remixed_from_video_id"] == raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -163,6 +164,26 @@ def test_a_non_finite_progress_in_json_is_dropped_not_a_failed_answer() -> None:
     # Python's json and pydantic's parser both accept NaN; some servers emit it.
     video = Video.model_validate_json('{"id": "video_1", "status": "running", "progress": NaN}')
     assert (video.status, video.progress) == ("in_progress", 0)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(0, id="zero-as-litellm-answers-for-runway-and-fal"),
+        pytest.param(-5, id="negative"),
+        pytest.param("1970-01-01T00:00:00Z", id="the-epoch-as-a-time"),
+        pytest.param(4_102_444_800, id="year-2100"),
+        pytest.param(1_796_000_000_000, id="milliseconds"),
+    ],
+)
+def test_an_impossible_created_at_is_none_so_the_bots_own_time_stands(given: object) -> None:
+    """A job 'created' in 1970 was given up as timed out a second after it started."""
+    assert read(status="queued", created_at=given).created_at is None
+
+
+def test_a_created_at_a_little_ahead_is_a_clock_difference_and_kept() -> None:
+    soon = int(time.time()) + 40 * 86_400
+    assert read(status="queued", created_at=soon).created_at == soon
 
 
 def test_completed_and_expires_at_are_read_like_created_at() -> None:
