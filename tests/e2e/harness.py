@@ -392,9 +392,14 @@ class Harness:
         user: UserLike | None = None,
         values: list[str] | None = None,
         age: float = 0.0,
+        stale: bool = False,
     ) -> JSON:
-        """A click on a button (or a choice in a select) of a message as the fake holds it."""
+        """A click on a button (or a choice in a select) of a message as the fake holds it; with
+        `stale`, as `message` shows it, like a client that has not yet drawn a later edit."""
         stored = self.fake.messages[int(message if isinstance(message, int) else message["id"])]
+        if stale:
+            assert not isinstance(message, int), "a stale click needs the message as it was seen"
+            stored = message
         component = next(
             (c for c in walk_components(stored["components"]) if c.get("custom_id") == custom_id),
             None,
