@@ -33,7 +33,7 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
     "openai": ProviderProfile(),
     # Any other server: the contract's lists; what it lacks is learned from its answers.
     "generic": ProviderProfile(),
-    # litellm/proxy/video_endpoints/endpoints.py (1.106.12): no DELETE route (405); GET /videos
+    # litellm/proxy/video_endpoints/endpoints.py (1.108.7): no DELETE route (405); GET /videos
     # answers 400 without a provider, and ignores `limit` when it works, so jobs are retrieved.
     # Behind it, each upstream transformation refuses some operations before sending anything
     # (llms/*/videos/transformation.py raise NotImplementedError; the proxy answers 500 "video
