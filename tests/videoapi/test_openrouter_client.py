@@ -25,7 +25,7 @@ from bot.videoapi.errors import (
     AuthenticationError,
     BadRequestError,
     InvalidParameterError,
-    NotFoundError,
+    ModelUnavailableError,
     UnsupportedOperationError,
 )
 from bot.videoapi.models import Operation, Upload
@@ -243,7 +243,27 @@ async def test_openrouter_404_about_a_model_never_marks_create_missing() -> None
         transport=httpx.MockTransport(router.handler),
     ) as client:
         for _ in range(2):
-            with pytest.raises(NotFoundError):
+            with pytest.raises(ModelUnavailableError):
                 await client.create("a fox")
         assert client.supports(Operation.CREATE) is not False
     assert create.call_count == 2
+
+
+async def test_openrouter_retired_model_returns_when_the_catalogue_lists_it_again() -> None:
+    router = respx.Router(base_url="https://openrouter.test/api/v1")
+    router.get("/videos/models").respond(200, json={"data": [CATALOGUE[0].model_dump()]})
+    gone = {"error": {"code": 404, "message": "Model google/veo-3.1-fast is no longer available"}}
+    router.post("/videos").respond(404, json=gone)
+    async with OpenRouterClient(
+        "https://openrouter.test/api/v1",
+        SecretStr(KEY),
+        transport=httpx.MockTransport(router.handler),
+    ) as client:
+        models = client.profile.models
+        with pytest.raises(ModelUnavailableError):
+            await client.create("a fox", model="google/veo-3.1-fast")
+        # Left off /video's autocomplete after the 404...
+        assert "google/veo-3.1-fast" not in client.capabilities.available(models)
+        # ...until the catalogue (read at start and hourly) lists it again.
+        await client.refresh_catalogue()
+        assert "google/veo-3.1-fast" in client.capabilities.available(client.profile.models)

@@ -177,6 +177,8 @@ class OpenRouterClient(VideoClient):
         request = _Request("GET", "/videos/models")
         listing = await self._call(ModelList, Operation.RETRIEVE, request)
         self._catalogue = {model.id: model for model in listing.data}
+        # A model left off after a 404 is back as soon as the catalogue lists it again.
+        self.capabilities.listed(self._catalogue)
         self.profile = catalogue_profile(listing.data, self.profile, self._allowed)
         return self.profile
 
@@ -292,7 +294,9 @@ class OpenRouterClient(VideoClient):
 
     async def _submit(self, operation: Operation, body: dict[str, Any], **known: Any) -> Video:
         sent = {**body, **self._callback}
-        job = await self._call(Job, operation, _Request("POST", "/videos", sent))
+        # The model named, so that a refusal naming it as gone retires it, not the route.
+        request = _Request("POST", "/videos", sent, model=body["model"])
+        job = await self._call(Job, operation, request)
         return as_video(job, prompt=body["prompt"], **known)
 
     # The HTTP layer's hooks.
