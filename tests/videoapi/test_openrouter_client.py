@@ -4,6 +4,7 @@ profile, the bot's inputs become OpenRouter's, and its answers become contract V
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -267,3 +268,27 @@ async def test_openrouter_retired_model_returns_when_the_catalogue_lists_it_agai
         # ...until the catalogue (read at start and hourly) lists it again.
         await client.refresh_catalogue()
         assert "google/veo-3.1-fast" in client.capabilities.available(client.profile.models)
+
+
+async def test_openrouter_402_warns_the_operator_once_per_run_of_refusals(
+    start_backend: StartBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = await start_backend(openrouter_credits=0.1)
+
+    def warnings() -> int:
+        return sum("credits ran out" in r.getMessage() for r in caplog.records)
+
+    with caplog.at_level(logging.WARNING, logger="bot.videoapi.openrouter.client"):
+        for _ in range(3):
+            # Every member is told; the operator's log says it once.
+            with pytest.raises(APIStatusError) as refused:
+                await backend.client.create("a fox", seconds="8")
+            assert (refused.value.status, refused.value.message) == (402, CREDITS_RAN_OUT)
+        assert warnings() == 1
+        backend.handlers.ledger.credits = 100.0
+        await backend.client.create("a fox", seconds="8")
+        backend.handlers.ledger.credits = 0.0
+        with pytest.raises(APIStatusError):
+            await backend.client.create("a fox", seconds="8")
+    # A new outage after a create went through is told again.
+    assert warnings() == 2
