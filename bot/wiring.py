@@ -208,7 +208,7 @@ async def open_bot(settings: Settings) -> AsyncIterator[VideoBot]:
 
 
 def webhook_receiver(settings: Settings, tracker: Tracker) -> AbstractAsyncContextManager[str]:
-    """OpenRouter's events, verified, each making the tracker look at its job at once."""
+    """OpenRouter's events, verified, each handed to the tracker as its job's state."""
     assert settings.webhook_public_url is not None
     assert settings.openrouter_webhook_secret is not None
     # The receiver (aiohttp's server) loads only when webhooks are used, as the simulator does.

@@ -18,6 +18,9 @@ a job missed twice is only retrieved until a page shows it again. Looks due firs
 none is planned later than `Cadence.ceiling` after the last, so every job is seen at least that
 often whatever the provider's order (while the budget allows a look per job, or per page of
 jobs, that often).
+
+When the provider announces each job's end (OpenRouter's webhooks), the announced state is
+taken as a look's answer (`sighted`), and the tracker's own looks are only a slow safety net.
 """
 
 from __future__ import annotations
