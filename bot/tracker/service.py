@@ -365,9 +365,12 @@ class Tracker:
                 # A cycle that finds nothing to send awaits nothing: let the loop run between.
                 await asyncio.sleep(0)
             self._wakeup.clear()
-            if self._clock() < self._paused_until:
-                continue
+            paused = self._clock() < self._paused_until
             try:
+                if paused:
+                    # An announced state needs no request: it is taken while requests wait.
+                    await self._apply_sightings(self._clock())
+                    continue
                 if self._leases is not None and self._clock() >= self._sync_at:
                     await self._sync()
                 if self.leading:

@@ -3,6 +3,8 @@ the job's state, sends no status request for it, and keeps only a slow safety lo
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import as_video
@@ -83,3 +85,25 @@ async def test_openrouter_event_before_the_job_is_followed_is_kept_for_it(env: E
     row = await env.videos.get(video.id)
     assert row is not None
     assert row.status == "completed"
+
+
+async def test_openrouter_event_is_taken_while_the_tracker_is_paused(env: Env) -> None:
+    tracker = env.tracker(clock=lambda: env.clock.now, backoff_base=0.2)
+    events = tracker.subscribe()
+    video_id = await env.create()
+    env.set_faults(rate_429=1.0, retry_after_seconds=40)
+    await tracker.start()
+    await tracker.track(video_id)
+    async with asyncio.timeout(5):
+        # Polls state that the tracker's own task changes; there is no event to wait on.
+        while tracker.paused_until <= env.clock.now:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        # Requests wait out the 429's 40 s; the event needs none and is taken at once.
+        tracker.sighted(video_id, announced(video_id))
+        published = await events.get()
+    assert (published.job.id, published.job.status) == (video_id, "completed")
+    assert tracker.paused_until > env.clock.now
+    row = await env.videos.get(video_id)
+    assert row is not None
+    assert row.cost == 0.8
+    await tracker.stop()
