@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     # OpenRouter's webhooks (PROVIDER=openrouter): what OpenRouter calls (HTTPS, ending in the
     # receiver's path), where the receiver listens (behind the operator's TLS proxy), and the
     # workspace's signing secret. All three set: creates carry `callback_url`, and a verified
-    # event makes the tracker look at that job at once.
+    # event is taken as that job's state, with no status request.
     webhook_public_url: str | None = None
     webhook_listen: str = "127.0.0.1:8090"
     openrouter_webhook_secret: SecretStr | None = None

@@ -75,8 +75,8 @@ class Tuning:
     contest_clock: Clock = time.time
 
 
-# With OpenRouter's webhooks each job's end is announced (and wakes the tracker for that job):
-# its own looks are only a slow safety net for an event that never came.
+# With OpenRouter's webhooks each job's end is announced (the event is taken as the job's state):
+# the tracker's own looks are only a slow safety net for an event that never came.
 WEBHOOK_SAFETY_LOOK = 120.0
 
 
@@ -114,6 +114,7 @@ def build_parts(
         deadline=settings.job_deadline_minutes * 60,
         status_give_up=settings.status_give_up_minutes * 60,
         leases=leases,
+        announced=settings.uses_webhooks,
         # Status requests the provider allows: its profile's rate, tightened by its headers.
         budget=RequestBudget(api.profile.requests_per_minute),
     )
@@ -207,14 +208,15 @@ async def open_bot(settings: Settings) -> AsyncIterator[VideoBot]:
 
 
 def webhook_receiver(settings: Settings, tracker: Tracker) -> AbstractAsyncContextManager[str]:
-    """OpenRouter's events, verified, each making the tracker look at its job at once."""
+    """OpenRouter's events, verified, each handed to the tracker as its job's state."""
     assert settings.webhook_public_url is not None
     assert settings.openrouter_webhook_secret is not None
     # The receiver (aiohttp's server) loads only when webhooks are used, as the simulator does.
+    from bot.videoapi.openrouter.client import as_video
     from bot.videoapi.openrouter.webhooks import Event, Receiver, serve_receiver
 
     async def handle(event: Event) -> None:
-        tracker.wake(event.data.id)
+        tracker.sighted(event.data.id, as_video(event.data.job()))
 
     path = urlsplit(settings.webhook_public_url).path or "/"
     receiver = Receiver(settings.openrouter_webhook_secret, path, handle)

@@ -18,6 +18,9 @@ a job missed twice is only retrieved until a page shows it again. Looks due firs
 none is planned later than `Cadence.ceiling` after the last, so every job is seen at least that
 often whatever the provider's order (while the budget allows a look per job, or per page of
 jobs, that often).
+
+When the provider announces each job's end (OpenRouter's webhooks), the announced state is
+taken as a look's answer (`sighted`), and the tracker's own looks are only a slow safety net.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import asyncio
 import logging
 import time
 from bisect import bisect_left
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,6 +78,8 @@ class JobEvent:
 RECENT_CHANGES = 2
 # Seconds of changes read again by a process that does not lead (see Tracker._sync).
 SYNC_OVERLAP = 2.0
+# Announced states kept for jobs not followed (yet): one may come before `track` does.
+KEPT_SIGHTINGS = 1000
 
 
 @dataclass(slots=True)
@@ -141,8 +146,13 @@ class Tracker:
         leases: Leases | None = None,
         budget: RequestBudget | None = None,
         status_give_up: float = 10 * 60.0,
+        announced: bool = False,
     ) -> None:
         self._api = api
+        # Whether the provider announces each job's end (OpenRouter's webhooks, handed in by
+        # `sighted`): then a new job is not looked at when it starts, only by the slow cadence.
+        self._announced = announced
+        self._sightings: OrderedDict[str, Video] = OrderedDict()
         self._status_give_up = status_give_up
         self._videos = videos
         self._cadence = cadence or Cadence()
@@ -251,6 +261,9 @@ class Tracker:
         if row is not None and (self._leases is None or await self._leases.claim(row.key)):
             self._held.add(row.key)
             self._follow(row)
+            job = self._jobs.get(video_id)
+            if self._announced and job is not None:
+                job.look_at(self._clock() + self._cadence.base)
         self._wakeup.set()
 
     async def _keep_leases(self, leases: Leases) -> None:
@@ -313,6 +326,22 @@ class Tracker:
             self._jobs[video_id].look_at(self._clock())
         self._wakeup.set()
 
+    def sighted(self, video_id: str, video: Video) -> None:
+        """What the provider announced of a job (a verified webhook), taken as the answer of a
+        look: stored and published in the next cycle, without a request."""
+        self._sightings[video_id] = video
+        self._sightings.move_to_end(video_id)
+        while len(self._sightings) > KEPT_SIGHTINGS:
+            self._sightings.popitem(last=False)
+        self._wakeup.set()
+
+    async def _apply_sightings(self, now: float) -> None:
+        answers = _Answers()
+        for video_id in [vid for vid in self._sightings if vid in self._jobs]:
+            answers.add(video_id, self._sightings.pop(video_id), None)
+        if answers.videos:
+            await self._apply(answers, now)
+
     def _follow(self, row: VideoRow) -> None:
         if row.deleted_at is not None or row.delivered_at is not None:
             return
@@ -336,9 +365,12 @@ class Tracker:
                 # A cycle that finds nothing to send awaits nothing: let the loop run between.
                 await asyncio.sleep(0)
             self._wakeup.clear()
-            if self._clock() < self._paused_until:
-                continue
+            paused = self._clock() < self._paused_until
             try:
+                if paused:
+                    # An announced state needs no request: it is taken while requests wait.
+                    await self._apply_sightings(self._clock())
+                    continue
                 if self._leases is not None and self._clock() >= self._sync_at:
                     await self._sync()
                 if self.leading:
@@ -384,6 +416,7 @@ class Tracker:
         Returns how many requests it made.
         """
         now = self._clock()
+        await self._apply_sightings(now)
         # Jobs whose look cannot wait longer, most urgent first; pages for them also serve
         # every job whose look may come now.
         due = sorted((job for job in self._jobs.values() if job.latest <= now), key=_most_urgent)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Operation
+from bot.wiring import WEBHOOK_SAFETY_LOOK, webhook_receiver
+from tests.procs import free_port
 
 from .botenv import StartBot
 from .views import (
@@ -79,3 +82,39 @@ async def test_openrouter_models_autocomplete_from_the_catalogue_with_prices(
     )
     await h.response(rec)
     assert [c["value"] for c in rec.choices or []] == ["5", "10"]
+
+
+async def test_openrouter_with_webhooks_sends_no_status_request(start_bot: StartBot) -> None:
+    listen = f"127.0.0.1:{free_port()}"
+    secret = "whsec-e2e"
+    hooks = {
+        "provider": "openrouter",
+        "webhook_public_url": f"http://{listen}/hooks/openrouter",
+        "webhook_listen": listen,
+        "openrouter_webhook_secret": secret,
+    }
+    # The cadence the bot takes with webhooks: only a look every 2 minutes, as a safety net.
+    slow = Cadence(base=WEBHOOK_SAFETY_LOOK, floor=WEBHOOK_SAFETY_LOOK, ceiling=WEBHOOK_SAFETY_LOOK)
+    env = await start_bot(
+        settings=hooks, dialect="openrouter", openrouter_webhook_secret=secret, cadence=slow
+    )
+    h = env.harness
+    async with webhook_receiver(env.bot.settings, env.bot.tracker):
+        rec = await h.slash(
+            "video",
+            {"prompt": "rain on a tin roof", "model": "alibaba/wan-2.6", "seconds": "10"},
+            user=h.world.alice,
+        )
+        done = await h.original(rec, has_mp4, within=15)
+    assert status(done) == "✅ Done"
+    made = video_id(done)
+    # The signed event said it ended and what it cost: no status request, the MP4 from /content.
+    assert not [sent for sent in env.api_requests if sent.endswith(f"/videos/{made}")]
+    assert [sent for sent in env.api_requests if made in sent] == [
+        f"GET /api/v1/videos/{made}/content"
+    ]
+    deadline = asyncio.get_running_loop().time() + 5
+    while (entries := await env.bot.ledger.entries_for(video_key(done)))[0].state != "settled":
+        assert asyncio.get_running_loop().time() < deadline, entries
+        await asyncio.sleep(0.02)
+    assert entries[0].micros == 500_000

@@ -4,6 +4,7 @@ profile, the bot's inputs become OpenRouter's, and its answers become contract V
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from bot.videoapi.errors import (
     AuthenticationError,
     BadRequestError,
     InvalidParameterError,
-    NotFoundError,
+    ModelUnavailableError,
     UnsupportedOperationError,
 )
 from bot.videoapi.models import Operation, Upload
@@ -243,7 +244,51 @@ async def test_openrouter_404_about_a_model_never_marks_create_missing() -> None
         transport=httpx.MockTransport(router.handler),
     ) as client:
         for _ in range(2):
-            with pytest.raises(NotFoundError):
+            with pytest.raises(ModelUnavailableError):
                 await client.create("a fox")
         assert client.supports(Operation.CREATE) is not False
     assert create.call_count == 2
+
+
+async def test_openrouter_retired_model_returns_when_the_catalogue_lists_it_again() -> None:
+    router = respx.Router(base_url="https://openrouter.test/api/v1")
+    router.get("/videos/models").respond(200, json={"data": [CATALOGUE[0].model_dump()]})
+    gone = {"error": {"code": 404, "message": "Model google/veo-3.1-fast is no longer available"}}
+    router.post("/videos").respond(404, json=gone)
+    async with OpenRouterClient(
+        "https://openrouter.test/api/v1",
+        SecretStr(KEY),
+        transport=httpx.MockTransport(router.handler),
+    ) as client:
+        models = client.profile.models
+        with pytest.raises(ModelUnavailableError):
+            await client.create("a fox", model="google/veo-3.1-fast")
+        # Left off /video's autocomplete after the 404...
+        assert "google/veo-3.1-fast" not in client.capabilities.available(models)
+        # ...until the catalogue (read at start and hourly) lists it again.
+        await client.refresh_catalogue()
+        assert "google/veo-3.1-fast" in client.capabilities.available(client.profile.models)
+
+
+async def test_openrouter_402_warns_the_operator_once_per_run_of_refusals(
+    start_backend: StartBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = await start_backend(openrouter_credits=0.1)
+
+    def warnings() -> int:
+        return sum("credits ran out" in r.getMessage() for r in caplog.records)
+
+    with caplog.at_level(logging.WARNING, logger="bot.videoapi.openrouter.client"):
+        for _ in range(3):
+            # Every member is told; the operator's log says it once.
+            with pytest.raises(APIStatusError) as refused:
+                await backend.client.create("a fox", seconds="8")
+            assert (refused.value.status, refused.value.message) == (402, CREDITS_RAN_OUT)
+        assert warnings() == 1
+        backend.handlers.ledger.credits = 100.0
+        await backend.client.create("a fox", seconds="8")
+        backend.handlers.ledger.credits = 0.0
+        with pytest.raises(APIStatusError):
+            await backend.client.create("a fox", seconds="8")
+    # A new outage after a create went through is told again.
+    assert warnings() == 2

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.simulator import OPENROUTER_KEY, STATE_KEY, ManualClock, SimulatorConfig, make_app
 from bot.simulator.server import serve_app
+from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.videoapi.openrouter.webhooks import (
     IDEMPOTENCY_HEADER,
@@ -129,15 +130,15 @@ async def test_openrouter_webhooks_need_all_three_settings_and_then_creates_carr
     assert app[OPENROUTER_KEY].ledger.extras[made.id].callback_url == "https://bot.example/hooks"
 
 
-class WakeRecorder:
+class SightingRecorder:
     def __init__(self) -> None:
-        self.woken: list[str | None] = []
+        self.seen: list[tuple[str, Video]] = []
 
-    def wake(self, video_id: str | None = None) -> None:
-        self.woken.append(video_id)
+    def sighted(self, video_id: str, video: Video) -> None:
+        self.seen.append((video_id, video))
 
 
-async def test_openrouter_webhook_makes_the_tracker_look_at_that_job() -> None:
+async def test_openrouter_webhook_hands_the_tracker_the_jobs_state() -> None:
     chosen = Settings(  # type: ignore[call-arg]
         _env_file=None,
         provider="openrouter",
@@ -145,7 +146,7 @@ async def test_openrouter_webhook_makes_the_tracker_look_at_that_job() -> None:
         webhook_listen="127.0.0.1:0",
         openrouter_webhook_secret=SECRET,
     )
-    tracker = WakeRecorder()
+    tracker = SightingRecorder()
     at = int(time.time())
     async with (
         webhook_receiver(chosen, tracker) as address,  # type: ignore[arg-type]
@@ -156,4 +157,6 @@ async def test_openrouter_webhook_makes_the_tracker_look_at_that_job() -> None:
             url, content=BODY, headers={SIGNATURE_HEADER: signature(SECRET, BODY, at)}
         )
     assert answer.status_code == 204
-    assert tracker.woken == ["job-1"]
+    # The event is the job's state: no status request is needed to learn it.
+    [(video_id, video)] = tracker.seen
+    assert (video_id, video.status, video.progress, video.cost) == ("job-1", "completed", 100, 0.5)

@@ -159,6 +159,9 @@ class OpenRouterClient(VideoClient):
         self._catalogue_every = catalogue_every
         self._catalogue: dict[str, VideoModel] = {}
         self._reader: asyncio.Task[None] | None = None
+        # Whether creates are being refused for want of credits: the operator is warned once
+        # per run of refusals, not once per member.
+        self._credits_out = False
 
     async def __aenter__(self) -> Self:
         await self._read_catalogue()
@@ -177,6 +180,8 @@ class OpenRouterClient(VideoClient):
         request = _Request("GET", "/videos/models")
         listing = await self._call(ModelList, Operation.RETRIEVE, request)
         self._catalogue = {model.id: model for model in listing.data}
+        # A model left off after a 404 is back as soon as the catalogue lists it again.
+        self.capabilities.listed(self._catalogue)
         self.profile = catalogue_profile(listing.data, self.profile, self._allowed)
         return self.profile
 
@@ -292,7 +297,21 @@ class OpenRouterClient(VideoClient):
 
     async def _submit(self, operation: Operation, body: dict[str, Any], **known: Any) -> Video:
         sent = {**body, **self._callback}
-        job = await self._call(Job, operation, _Request("POST", "/videos", sent))
+        # The model named, so that a refusal naming it as gone retires it, not the route.
+        request = _Request("POST", "/videos", sent, model=body["model"])
+        try:
+            job = await self._call(Job, operation, request)
+        except VideoAPIError as exc:
+            if exc.status == PAYMENT_REQUIRED and not self._credits_out:
+                self._credits_out = True
+                log.warning(
+                    "OpenRouter refuses new videos: the account's credits ran out "
+                    "(add credits at https://openrouter.ai/credits)"
+                )
+            raise
+        if self._credits_out:
+            self._credits_out = False
+            log.info("OpenRouter takes new videos again: the account has credits")
         return as_video(job, prompt=body["prompt"], **known)
 
     # The HTTP layer's hooks.
