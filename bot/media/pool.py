@@ -39,7 +39,7 @@ from bot.media.reencode import CannotFit, Reencoded, reencode
 
 MIB: Final = 1024 * 1024
 # The folder holding the `bot` package: the child imports this very code, not an installed copy.
-_ROOT: Final = str(Path(__file__).resolve().parents[1])
+_ROOT: Final = str(Path(__file__).resolve().parents[2])
 # glibc reserves 64 MiB of address space per thread arena; two keep the cap about real use.
 _CHILD_ENV: Final = {"MALLOC_ARENA_MAX": "2"}
 # All a child is given of the bot's environment: never its tokens and keys, since the child

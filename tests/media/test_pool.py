@@ -202,3 +202,8 @@ async def test_members_requests_leave_a_worker_for_everyones_results(
     # Never two of the member's at once, and the job's started beside one of them at once.
     assert all(who != "member" or "member" not in others for who, others in seen)
     assert ("job", ["member"]) in seen
+
+
+def test_the_child_is_pointed_at_the_folder_holding_this_very_package() -> None:
+    # The child runs `python -m bot.media.pool`: its path must hold `bot`, not be `bot` itself.
+    assert (Path(media_pool._ROOT) / "bot" / "media" / "pool.py").samefile(media_pool.__file__)
