@@ -210,6 +210,22 @@ class VideoClient:
     def unsupported(self) -> frozenset[Operation]:
         return self.capabilities.unsupported
 
+    def _checked_create(
+        self, prompt: str, model: str | None, size: str | None, seconds: str | int | None
+    ) -> tuple[str, str, str, str]:
+        """A create's prompt, model, size and seconds as the profile takes them; a model the
+        provider refused as gone is refused here, before any request."""
+        text = check_prompt(prompt)
+        chosen = self.profile.check_model(model)
+        if self.capabilities.retired(chosen):
+            raise ModelUnavailableError(chosen, f"{chosen} was refused by the provider as gone")
+        return (
+            text,
+            chosen,
+            self.profile.check_size(chosen, size),
+            self.profile.check_seconds(chosen, seconds),
+        )
+
     # The ten operations.
 
     async def create(
@@ -221,16 +237,10 @@ class VideoClient:
         seconds: str | int | None = None,
         input_reference: ImageReference | Upload | None = None,
     ) -> Video:
-        text = check_prompt(prompt)
-        chosen = self.profile.check_model(model)
-        if self.capabilities.retired(chosen):
-            raise ModelUnavailableError(chosen, f"{chosen} was refused by the provider as gone")
-        fields = {
-            "prompt": text,
-            "model": chosen,
-            "size": self.profile.check_size(chosen, size),
-            "seconds": self.profile.check_seconds(chosen, seconds),
-        }
+        text, chosen, chosen_size, chosen_seconds = self._checked_create(
+            prompt, model, size, seconds
+        )
+        fields = {"prompt": text, "model": chosen, "size": chosen_size, "seconds": chosen_seconds}
         if isinstance(input_reference, Upload):
             body: RequestBody = Multipart(fields, {"input_reference": input_reference})
         else:

@@ -208,10 +208,9 @@ class OpenRouterClient(VideoClient):
         seconds: str | int | None = None,
         input_reference: ImageReference | Upload | None = None,
     ) -> Video:
-        text = check_prompt(prompt)
-        chosen = self.profile.check_model(model)
-        chosen_size = self.profile.check_size(chosen, size)
-        chosen_seconds = self.profile.check_seconds(chosen, seconds)
+        text, chosen, chosen_size, chosen_seconds = self._checked_create(
+            prompt, model, size, seconds
+        )
         body: dict[str, Any] = {
             "model": chosen,
             "prompt": text,
