@@ -43,7 +43,7 @@ from bot.jobs.requests import (
     Lineage,
     added_seconds,
 )
-from bot.spending.limits import Ask, Refuse, Wait, denied
+from bot.spending.limits import Access, Ask, Refuse, Wait, denied
 from bot.spending.money import micros
 from bot.spending.service import Spending
 from bot.storage import LedgerRepository, VideoRepository, VideoRow
@@ -261,6 +261,7 @@ class Jobs(Generic[PosterT]):
         reason = denied(access, request.owner_id, where.channel_ids, where.role_ids)
         if reason is not None:
             raise NotAllowed(reason, access)
+        self._check_model(access, request)
         limits = await self._spending.limits(scope)
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
@@ -303,6 +304,13 @@ class Jobs(Generic[PosterT]):
         self._cards.expect(confirmed)
         await self._tracker.track(confirmed.id)
         return await self._cards.post_first(confirmed, poster, lineage)
+
+    def _check_model(self, access: Access, request: JobRequest) -> None:
+        """A server's admins may narrow the models used there (/limits models)."""
+        shown = self._providers.group(request.model)
+        if access.models and shown not in access.models:
+            allowed = ", ".join(sorted(access.models))
+            raise UserError(f"{shown} is not used in this server; its admins allow: {allowed}.")
 
     async def _post_waiting(
         self,
