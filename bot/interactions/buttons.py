@@ -313,7 +313,7 @@ async def pressed(
         # Read on opening and again on submit: it may have been deleted while the form was open.
         row = await host.jobs.parent(ref, user.id, guild_id, action.needs)
         if values is None:
-            seconds = host.api.profile.extend_seconds
+            seconds = host.jobs.provider_of(row).profile.extend_seconds
             await interaction.response.send_modal(prompt_form(action, row, seconds))
             return
     else:

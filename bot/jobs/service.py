@@ -122,6 +122,14 @@ class Jobs(Generic[PosterT]):
         if backend.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
+    @property
+    def providers(self) -> Providers:
+        return self._providers
+
+    def provider_of(self, row: VideoRow) -> VideoBackend:
+        """The provider that made `row` (ProviderRemoved when it is no longer configured)."""
+        return self._providers.get(row.provider)
+
     async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
         """The video named by `ref` (`#key` or a provider's id) if the caller may see it here."""
         row = await self._videos.visible(ref.strip(), user_id, guild_id)

@@ -17,7 +17,18 @@ import pytest
 from tests.procs import free_port, start_simulator, stop, wait_for_port
 
 from .botenv import BotEnv, StartBot
-from .views import delivered, ephemeral_answer, has_mp4, row_when, video_id, video_ref
+from .harness import JSON
+from .views import (
+    button_id,
+    custom_ids,
+    delivered,
+    ephemeral_answer,
+    has_mp4,
+    row_when,
+    video_id,
+    video_key,
+    video_ref,
+)
 
 START_TIMEOUT = 30.0
 
@@ -76,12 +87,13 @@ async def start(start_bot: StartBot, path: Path) -> BotEnv:
     return await start_bot(settings={"providers_file": str(path)})
 
 
-async def make(env: BotEnv, model: str, prompt: str) -> str:
+async def make(env: BotEnv, model: str, prompt: str) -> JSON:
+    """The delivered card of a new video of `model`."""
     h = env.harness
     rec = await h.slash("video", {"prompt": prompt, "model": model}, user=h.world.alice)
     card = await h.original(rec, has_mp4, within=20)
     await row_when(env.bot.videos, video_id(card), delivered)
-    return video_ref(card)
+    return card
 
 
 def sent(env: BotEnv, provider: str, method: str) -> list[str]:
@@ -106,8 +118,12 @@ async def test_several_providers_in_one_picker_each_job_at_its_provider(
         ("alibaba/wan-2.6 · openrouter · $0.10/s", "alibaba/wan-2.6"),
     ]
 
-    sora = await make(env, "sora-2", "a kite over dunes")
-    veo = await make(env, "google/veo-3.1-fast", "rain on a tin roof")
+    sora_card = await make(env, "sora-2", "a kite over dunes")
+    veo_card = await make(env, "google/veo-3.1-fast", "rain on a tin roof")
+    sora, veo = video_ref(sora_card), video_ref(veo_card)
+    # Each card's buttons are its provider's: OpenRouter cannot delete, the contract can.
+    assert button_id("delete", video_key(sora_card)) in custom_ids(sora_card)
+    assert button_id("delete", video_key(veo_card)) not in custom_ids(veo_card)
     alice = int(h.world.alice["id"])
     rows = {ref: await env.bot.videos.visible(ref, alice, None) for ref in (sora, veo)}
     assert rows[sora] is not None
@@ -149,8 +165,8 @@ async def test_routing_after_a_configuration_change_remix_and_download_go_where_
         tmp_path, "first.toml", contract_entry(servers), openrouter_entry(servers)
     )
     env = await start(start_bot, first)
-    sora = await make(env, "sora-2", "a kite over dunes")
-    veo = await make(env, "google/veo-3.1-fast", "rain on a tin roof")
+    sora = video_ref(await make(env, "sora-2", "a kite over dunes"))
+    veo = video_ref(await make(env, "google/veo-3.1-fast", "rain on a tin roof"))
     await env.harness.close()
 
     # Later: OpenRouter first, and the contract no longer offers the model sora-2 was made with.

@@ -55,6 +55,9 @@ class Jobs:
         assert self.row is not None
         return self.row
 
+    def provider_of(self, row: VideoRow) -> Api:
+        return Api()
+
 
 @dataclass
 class Delivery:
