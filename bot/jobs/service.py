@@ -169,10 +169,14 @@ class Jobs(Generic[PosterT]):
         guild_id: int | None,
         channel_id: int,
         image: ImageLoader | None = None,
+        provider: str | None = None,
     ) -> JobRequest:
         """A new video from a prompt (and a reference image), validated and priced, for the
-        first provider (in the operator's order) that serves `model`."""
-        route = self._providers.route(model)
+        first provider (in the operator's order) that serves `model`, or for `provider`."""
+        if provider is not None and model is not None:
+            route = Route(provider, model, self._providers.get(provider))
+        else:
+            route = self._providers.route(model)
         profile = route.backend.profile
         text = check_prompt(prompt)
         chosen_model = profile.check_model(route.model)
@@ -594,6 +598,8 @@ class Jobs(Generic[PosterT]):
                 owner_id=owner,
                 guild_id=guild,
                 channel_id=channel_id,
+                # Sent again where it was sent (or was to be, for a job that waited).
+                provider=row.provider,
             )
         parent = await self._videos.get(row.parent_id) if row.parent_id else None
         if parent is None or parent.deleted_at is not None or parent.status != "completed":
