@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import InteractionPoster
+from bot.errors import UserError
 from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
@@ -19,7 +21,7 @@ from bot.ui.choices import model_choices, video_choices
 from bot.videoapi.errors import InvalidParameterError
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt
-from bot.videoapi.providers import Route
+from bot.videoapi.providers import ProviderRemoved, Route
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -163,7 +165,15 @@ class Generate(commands.Cog):
 
     @extend.autocomplete("seconds")
     async def _extend_seconds(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.extend_seconds, current)
+        # The lengths of the provider that made the video, once one is chosen.
+        backend = self.bot.api
+        ref = getattr(interaction.namespace, "video", None)
+        # Not a video they may see, or one from a provider gone: the first provider's lengths.
+        with contextlib.suppress(UserError, ProviderRemoved):
+            if ref:
+                row = await self.bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
+                backend = self.bot.jobs.provider_of(row)
+        return _choices(backend.profile.extend_seconds, current)
 
     @remix.autocomplete("video")
     @extend.autocomplete("video")

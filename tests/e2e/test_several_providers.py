@@ -137,6 +137,13 @@ async def test_several_providers_in_one_picker_each_job_at_its_provider(
     assert not any(rows[sora].id in path for path in sent(env, "openrouter", "GET"))
     assert not any(rows[veo].id in path for path in sent(env, "contract", "GET"))
 
+    # /extend offers the lengths of the provider that made the video.
+    for ref, lengths in ((sora, ["4", "8", "12", "16", "20"]), (veo, ["4", "6", "8"])):
+        options = {"video": ref, "prompt": "", "seconds": ""}
+        rec = await h.autocomplete("extend", options, "seconds", user=h.world.alice)
+        await h.response(rec)
+        assert [c["value"] for c in rec.choices or []] == lengths
+
     # /help lists both providers' models; /limits models narrows what this server may use.
     help_answer = await ephemeral_answer(h, await h.slash("help", user=h.world.alice))
     [models] = [f["value"] for f in help_answer["embeds"][0]["fields"] if f["name"] == "Models"]
