@@ -17,11 +17,12 @@ import pytest
 from tests.procs import free_port, start_simulator, stop, wait_for_port
 
 from .botenv import BotEnv, StartBot
-from .harness import JSON
+from .harness import JSON, Upload
 from .views import (
     button_id,
     custom_ids,
     delivered,
+    embed,
     ephemeral_answer,
     has_mp4,
     row_when,
@@ -228,3 +229,34 @@ async def test_routing_after_a_configuration_change_remix_and_download_go_where_
         "I can't do that: the provider 'contract' that made this video is no longer configured."
     )
     assert all(sora_row.id not in r for r in env.provider_requests["openrouter"])
+
+
+async def test_routing_a_character_is_asked_about_where_it_was_made(
+    start_bot: StartBot, servers: Servers, tmp_path: Path
+) -> None:
+    first = providers_file(
+        tmp_path, "first.toml", contract_entry(servers), openrouter_entry(servers)
+    )
+    env = await start(start_bot, first)
+    h = env.harness
+    row = await env.bot.videos.get(video_id(await make(env, "sora-2", "a clip of a fox")))
+    assert row is not None
+    clip = await env.bot.providers.get("contract").download(row.id, tmp_path / "clip.mp4")
+    upload = Upload("fox.mp4", clip.path.read_bytes())
+    rec = await h.slash("character create", {"name": "Fox", "video": upload}, user=h.world.alice)
+    made = embed(await ephemeral_answer(h, rec, within=20))
+    fields = {f["name"]: f["value"] for f in made["fields"]}
+    ref, character = fields["Character"], fields["Provider's id"].strip("`")
+    assert sent(env, "contract", "POST")[-1] == "/v1/videos/characters"
+    await h.close()
+
+    # OpenRouter first now, which has no characters: the fox is still asked of the contract.
+    second = providers_file(
+        tmp_path, "second.toml", openrouter_entry(servers), contract_entry(servers)
+    )
+    env = await start(start_bot, second)
+    h = env.harness
+    rec = await h.slash("character show", {"character": ref}, user=h.world.alice)
+    assert embed(await ephemeral_answer(h, rec))["title"] == "Fox"
+    assert sent(env, "contract", "GET") == [f"/v1/videos/characters/{character}"]
+    assert not any(character in r for r in env.provider_requests["openrouter"])
