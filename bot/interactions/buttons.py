@@ -36,7 +36,6 @@ from bot.videoapi.models import ContentVariant, Operation
 if TYPE_CHECKING:
     from bot.interactions.cooldown import MemberCooldown
     from bot.jobs.service import Jobs
-    from bot.videoapi.backend import VideoBackend
 
 PREFIX: Final = "videobot:v2"
 OURS: Final = "videobot:"
@@ -62,8 +61,6 @@ class Host(Protocol):
     def jobs(self) -> Jobs[CardPoster]: ...
     @property
     def delivery(self) -> Delivery: ...
-    @property
-    def api(self) -> VideoBackend: ...
     @property
     def asset_cooldown(self) -> MemberCooldown: ...
 

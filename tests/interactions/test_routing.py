@@ -92,7 +92,6 @@ class Api:
 class Host:
     jobs: Jobs
     delivery: Delivery = field(default_factory=Delivery)
-    api: Api = field(default_factory=Api)
     asset_cooldown: Cooldown = field(default_factory=Cooldown)
 
 
