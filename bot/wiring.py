@@ -131,7 +131,7 @@ def build_parts(
         videos,
         files,
         api.capabilities,
-        views=CardViews(buttons.result_view, buttons.waiting_view),
+        views=CardViews(buttons.result_buttons, buttons.waiting_buttons),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,
