@@ -278,9 +278,12 @@ class Delivery:
         except discord.HTTPException:
             log.warning("could not mark the card of %s deleted", row.id, exc_info=True)
 
-    async def repost(self, row: VideoRow, interaction: discord.Interaction[Any]) -> None:
-        """A video's card posted again where it is asked for, with its file and fresh buttons."""
-        await interaction.response.defer(thinking=True)
+    async def repost(
+        self, row: VideoRow, interaction: discord.Interaction[Any], *, ephemeral: bool = False
+    ) -> None:
+        """A video's card posted again where it is asked for, with its file and fresh buttons
+        (`ephemeral`: for the asker alone, opened from their library)."""
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         lineage = await self._lineage(row)
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             limit = upload_limit(interaction.filesize_limit, interaction.guild)

@@ -9,8 +9,8 @@ long it took, why it failed), a note, the result's file in a `MediaGallery` (an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 
@@ -19,6 +19,15 @@ from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
 from bot.tracker.service import STATUS_UNKNOWN
+from bot.ui.layout import (
+    MEDIA_DESCRIPTION_SHOWN,
+    button_rows,
+    facts,
+    heading,
+    layout,
+    media_gallery,
+    subtext,
+)
 from bot.ui.text import duration_text, excerpt, timestamp
 
 BAR_CELLS = 12
@@ -33,10 +42,6 @@ NOTE_SHOWN = 1024
 # longest the card stays inside the 4000 characters of text a message holds.
 ECHO_SHOWN = 100
 ID_SHOWN = 512
-# Discord's limit on buttons in one action row.
-ROW_BUTTONS: Final = 5
-# A media gallery item's description (alt text): at most 1024 characters.
-MEDIA_DESCRIPTION_SHOWN: Final = 1024
 
 COLOURS = {
     "queued": discord.Colour.light_grey(),
@@ -95,48 +100,6 @@ def waiting_text(position: int | None) -> str:
     return f"⏸️ Waiting for a free slot, number {position} in line"
 
 
-def facts(pairs: Iterable[tuple[str, str]]) -> str:
-    """Named values on one line, as a card shows them: "**Model** sora-2 · **Size** 720x1280"."""
-    return " · ".join(f"**{name}** {value}" for name, value in pairs)
-
-
-def heading(text: str) -> discord.ui.TextDisplay[Any]:
-    return discord.ui.TextDisplay(f"### {text}")
-
-
-def subtext(text: str) -> discord.ui.TextDisplay[Any]:
-    """Small grey text under the rest, as an embed's footer was."""
-    return discord.ui.TextDisplay(f"-# {text}")
-
-
-def media_gallery(
-    names: Sequence[str], description: str | None = None
-) -> discord.ui.MediaGallery[Any]:
-    """Files of the same message shown in it: an MP4 plays inline, an image shows."""
-    alt = excerpt(description, MEDIA_DESCRIPTION_SHOWN) if description else None
-    items = [discord.MediaGalleryItem(f"attachment://{name}", description=alt) for name in names]
-    return discord.ui.MediaGallery(*items)
-
-
-def button_rows(buttons: Sequence[discord.ui.Item[Any]]) -> list[discord.ui.ActionRow[Any]]:
-    """Buttons in rows of at most five, in the order given."""
-    return [
-        discord.ui.ActionRow(*buttons[i : i + ROW_BUTTONS])
-        for i in range(0, len(buttons), ROW_BUTTONS)
-    ]
-
-
-def layout(
-    *items: discord.ui.Item[Any], colour: discord.Colour, lead: str | None = None
-) -> discord.ui.LayoutView:
-    """A persistent Components V2 message: `lead` (a mention) above one coloured container."""
-    view = discord.ui.LayoutView(timeout=None)
-    if lead:
-        view.add_item(discord.ui.TextDisplay(lead))
-    view.add_item(discord.ui.Container(*items, accent_colour=colour))
-    return view
-
-
 def status_card(
     job: VideoRow,
     lineage: Lineage | None = None,
@@ -185,7 +148,8 @@ def status_card(
     if note:
         items.append(discord.ui.TextDisplay(facts([("Note", excerpt(note, NOTE_SHOWN))])))
     if media:
-        items.append(media_gallery(media, excerpt(job.prompt, MEDIA_DESCRIPTION_SHOWN)))
+        alt = excerpt(job.prompt, MEDIA_DESCRIPTION_SHOWN)
+        items.append(media_gallery([(name, alt) for name in media]))
     items += button_rows(buttons)
     items.append(subtext(footer(job)))
     return layout(*items, colour=colour, lead=lead)
