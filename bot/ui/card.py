@@ -1,6 +1,9 @@
 """The status card of a job: one Components V2 layout for every state, showing at a glance
 what a user wants to know, and the finished video itself, playing inside the card.
 
+A state's heading and accent colour come from STATUS_TEXT and COLOURS, keyed by the row's
+status: a new state is an entry in each (and its words in FAILURE_TEXT if it ends a job).
+
 A `Container` whose accent colour follows the status holds the status, the prompt, the facts
 (who asked, model, size, seconds, price, lineage), what the state adds (progress and times, how
 long it took, why it failed), a note, the result's file in a `MediaGallery` (an
@@ -167,11 +170,12 @@ def _progress(job: VideoRow, finishes_at: float | None) -> list[str]:
         if job.status == "in_progress" and finishes_at is not None:
             times.append(("Expected", f"done {timestamp(finishes_at)}"))
         return [facts([("Progress", progress_bar(job.progress))]), facts(times)]
-    if job.status == "completed" and job.completed_at is not None:
+    if job.status == "completed":
+        if job.completed_at is None:
+            return []
         return [facts([("Took", duration_text(job.completed_at - job.created_at))])]
-    if job.status == "failed":
-        return [facts([("Why", failure_text(job))])]
-    return []
+    # Any other end (failed, or a state of its own in COLOURS and STATUS_TEXT) says why.
+    return [facts([("Why", failure_text(job))])] if job.finished else []
 
 
 def footer(job: VideoRow) -> str:
