@@ -39,6 +39,7 @@ from bot.spending.money import MICROS_PER_USD, micros, usd  # noqa: E402
 from bot.videoapi.models import Operation  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, FakeInteraction, is_loading  # noqa: E402
 from tests.e2e.harness import Harness  # noqa: E402
+from tests.e2e.views import has_card  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def answered(harness: Harness, record: FakeInteraction) -> str | None:
     """ "started" (its card is up), "refused" (an ephemeral answer), or None while pending."""
     original = harness.fake.original_message(record)
-    if original is not None and not is_loading(original) and original.get("embeds"):
+    if original is not None and not is_loading(original) and has_card(original):
         return "started"
     for message in [original, *harness.followups(record)]:
         if message is not None and harness.is_ephemeral(message) and not is_loading(message):

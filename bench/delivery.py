@@ -43,7 +43,8 @@ from bench.discord_env import start_on_simulator  # noqa: E402
 from bench.rss import PeakRss  # noqa: E402
 from bot.simulator import SimulatorConfig, SimulatorState  # noqa: E402
 from bot.storage.videos import NOT_CONFIRMED  # noqa: E402
-from tests.e2e.fake_discord import FakeDiscord, FakeInteraction  # noqa: E402
+from tests.e2e.fake_discord import FakeDiscord, FakeInteraction, walk_components  # noqa: E402
+from tests.e2e.views import field, has_card  # noqa: E402
 
 MIB = 1024 * 1024
 RETRY_PREFIX = "videobot:v2:retry:"
@@ -135,8 +136,7 @@ def retry_buttons(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], 
     return [
         (message, str(item["custom_id"]))
         for message in messages
-        for row in message.get("components") or []
-        for item in row.get("components") or []
+        for item in walk_components(message.get("components") or [])
         if str(item.get("custom_id", "")).startswith(RETRY_PREFIX)
     ]
 
@@ -173,7 +173,7 @@ async def bench_faults(args: argparse.Namespace) -> dict[str, Any]:
             deadline = time.monotonic() + args.timeout
 
             def cards() -> list[dict[str, Any]]:
-                return [m for m in fake.messages.values() if m.get("embeds")]
+                return [m for m in fake.messages.values() if has_card(m)]
 
             while time.monotonic() < deadline:
                 for message, custom_id in retry_buttons(cards()):
@@ -183,8 +183,8 @@ async def bench_faults(args: argparse.Namespace) -> dict[str, Any]:
                     if row is None or row.error_code != NOT_CONFIRMED:
                         continue
                     retries += 1
-                    # The card's "By" field names its owner, who clicks Retry.
-                    owner = int(message["embeds"][0]["fields"][0]["value"][2:-1])
+                    # The card's "By" names its owner, who clicks Retry.
+                    owner = int((field(message, "By") or "")[2:-1])
                     await harness.click(message, custom_id, user=owner, settle=0.0)
                     await asyncio.sleep(0.5)  # as a person would, not in a tight loop
                 delivered = sum(1 for m in cards() if mp4_upload(fake, m) is not None)

@@ -169,7 +169,7 @@ async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
                 videos,
                 files,
                 capabilities,
-                views=CardViews(buttons.result_view, buttons.waiting_view),
+                views=CardViews(buttons.result_buttons, buttons.waiting_buttons),
                 retry_base=30 * scale,
                 retry_max=600 * scale,
             )

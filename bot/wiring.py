@@ -62,7 +62,7 @@ from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, ro
 
 log = logging.getLogger("videobot")
 
-ResultView = Callable[[VideoRow, frozenset[Operation]], discord.ui.View | None]
+ResultButtons = Callable[[VideoRow, frozenset[Operation]], list[buttons.VideoAction]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ def build_parts(
         videos,
         files,
         providers.primary.capabilities,
-        views=CardViews(result_views(providers), buttons.waiting_view),
+        views=CardViews(result_buttons(providers), buttons.waiting_buttons),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,
@@ -184,15 +184,15 @@ def build_parts(
     )
 
 
-def result_views(providers: Providers) -> ResultView:
+def result_buttons(providers: Providers) -> ResultButtons:
     """A finished card's buttons by what the provider that made its video serves (delivery
     hands in the first provider's; a removed provider serves nothing)."""
 
-    def view(row: VideoRow, first: frozenset[Operation]) -> discord.ui.View | None:
+    def view(row: VideoRow, first: frozenset[Operation]) -> list[buttons.VideoAction]:
         lacking = frozenset(Operation)
         if row.provider in providers:
             lacking = providers.get(row.provider).unsupported
-        return buttons.result_view(row, lacking)
+        return buttons.result_buttons(row, lacking)
 
     return view
 

@@ -17,9 +17,9 @@ from bot.ui.contest import (
     VoteButton,
     choice_label,
     contest_list,
-    entry_view,
     jump_url,
     standings_card,
+    with_vote,
 )
 from bot.ui.text import excerpt
 
@@ -179,7 +179,7 @@ class Contests(commands.GroupCog, group_name="contest", group_description="Promp
             if s.entry.message_id is not None
         }
         await interaction.response.send_message(
-            embed=standings_card(row, standings, links, final=final),
+            view=standings_card(row, standings, links, final=final),
             # Hidden standings are for the manager who asked; final ones are for everyone.
             ephemeral=not final,
             allowed_mentions=NO_MENTIONS,
@@ -200,7 +200,9 @@ class Contests(commands.GroupCog, group_name="contest", group_description="Promp
             if reply.votes is None:
                 await interaction.response.send_message(reply.text, ephemeral=True)
                 return
-            await interaction.response.edit_message(view=entry_view(entry_id, votes=reply.votes))
+            await interaction.response.edit_message(
+                view=with_vote(interaction.message, entry_id, votes=reply.votes)
+            )
             await interaction.followup.send(reply.text, ephemeral=True)
         except Exception as exc:
             await report_error(interaction, exc)

@@ -23,9 +23,10 @@ from bot.storage import ContestRepository, ContestRow, EntryRow, Standing, Video
 from bot.ui.contest import (
     announcement_card,
     entry_card,
-    entry_view,
     jump_url,
+    podium_caption,
     standings_card,
+    with_vote,
 )
 from bot.ui.text import excerpt
 from bot.videoapi.models import Upload
@@ -97,11 +98,13 @@ class ContestPoster:
     async def post_entry(
         self, contest: ContestRow, entry: EntryRow, file: Upload, note: str | None
     ) -> int:
-        """Post an entry with its file and Vote button; the message id."""
+        """Post an entry with its file (playing in it) and Vote button; the message id."""
+        votes = 0 if contest.live_counts else None
         message = await self.channel(contest, thread=True).send(
-            embed=entry_card(contest, entry, note),
+            view=entry_card(contest, entry, note, media=file.filename, votes=votes),
             file=discord_file(file),
-            view=entry_view(entry.id, votes=0 if contest.live_counts else None),
+            # It names its author without pinging them.
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         return message.id
 
@@ -121,10 +124,11 @@ class ContestPoster:
         links = self._entry_links(contest, standings)
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             podium = standings[:PODIUM]
-            files = await self._podium_files(contest, podium, Path(folder))
+            shown = await self._podium_files(contest, podium, Path(folder))
+            media = [(file.filename, podium_caption(standing)) for standing, file in shown]
             message = await self.channel(contest).send(
-                embed=standings_card(contest, standings, links, final=True),
-                files=files,
+                view=standings_card(contest, standings, links, final=True, media=media),
+                files=[file for _, file in shown],
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         return message.id
@@ -138,9 +142,11 @@ class ContestPoster:
             entry = standing.entry
             if entry.message_id is None:
                 continue
-            view = entry_view(entry.id, votes=standing.votes if show_votes else None, disabled=True)
+            votes = standing.votes if show_votes else None
             try:
-                await thread.get_partial_message(entry.message_id).edit(view=view)
+                # Read first: the whole post is sent back with its button turned off.
+                post = await thread.fetch_message(entry.message_id)
+                await post.edit(view=with_vote(post, entry.id, votes=votes, disabled=True))
             except discord.HTTPException:
                 # One lost post must not keep the others' buttons live.
                 log.warning("could not freeze entry %d of contest %d", entry.id, contest.id)
@@ -158,11 +164,11 @@ class ContestPoster:
         contest: ContestRow,
         podium: list[Standing],
         folder: Path,
-    ) -> list[discord.File]:
+    ) -> list[tuple[Standing, discord.File]]:
         """The top entries' files, copied from their posts while their total fits the limit."""
         room = self.upload_limit(contest.guild_id)
         thread = self.channel(contest, thread=True)
-        files: list[discord.File] = []
+        files: list[tuple[Standing, discord.File]] = []
         for standing in podium:
             if standing.entry.message_id is None:
                 continue
@@ -180,6 +186,6 @@ class ContestPoster:
             except AttachmentError:
                 log.warning("could not copy entry %d of contest %d", standing.entry.id, contest.id)
                 continue  # linked all the same
-            files.append(discord_file(copied))
+            files.append((standing, discord_file(copied)))
             room -= chosen.size
         return files

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -33,7 +33,7 @@ from bot.media.pool import MediaFailed, for_member
 from bot.media.reencode import CannotFit
 from bot.storage import VideoRow
 from bot.ui.text import size_text
-from bot.videoapi.errors import NotFoundError
+from bot.videoapi.errors import NotFoundError, VideoAPIError
 from bot.videoapi.models import ContentVariant, Upload
 from bot.videoapi.providers import ProviderRemoved
 
@@ -236,6 +236,26 @@ class ResultFiles:
                 f"the {size_text(limit)} upload limit here. Try the thumbnail instead."
             )
         return fitted
+
+    async def thumbnails(self, rows: Sequence[VideoRow], folder: Path) -> dict[int, Upload]:
+        """The thumbnails of the finished videos among `rows`, by key, for a gallery.
+
+        A gallery shows what it can: a video whose thumbnail cannot be had (expired, refused,
+        the provider failing) is left out of it, not a reason to show none.
+        """
+
+        async def one(row: VideoRow) -> tuple[int, Upload | None]:
+            try:
+                return row.key, await self._still(row, "thumbnail", folder)
+            except (Expired, Undeliverable, VideoAPIError) as exc:
+                log.info("no thumbnail of %s for a gallery: %r", row.ref, exc)
+                return row.key, None
+
+        shown = [row for row in rows if row.status == "completed" and row.deleted_at is None]
+        # A member's request: its media work leaves a worker free for everyone's results.
+        with for_member():
+            found = await asyncio.gather(*(one(row) for row in shown))
+        return {key: upload for key, upload in found if upload is not None}
 
     async def _still(self, row: VideoRow, variant: ContentVariant, folder: Path) -> Upload:
         """A thumbnail or spritesheet, fetched (or made) once per video while it stays kept."""

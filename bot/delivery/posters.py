@@ -13,11 +13,15 @@ class CardPoster(Poster, Protocol):
     """The jobs core's `Poster`, which also shows the card in Discord."""
 
     interaction: discord.Interaction[Any] | None
+    # A line above the card (a mention), kept through the card's edits.
+    lead: str | None
 
-    async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> discord.Message: ...
+    async def show(self, layout: discord.ui.LayoutView) -> discord.Message: ...
 
 
 class InteractionPoster:
+    lead: str | None = None
+
     def __init__(self, interaction: discord.Interaction[Any]) -> None:
         self.interaction: discord.Interaction[Any] | None = interaction
         self._interaction = interaction
@@ -29,10 +33,8 @@ class InteractionPoster:
     async def abort(self) -> None:
         await self._interaction.delete_original_response()
 
-    async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> discord.Message:
-        if view is None:
-            return await self._interaction.edit_original_response(embed=embed)
-        return await self._interaction.edit_original_response(embed=embed, view=view)
+    async def show(self, layout: discord.ui.LayoutView) -> discord.Message:
+        return await self._interaction.edit_original_response(view=layout)
 
 
 class ReplyPoster:
@@ -44,6 +46,7 @@ class ReplyPoster:
         self._channel = channel
         self._reply_to = reply_to
         self._user_id = user_id
+        self.lead: str | None = f"<@{user_id}> extends this video."
 
     async def begin(self) -> None:
         return None
@@ -51,15 +54,12 @@ class ReplyPoster:
     async def abort(self) -> None:
         return None
 
-    async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> discord.Message:
+    async def show(self, layout: discord.ui.LayoutView) -> discord.Message:
         reference = self._channel.get_partial_message(self._reply_to).to_reference(
             fail_if_not_exists=False
         )
-        extra: dict[str, Any] = {} if view is None else {"view": view}
         return await self._channel.send(
-            content=f"<@{self._user_id}> extends this video.",
-            embed=embed,
+            view=layout,
             reference=reference,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(self._user_id)]),
-            **extra,
         )

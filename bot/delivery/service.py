@@ -22,7 +22,7 @@ import datetime
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,9 +90,10 @@ class _Card:
     predicted_end: float | None = None
     lineage: Lineage | None = None
     lineage_loaded: bool = False
-    # A waiting job's place in line, and whether the card carries its Cancel button.
+    # A waiting job's place in line.
     position: int | None = None
-    cancel_shown: bool = False
+    # A line above the card (the mention of its owner), kept through its edits.
+    lead: str | None = None
     # While its first post is out, the card is not edited: the edit would not find it.
     posting: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -140,8 +141,8 @@ class CardViews:
     """The buttons a card carries. Their handlers act through jobs and delivery, so they are
     handed in by the wiring rather than imported here (bot.interactions.buttons)."""
 
-    result: Callable[[VideoRow, frozenset[Operation]], discord.ui.View | None]
-    waiting: Callable[[VideoRow], discord.ui.View]
+    result: Callable[[VideoRow, frozenset[Operation]], Sequence[discord.ui.Item[Any]]]
+    waiting: Callable[[VideoRow], Sequence[discord.ui.Item[Any]]]
 
 
 class Delivery:
@@ -211,12 +212,10 @@ class Delivery:
         card = self._card(row)
         card.lineage, card.lineage_loaded = lineage, True
         card.position = position
-        view = self._view(card)
+        card.lead = poster.lead
         card.posting = True
         try:
-            return await self._post(
-                card, row, poster, status_card(row, lineage, position=position), view
-            )
+            return await self._post(card, row, poster, self._layout(card))
         finally:
             card.posting = False
             card.wake.set()
@@ -226,11 +225,10 @@ class Delivery:
         card: _Card,
         row: VideoRow,
         poster: CardPoster,
-        embed: discord.Embed,
-        view: discord.ui.View | None,
+        layout: discord.ui.LayoutView,
     ) -> VideoRow:
         try:
-            message = await poster.show(embed, view)
+            message = await poster.show(layout)
         except discord.HTTPException:
             log.warning("posting the first card of %s failed; it will be posted anew", row.id)
             return row
@@ -262,7 +260,8 @@ class Delivery:
         card = self._cards.pop(row.key, None)
         if card is not None and card.task is not None:
             card.task.cancel()
-        await interaction.response.edit_message(embed=cancelled_card(row), view=None)
+        # Content and embeds cleared: a card posted before Components V2 had them.
+        await interaction.response.edit_message(content=None, embed=None, view=cancelled_card(row))
 
     async def tombstone(self, row: VideoRow, actor_id: int) -> None:
         """The card of a deleted video: who deleted it, no buttons, no files."""
@@ -274,14 +273,17 @@ class Delivery:
         channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
         try:
             await channel.get_partial_message(row.status_message_id).edit(
-                content=None, embed=deleted_card(row, actor_id), attachments=[], view=None
+                content=None, embed=None, attachments=[], view=deleted_card(row, actor_id)
             )
         except discord.HTTPException:
             log.warning("could not mark the card of %s deleted", row.id, exc_info=True)
 
-    async def repost(self, row: VideoRow, interaction: discord.Interaction[Any]) -> None:
-        """A video's card posted again where it is asked for, with its file and fresh buttons."""
-        await interaction.response.defer(thinking=True)
+    async def repost(
+        self, row: VideoRow, interaction: discord.Interaction[Any], *, ephemeral: bool = False
+    ) -> None:
+        """A video's card posted again where it is asked for, with its file and fresh buttons
+        (`ephemeral`: for the asker alone, opened from their library)."""
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         lineage = await self._lineage(row)
         with tempfile.TemporaryDirectory(prefix="videobot-") as folder:
             limit = upload_limit(interaction.filesize_limit, interaction.guild)
@@ -291,14 +293,16 @@ class Delivery:
                 files, note = [], GONE
             except (Undeliverable, ResponseRefusedError) as exc:
                 files, note = [], _reason(exc)
-            kwargs: dict[str, Any] = {
-                "embed": status_card(row, lineage, note),
-                "attachments": [discord_file(f) for f in files],
-            }
-            view = self._views.result(row, self._capabilities.unsupported)
-            if view is not None:
-                kwargs["view"] = view
-            await interaction.edit_original_response(**kwargs)
+            layout = status_card(
+                row,
+                lineage,
+                note,
+                media=[f.filename for f in files],
+                buttons=self._views.result(row, self._capabilities.unsupported),
+            )
+            await interaction.edit_original_response(
+                view=layout, attachments=[discord_file(f) for f in files]
+            )
 
     async def send_asset(
         self, row: VideoRow, variant: ContentVariant, interaction: discord.Interaction[Any]
@@ -375,7 +379,7 @@ class Delivery:
                 if row.finished:
                     await self._finish(card)
                     return
-                await self._show(card, embed=await self._embed(card, row), view=self._view(card))
+                await self._show(card)
                 card.shown = _state(card)
             except Exception as exc:
                 await self._failed(card, exc)
@@ -409,7 +413,7 @@ class Delivery:
             again = timestamp(self._wall() + delay)
             note = f"Your video is ready. Posting it failed, so I'll try again {again}."
             # Best effort: the card says why it waits, if Discord takes even that.
-            await self._show(card, embed=await self._embed(card, card.row, note))
+            await self._show(card, note=note)
         except Exception as failure:
             # The schedule above holds in memory; the database may be what fails.
             log.warning("could not record or show the failed delivery of %s: %r", row.id, failure)
@@ -455,33 +459,24 @@ class Delivery:
             await self._show_result(card, row, files, note, limit)
         return True
 
-    def _view(self, card: _Card) -> discord.ui.View | None:
-        """The buttons for the card's row; None leaves the card's buttons as they are."""
+    def _buttons(self, card: _Card) -> Sequence[discord.ui.Item[Any]]:
+        """The buttons for the card's row: every edit sends the whole card, buttons included."""
         row = card.row
         if row.waiting:
-            card.cancel_shown = True
             return self._views.waiting(row)
-        view = self._views.result(row, self._capabilities.unsupported)
-        if view is None and card.cancel_shown:
-            # The job left the line: its Cancel button goes.
-            view = discord.ui.View(timeout=None)
-        card.cancel_shown = False
-        return view
+        return self._views.result(row, self._capabilities.unsupported)
 
     async def _show_result(
         self, card: _Card, row: VideoRow, files: list[Upload], note: str | None, limit: int
     ) -> None:
-        view = self._view(card)
         try:
-            embed = await self._embed(card, row, note)
-            await self._show(card, embed=embed, files=files, view=view)
+            await self._show(card, note=note, files=files)
         except discord.Forbidden as exc:
             if not files or exc.code != MISSING_PERMISSIONS:
                 raise
             # Discord refused the file, not the card: the card alone, saying why.
             note = cannot(f"<#{row.channel_id}>", [BY_FLAG["attach_files"]])
-            embed = await self._embed(card, row, f"{note} Then `/videos show` posts the video.")
-            await self._show(card, embed=embed, files=[], view=view)
+            await self._show(card, note=f"{note} Then `/videos show` posts the video.", files=[])
         except discord.HTTPException as exc:
             if not _too_large(exc) or not files or not files[0].is_video:
                 raise
@@ -492,8 +487,7 @@ class Delivery:
             except (Undeliverable, ResponseRefusedError) as refused:
                 files, note = [], _reason(refused)
                 card.undeliverable = note
-            embed = await self._embed(card, row, note)
-            await self._show(card, embed=embed, files=files, view=view)
+            await self._show(card, note=note, files=files)
 
     async def _expire(self, row: VideoRow) -> VideoRow:
         log.info("the files of %s have expired at the provider", row.id)
@@ -508,51 +502,55 @@ class Delivery:
         parent = await self._videos.get(row.parent_id)
         return Lineage.of(parent) if parent is not None else None
 
-    async def _embed(self, card: _Card, row: VideoRow, note: str | None = None) -> discord.Embed:
-        if not card.lineage_loaded:
-            card.lineage = await self._lineage(row)
-            card.lineage_loaded = True
-        position = card.position if row.waiting else None
+    def _layout(
+        self, card: _Card, note: str | None = None, files: list[Upload] | None = None
+    ) -> discord.ui.LayoutView:
+        """The whole card for its row: each edit replaces every component of the message.
+
+        `files` are those sent with it, shown in its gallery (None: none are sent).
+        """
+        row = card.row
         return status_card(
-            row, card.lineage, note, finishes_at=card.predicted_end, position=position
+            row,
+            card.lineage,
+            note,
+            finishes_at=card.predicted_end,
+            position=card.position if row.waiting else None,
+            media=[f.filename for f in files or ()],
+            buttons=self._buttons(card),
+            lead=card.lead,
         )
 
     async def _show(
-        self,
-        card: _Card,
-        *,
-        embed: discord.Embed,
-        files: list[Upload] | None = None,
-        view: discord.ui.View | None = None,
+        self, card: _Card, *, note: str | None = None, files: list[Upload] | None = None
     ) -> None:
         """Edit the card by the best route still open, or post it anew for its owner.
 
         `files` (None: leave the attachments as they are) are opened afresh for every attempt:
         discord.py closes a File once a request that carried it is done, even a failed one.
         """
+        if not card.lineage_loaded:
+            card.lineage = await self._lineage(card.row)
+            card.lineage_loaded = True
         # Stamped when Discord has the edit, not when it is sent: a slow edit followed by a
         # quick one would otherwise land less than edit_interval apart.
         try:
-            await self._route(card, embed=embed, files=files, view=view)
+            await self._route(card, note=note, files=files)
         finally:
             card.last_edit = self._clock()
 
-    async def _route(
-        self,
-        card: _Card,
-        *,
-        embed: discord.Embed,
-        files: list[Upload] | None,
-        view: discord.ui.View | None,
-    ) -> None:
+    async def _route(self, card: _Card, *, note: str | None, files: list[Upload] | None) -> None:
         row = card.row
 
         def fields() -> dict[str, Any]:
-            chosen: dict[str, Any] = {"embed": embed}
+            # Content and embeds cleared: a card posted before Components V2 had them.
+            chosen: dict[str, Any] = {
+                "view": self._layout(card, note, files),
+                "content": None,
+                "embed": None,
+            }
             if files is not None:
                 chosen["attachments"] = [discord_file(f) for f in files]
-            if view is not None:
-                chosen["view"] = view
             return chosen
 
         if _usable(card.interaction):
@@ -572,12 +570,11 @@ class Delivery:
                 return
             except discord.NotFound:
                 log.info("the card of %s was deleted; posting a new one", row.id)
-        fresh = fields()
-        fresh["files"] = fresh.pop("attachments", [])
+        card.lead = f"<@{row.owner_id}> here is your video's status."
         message = await channel.send(
-            content=f"<@{row.owner_id}> here is your video's status.",
+            view=self._layout(card, note, files),
+            files=[discord_file(f) for f in files or ()],
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
-            **fresh,
         )
         await self._videos.set_status_message(row.id, message.channel.id, message.id)
         card.row = await self._videos.get(row.id) or row

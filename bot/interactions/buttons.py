@@ -406,40 +406,29 @@ async def route_unanswered(
 RESULT: Final = ("remix", "extend", "edit", "thumbnail", "spritesheet", "delete")
 
 
-def result_view(row: VideoRow, unsupported: frozenset[Operation]) -> discord.ui.View | None:
+def result_buttons(row: VideoRow, unsupported: frozenset[Operation]) -> list[VideoAction]:
     """The buttons a card shows for its job's state and what the provider serves.
 
     None while it runs, once deleted, or when the provider serves none of them.
     """
     if row.deleted_at is not None or not row.finished:
-        return None
+        return []
     names: tuple[str, ...] = RESULT
     if row.error_code == NOT_CONFIRMED:
         names = ("retry",)
     elif row.status == "failed":
         names = ("delete",)
-    return _view(row, [n for n in names if ACTIONS[n].needs not in unsupported])
+    return [ACTIONS[n].button(row) for n in names if ACTIONS[n].needs not in unsupported]
 
 
-def waiting_view(row: VideoRow) -> discord.ui.View:
+def waiting_buttons(row: VideoRow) -> list[VideoAction]:
     """A waiting job's card: its owner may take it out of line."""
-    view = _view(row, ["cancel"])
-    assert view is not None  # one button, always shown
-    return view
+    return [ACTIONS["cancel"].button(row)]
 
 
 def confirm_delete_view(row: VideoRow) -> discord.ui.View:
-    view = _view(row, ["confirm-delete"])
-    assert view is not None  # one button, always shown
-    return view
-
-
-def _view(row: VideoRow, names: list[str]) -> discord.ui.View | None:
-    if not names:
-        return None
     view = discord.ui.View(timeout=None)
-    for name in names:
-        view.add_item(ACTIONS[name].button(row))
+    view.add_item(ACTIONS["confirm-delete"].button(row))
     return view
 
 

@@ -1,6 +1,19 @@
-"""The status card of a job: one embed that shows everything a user wants to know at a glance."""
+"""The status card of a job: one Components V2 layout for every state, showing at a glance
+what a user wants to know, and the finished video itself, playing inside the card.
+
+A state's heading and accent colour come from STATUS_TEXT and COLOURS, keyed by the row's
+status: a new state is an entry in each (and its words in FAILURE_TEXT if it ends a job).
+
+A `Container` whose accent colour follows the status holds the status, the prompt, the facts
+(who asked, model, size, seconds, price, lineage), what the state adds (progress and times, how
+long it took, why it failed), a note, the result's file in a `MediaGallery` (an
+`attachment://` of the same message: an MP4 plays inline) and the buttons in action rows.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 
@@ -9,18 +22,27 @@ from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
 from bot.tracker.service import STATUS_UNKNOWN
+from bot.ui.layout import (
+    MEDIA_DESCRIPTION_SHOWN,
+    button_rows,
+    facts,
+    heading,
+    layout,
+    media_gallery,
+    subtext,
+)
 from bot.ui.text import duration_text, excerpt, timestamp
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
-# A provider's own words on a card: enough for any real reason, and well inside an embed
-# field's 1024 characters with the sentence around them.
+# A provider's own words on a card: enough for any real reason.
 PROVIDER_TEXT_SHOWN = 300
-# Discord's limit on an embed field's value.
-FIELD_VALUE_MAX = 1024
+# A note (it may quote a provider: an undeliverable result's reason).
+NOTE_SHOWN = 1024
 # What a provider echoes of a job (model, size, seconds) and its id, as far as a card shows
 # them: real ones are far shorter (an id is at most 512 characters), and a card Discord refuses
-# for a field too long would never show the result.
+# for its text too long would never show the result. With the prompt and a note at their
+# longest the card stays inside the 4000 characters of text a message holds.
 ECHO_SHOWN = 100
 ID_SHOWN = 512
 
@@ -38,6 +60,7 @@ STATUS_TEXT = {
 }
 KIND_TEXT = {"remix": "Remix of", "extend": "Extension of", "edit": "Edit of"}
 WAITING_COLOUR = discord.Colour.dark_gold()
+GONE_COLOUR = discord.Colour.dark_grey()
 
 # Plain words for the error codes a provider or the bot itself gives.
 FAILURE_TEXT = {
@@ -87,46 +110,72 @@ def status_card(
     *,
     finishes_at: float | None = None,
     position: int | None = None,
-) -> discord.Embed:
+    media: Sequence[str] = (),
+    buttons: Sequence[discord.ui.Item[Any]] = (),
+    lead: str | None = None,
+) -> discord.ui.LayoutView:
     """`finishes_at` is when the tracker expects the job to be done (unix seconds); `position`
-    is a waiting job's place in line."""
-    prompt = excerpt(job.prompt, PROMPT_SHOWN, one_line=False)
+    is a waiting job's place in line; `media` the names of the files sent with the card (the
+    MP4, or the thumbnail instead); `lead` a line above the card (the mention of its owner)."""
     colour = WAITING_COLOUR if job.waiting else COLOURS[job.status]
-    embed = discord.Embed(description=prompt, colour=colour)
-    embed.set_author(name=waiting_text(position) if job.waiting else STATUS_TEXT[job.status])
-    embed.add_field(name="By", value=f"<@{job.owner_id}>")
-    embed.add_field(name="Model", value=excerpt(job.model, ECHO_SHOWN))
-    embed.add_field(name="Size", value=excerpt(job.size, ECHO_SHOWN))
-    embed.add_field(name="Seconds", value=excerpt(job.seconds, ECHO_SHOWN))
-    embed.add_field(name="Price", value=usd(micros(job.cost)))
+    items: list[discord.ui.Item[Any]] = [
+        heading(waiting_text(position) if job.waiting else STATUS_TEXT[job.status]),
+        discord.ui.TextDisplay(excerpt(job.prompt, PROMPT_SHOWN, one_line=False)),
+        discord.ui.Separator(),
+    ]
+    about = [
+        facts(
+            [
+                ("By", f"<@{job.owner_id}>"),
+                ("Model", excerpt(job.model, ECHO_SHOWN)),
+                ("Size", excerpt(job.size, ECHO_SHOWN)),
+                ("Seconds", excerpt(job.seconds, ECHO_SHOWN)),
+                ("Price", usd(micros(job.cost))),
+            ]
+        )
+    ]
     if lineage is not None:
         parent = excerpt(lineage.parent_prompt, 81, one_line=False)
-        embed.add_field(
-            name=KIND_TEXT.get(job.kind, "Based on"),
-            value=f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {parent}",
-            inline=False,
+        about.append(
+            facts(
+                [
+                    (
+                        KIND_TEXT.get(job.kind, "Based on"),
+                        f"{lineage.parent_ref} by <@{lineage.parent_owner_id}>: {parent}",
+                    )
+                ]
+            )
         )
-    if job.waiting:
-        embed.add_field(
-            name="Waiting",
-            value=f"Since {timestamp(job.created_at)}. It starts on its own when a slot frees.",
-            inline=False,
-        )
-    elif job.status in ("queued", "in_progress"):
-        embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
-        # Relative timestamps tick in every client without a single edit.
-        embed.add_field(name="Started", value=timestamp(job.created_at))
-        if job.status == "in_progress" and finishes_at is not None:
-            embed.add_field(name="Expected", value=f"done {timestamp(finishes_at)}")
-    elif job.status == "completed" and job.completed_at is not None:
-        embed.add_field(name="Took", value=duration_text(job.completed_at - job.created_at))
-    elif job.status == "failed":
-        embed.add_field(name="Why", value=failure_text(job), inline=False)
+    about += _progress(job, finishes_at)
+    items.append(discord.ui.TextDisplay("\n".join(about)))
     if note:
-        # Notes may quote a provider (an undeliverable result's reason).
-        embed.add_field(name="Note", value=excerpt(note, FIELD_VALUE_MAX), inline=False)
-    embed.set_footer(text=footer(job))
-    return embed
+        items.append(discord.ui.TextDisplay(facts([("Note", excerpt(note, NOTE_SHOWN))])))
+    if media:
+        alt = excerpt(job.prompt, MEDIA_DESCRIPTION_SHOWN)
+        items.append(media_gallery([(name, alt) for name in media]))
+    items += button_rows(buttons)
+    items.append(subtext(footer(job)))
+    return layout(*items, colour=colour, lead=lead)
+
+
+def _progress(job: VideoRow, finishes_at: float | None) -> list[str]:
+    """The lines the job's state adds: its wait, its progress and times, its duration, or why
+    it failed."""
+    if job.waiting:
+        since = f"Since {timestamp(job.created_at)}. It starts on its own when a slot frees."
+        return [facts([("Waiting", since)])]
+    if job.status in ("queued", "in_progress"):
+        # Relative timestamps tick in every client without a single edit.
+        times = [("Started", timestamp(job.created_at))]
+        if job.status == "in_progress" and finishes_at is not None:
+            times.append(("Expected", f"done {timestamp(finishes_at)}"))
+        return [facts([("Progress", progress_bar(job.progress))]), facts(times)]
+    if job.status == "completed":
+        if job.completed_at is None:
+            return []
+        return [facts([("Took", duration_text(job.completed_at - job.created_at))])]
+    # Any other end (failed, or a state of its own in COLOURS and STATUS_TEXT) says why.
+    return [facts([("Why", failure_text(job))])] if job.finished else []
 
 
 def footer(job: VideoRow) -> str:
@@ -134,19 +183,11 @@ def footer(job: VideoRow) -> str:
     return f"{job.ref} · {excerpt(job.id, ID_SHOWN)}"
 
 
-def cancelled_card(job: VideoRow) -> discord.Embed:
-    embed = discord.Embed(
-        description=f"✖️ <@{job.owner_id}> cancelled this video before it started; "
-        "nothing was charged.",
-        colour=discord.Colour.dark_grey(),
-    )
-    embed.set_footer(text=job.ref)
-    return embed
+def cancelled_card(job: VideoRow) -> discord.ui.LayoutView:
+    said = f"✖️ <@{job.owner_id}> cancelled this video before it started; nothing was charged."
+    return layout(discord.ui.TextDisplay(said), subtext(job.ref), colour=GONE_COLOUR)
 
 
-def deleted_card(job: VideoRow, actor_id: int) -> discord.Embed:
-    embed = discord.Embed(
-        description=f"🗑️ This video was deleted by <@{actor_id}>.", colour=discord.Colour.dark_grey()
-    )
-    embed.set_footer(text=footer(job))
-    return embed
+def deleted_card(job: VideoRow, actor_id: int) -> discord.ui.LayoutView:
+    said = f"🗑️ This video was deleted by <@{actor_id}>."
+    return layout(discord.ui.TextDisplay(said), subtext(footer(job)), colour=GONE_COLOUR)

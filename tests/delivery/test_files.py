@@ -27,6 +27,7 @@ from bot.media import pool as media_pool
 from bot.media.frames import FrameError
 from bot.media.pool import MediaFailed
 from bot.ui.text import size_text
+from bot.videoapi.errors import APIConnectionError
 from bot.videoapi.models import ContentVariant, Upload
 from tests.rows import video_row
 
@@ -387,3 +388,26 @@ async def test_an_upload_in_memory_is_attached_too() -> None:
         assert (attached.filename, attached.fp.read()) == ("reference.png", b"png bytes")
     finally:
         attached.close()
+
+
+async def test_gallery_thumbnails_leave_out_what_cannot_be_had(tmp_path: Path) -> None:
+    failing = replace(ROW, key=1, id="video_a")
+    shown = replace(ROW, key=2, id="video_b")
+    failed = replace(ROW, key=3, id="video_c", status="failed")
+    deleted = replace(ROW, key=4, id="video_d", deleted_at=1.0)
+    # The first thumbnail asked for fails at the provider; the next is there.
+    assets = StubAssets({"thumbnail": 100}, failures=[APIConnectionError("reset")])
+    files = ResultFiles(assets, StubFit(1))  # type: ignore[arg-type]
+    found = await files.thumbnails([failing, shown, failed, deleted], tmp_path)
+    assert list(found) == [shown.key]
+    assert found[shown.key].filename == "video-2-thumbnail.webp"
+    # Only the finished videos still there were asked for.
+    assert [(video, variant) for video, variant, *_ in assets.fetched] == [
+        ("video_a", "thumbnail"),
+        ("video_b", "thumbnail"),
+    ]
+    # Asked again, the one that failed is tried again and the other comes from the cache.
+    (tmp_path / "again").mkdir()
+    again = await files.thumbnails([failing, shown], tmp_path / "again")
+    assert sorted(again) == [failing.key, shown.key]
+    assert len(assets.fetched) == 3

@@ -20,7 +20,7 @@ import pytest
 
 from bot.delivery import CardViews, Delivery, ResultFiles
 from bot.delivery.files import GONE, Undeliverable
-from bot.interactions.buttons import result_view, waiting_view
+from bot.interactions.buttons import result_buttons, waiting_buttons
 from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
 from bot.tracker.service import JobEvent
 from bot.videoapi.capabilities import Capabilities
@@ -32,6 +32,7 @@ from bot.videoapi.errors import (
     ResponseTooLargeError,
 )
 from bot.videoapi.models import ContentVariant, Video
+from tests import cards
 
 from .stubs import StubAssets, StubFit
 
@@ -64,25 +65,25 @@ class Shown:
     fields: dict[str, Any]
 
     @property
-    def embed(self) -> discord.Embed:
-        embed: discord.Embed = self.fields["embed"]
-        return embed
+    def components(self) -> list[dict[str, Any]]:
+        """The card as Discord gets it (Components V2)."""
+        layout: discord.ui.LayoutView = self.fields["view"]
+        return layout.to_components()
 
     @property
     def status(self) -> str | None:
-        return self.embed.author.name
+        return cards.heading(self.components)
 
     def field(self, name: str) -> str | None:
-        return next((f.value for f in self.embed.fields if f.name == name), None)
+        return cards.facts(self.components).get(name)
 
     @property
     def files(self) -> list[str] | None:
         return self.fields.get("files")
 
     @property
-    def buttons(self) -> list[str] | None:
-        view = self.fields.get("view")
-        return None if view is None else [item.custom_id for item in view.children]
+    def buttons(self) -> list[str]:
+        return [custom_id for row in cards.button_rows(self.components) for custom_id in row]
 
 
 def snapshot(fields: dict[str, Any]) -> dict[str, Any]:
@@ -164,8 +165,10 @@ class Poster:
     def __init__(self, discord_: FakeDiscord) -> None:
         self._discord = discord_
 
-    async def show(self, embed: discord.Embed, view: discord.ui.View | None) -> Message:
-        return self._discord.new_message("post", {"embed": embed, "view": view})
+    lead = None
+
+    async def show(self, layout: discord.ui.LayoutView) -> Message:
+        return self._discord.new_message("post", {"view": layout})
 
 
 class SettlingAssets(StubAssets):
@@ -302,7 +305,7 @@ async def env(database: Database) -> AsyncIterator[Env]:
             videos,
             files,
             capabilities,
-            views=CardViews(result_view, waiting_view),
+            views=CardViews(result_buttons, waiting_buttons),
             wall=lambda: float(WALL),
             **options,
         )
@@ -496,7 +499,7 @@ async def test_a_first_card_discord_refuses_does_not_stop_the_job(env: Env) -> N
     await env.settle()
     [result] = env.discord.shown
     assert result.route == "send"
-    assert result.fields["content"] == f"<@{OWNER}> here is your video's status."
+    assert cards.texts(result.components)[0] == f"<@{OWNER}> here is your video's status."
     assert result.files == [f"video-{row.key}.mp4"]
     stored = await env.stored(row)
     assert stored.status_message_id == result.message_id
@@ -531,11 +534,13 @@ async def test_a_tombstone_clears_the_card(env: Env) -> None:
     await env.delivery.tombstone(row, 99)
     tomb = env.discord.shown[-1]
     assert (tomb.route, tomb.message_id) == ("edit", CARD)
-    assert tomb.fields["content"] is None
+    assert (tomb.fields["content"], tomb.fields["embed"]) == (None, None)
     assert tomb.files == []
-    assert tomb.fields["view"] is None
-    assert tomb.embed.description == "🗑️ This video was deleted by <@99>."
-    assert tomb.embed.footer.text == f"{row.ref} · {row.id}"
+    assert tomb.buttons == []
+    assert cards.texts(tomb.components) == [
+        "🗑️ This video was deleted by <@99>.",
+        f"-# {row.ref} · {row.id}",
+    ]
 
 
 async def test_a_tombstone_without_a_card_sends_nothing(env: Env) -> None:

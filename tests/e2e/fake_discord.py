@@ -16,7 +16,9 @@ Behaviour copied from Discord because bots depend on it:
   its webhook routes answer 401 code 50027, its callback 404 code 10062;
 - an injected 429 carries a ``Via`` header, without which discord.py treats it as a Cloudflare ban;
 - files need Attach Files: on channel routes (posts and edits), and on an interaction's callback
-  and webhook routes too, where Discord checks the bot's permissions in the interaction's channel.
+  and webhook routes too, where Discord checks the bot's permissions in the interaction's channel;
+- a Components V2 message (flag ``IS_COMPONENTS_V2``, which an edit never removes) is checked
+  against Discord's limits (:func:`check_components_v2`): a card Discord would refuse fails here.
 
 Unknown routes answer Discord's 404 and are kept in :attr:`FakeDiscord.unknown_requests`; a bug in
 the fake itself answers 400 (never 5xx, which discord.py retries for seconds) and is kept in
@@ -884,8 +886,10 @@ class FakeDiscord:
         return result
 
     @staticmethod
-    def _validate(body: JSON) -> None:
-        """The limits a bot most often trips over, answered as Discord does (400, code 50035)."""
+    def _validate(body: JSON, flags: int = 0) -> None:
+        """The limits a bot most often trips over, answered as Discord does (400, code 50035).
+
+        `flags` are the message's own (an edit's body may leave them out)."""
         content = body.get("content")
         if content is not None and len(str(content)) > 2000:
             raise form_error("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
@@ -897,11 +901,17 @@ class FakeDiscord:
                 "embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
             )
         components = body.get("components") or []
-        if not int(body.get("flags") or 0) & COMPONENTS_V2:
+        if (int(body.get("flags") or 0) | flags) & COMPONENTS_V2:
+            check_components_v2(body)
+        else:
             rows = [len(row.get("components", [])) for row in components if row.get("type") == 1]
             if len(components) > 5 or any(not 1 <= n <= 5 for n in rows):
                 raise form_error(
                     "components", "BASE_TYPE_BAD_LENGTH", "Up to 5 rows of 1 to 5 items"
+                )
+            if any(c.get("type") != 1 for c in components):
+                raise form_error(
+                    "components", "COMPONENT_LAYOUT_INVALID", "Needs the IS_COMPONENTS_V2 flag"
                 )
         custom_ids = [c["custom_id"] for c in walk_components(components) if "custom_id" in c]
         if any(not 1 <= len(c) <= 100 for c in custom_ids):
@@ -925,6 +935,8 @@ class FakeDiscord:
         self._validate(body)
         attachments = self._new_attachments(channel_id, body, files, None) or []
         flags |= int(body.get("flags") or 0) & SENDABLE_FLAGS
+        if flags & COMPONENTS_V2:
+            check_media_references(body.get("components") or [], attachments)
         shown = ("content", "embeds", "components", "poll", "sticker_ids")
         if not (flags & LOADING or attachments or any(body.get(k) for k in shown)):
             raise DiscordError(400, 50006, "Cannot send an empty message")
@@ -978,7 +990,17 @@ class FakeDiscord:
         return message
 
     def _edit(self, message: JSON, body: JSON, files: dict[int, Part]) -> JSON:
-        self._validate({**message, **{k: v for k, v in body.items() if v is not None}})
+        # `content: null` clears the content; other nulls leave a field as it is.
+        merged = {k: v for k, v in body.items() if v is not None or k == "content"}
+        self._validate({**message, **merged}, message["flags"])
+        attachments = self._new_attachments(
+            int(message["channel_id"]), body, files, message["attachments"]
+        )
+        if (message["flags"] | int(body.get("flags") or 0)) & COMPONENTS_V2:
+            check_media_references(
+                body.get("components", message["components"]) or [],
+                message["attachments"] if attachments is None else attachments,
+            )
         if "content" in body:
             message["content"] = body["content"] or ""
         if "embeds" in body:
@@ -986,11 +1008,9 @@ class FakeDiscord:
         if "components" in body:
             message["components"] = body["components"] or []
         if body.get("flags") is not None:
-            keep = message["flags"] & ~(SUPPRESS_EMBEDS | COMPONENTS_V2)
+            # Once set, IS_COMPONENTS_V2 stays: an edit cannot take it off.
+            keep = message["flags"] & ~SUPPRESS_EMBEDS
             message["flags"] = keep | (int(body["flags"]) & (SUPPRESS_EMBEDS | COMPONENTS_V2))
-        attachments = self._new_attachments(
-            int(message["channel_id"]), body, files, message["attachments"]
-        )
         if attachments is not None:
             message["attachments"] = attachments
         message["flags"] &= ~LOADING
@@ -1177,8 +1197,12 @@ class FakeDiscord:
         self._app_may_attach(record, files)
         original = self.messages.get(record.original_id or 0)
         if original is not None and original["flags"] & LOADING:
-            # The first followup after a deferral fills the "thinking" message in (same flags).
-            message = self._edit(original, {k: v for k, v in body.items() if k != "flags"}, files)
+            # The first followup after a deferral fills the "thinking" message in (same flags,
+            # but for IS_COMPONENTS_V2, which a followup may add).
+            filled = {k: v for k, v in body.items() if k != "flags"}
+            if int(body.get("flags") or 0) & COMPONENTS_V2:
+                filled["flags"] = COMPONENTS_V2
+            message = self._edit(original, filled, files)
             message["edited_timestamp"] = None
         else:
             message = self._store(
@@ -1429,6 +1453,136 @@ def _embed_length(embed: JSON) -> int:
     texts += [(embed.get("author") or {}).get("name")]
     texts += [f.get(k) for f in fields for k in ("name", "value")]
     return sum(len(t or "") for t in texts)
+
+
+# Discord's limits on Components V2 messages, from its component reference and message resource
+# (discord/discord-api-docs: docs/components/reference.mdx, docs/resources/message.mdx):
+# - with IS_COMPONENTS_V2 (1 << 15) `content`, `embeds`, `poll` and `stickers` cannot be used, and a
+#   message holds at most 40 components in all, nested ones included;
+# - the text of all its text displays together is at most 4000 characters;
+# - top level: action row, section, text display, media gallery, file, separator, container;
+#   a container holds action rows, text displays, sections, media galleries, separators and files
+#   (no container in a container);
+# - an action row holds up to 5 buttons or a single select, never both;
+# - a section holds 1 to 3 text displays and one accessory, a thumbnail or a button;
+# - a media gallery holds 1 to 10 items; an item's (or a thumbnail's) description is at most
+#   1024 characters; a file component's url is only `attachment://<filename>`;
+# - a separator's spacing is 1 or 2; a container's accent colour is RGB 0x000000 to 0xFFFFFF;
+# - a button's label is at most 80 characters; a select has 1 to 25 options, each label, value and
+#   description at most 100 characters, a placeholder at most 150; a custom id at most 100;
+# - an `attachment://<filename>` must name a file attached to the same message.
+V2_MAX_COMPONENTS = 40
+V2_MAX_TEXT = 4000
+V2_TOP_LEVEL = {1, 9, 10, 12, 13, 14, 17}
+V2_IN_CONTAINER = {1, 9, 10, 12, 13, 14}
+SELECTS = {3, 5, 6, 7, 8}
+MEDIA_DESCRIPTION_MAX = 1024
+
+
+def _invalid(where: str, message: str) -> DiscordError:
+    return form_error(where, "COMPONENT_LAYOUT_INVALID", message)
+
+
+def _check_media(where: str, item: JSON) -> None:
+    url = str((item.get("media") or item.get("file") or {}).get("url") or "")
+    if not url:
+        raise _invalid(where, "A media item needs a url")
+    if len(item.get("description") or "") > MEDIA_DESCRIPTION_MAX:
+        raise form_error(where, "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length.")
+
+
+def _check_component(component: JSON, where: str, allowed: set[int]) -> None:
+    kind = component.get("type")
+    if kind not in allowed:
+        raise _invalid(where, f"Component type {kind} is not allowed here")
+    children = component.get("components") or []
+    if kind == 17:
+        colour = component.get("accent_color")
+        if colour is not None and not 0 <= int(colour) <= 0xFFFFFF:
+            raise _invalid(where, "accent_color must be RGB from 0x000000 to 0xFFFFFF")
+        for i, child in enumerate(children):
+            _check_component(child, f"{where}.components.{i}", V2_IN_CONTAINER)
+    elif kind == 1:
+        kinds = [c.get("type") for c in children]
+        buttons_only = all(k == 2 for k in kinds) and 1 <= len(kinds) <= 5
+        if not buttons_only and kinds not in ([k] for k in SELECTS):
+            raise _invalid(where, "An action row holds 1 to 5 buttons or one select")
+        for i, child in enumerate(children):
+            _check_component(child, f"{where}.components.{i}", {2, *SELECTS})
+    elif kind == 9:
+        if not 1 <= len(children) <= 3:
+            raise _invalid(where, "A section holds 1 to 3 text displays")
+        for i, child in enumerate(children):
+            _check_component(child, f"{where}.components.{i}", {10})
+        accessory = component.get("accessory")
+        if not isinstance(accessory, dict):
+            raise _invalid(where, "A section needs an accessory")
+        _check_component(accessory, f"{where}.accessory", {2, 11})
+    elif kind == 12:
+        items = component.get("items") or []
+        if not 1 <= len(items) <= 10:
+            raise form_error(where, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 10 in length.")
+        for i, item in enumerate(items):
+            _check_media(f"{where}.items.{i}", item)
+    elif kind == 11:
+        _check_media(where, component)
+    elif kind == 13:
+        _check_media(where, component)
+        if not str(component["file"]["url"]).startswith("attachment://"):
+            raise _invalid(where, "A file component takes only attachment://<filename>")
+    elif kind == 14:
+        if component.get("spacing", 1) not in (1, 2):
+            raise _invalid(where, "spacing must be 1 or 2")
+    elif kind == 10:
+        if not str(component.get("content") or ""):
+            raise form_error(where, "BASE_TYPE_REQUIRED", "This field is required")
+    elif kind == 2:
+        if len(component.get("label") or "") > 80:
+            raise form_error(where, "BASE_TYPE_MAX_LENGTH", "Must be 80 or fewer in length.")
+    elif kind in SELECTS:
+        options = component.get("options") or []
+        if kind == 3 and not 1 <= len(options) <= 25:
+            raise form_error(where, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 25 in length.")
+        texts = [o.get(k) or "" for o in options for k in ("label", "value", "description")]
+        if any(len(t) > 100 for t in texts) or len(component.get("placeholder") or "") > 150:
+            raise form_error(where, "BASE_TYPE_MAX_LENGTH", "Too long")
+
+
+def check_components_v2(body: JSON) -> None:
+    """What Discord refuses of a Components V2 message (the limits above), as Discord answers."""
+    if body.get("content") or body.get("embeds") or body.get("poll") or body.get("sticker_ids"):
+        raise form_error(
+            "content", "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Cannot be used"
+        )
+    components = body.get("components") or []
+    for i, component in enumerate(components):
+        _check_component(component, f"components.{i}", V2_TOP_LEVEL)
+    if len(list(walk_components(components))) > V2_MAX_COMPONENTS:
+        raise form_error("components", "BASE_TYPE_MAX_LENGTH", "Up to 40 components in all")
+    text = sum(len(c.get("content") or "") for c in walk_components(components) if c["type"] == 10)
+    if text > V2_MAX_TEXT:
+        raise form_error(
+            "components", "BASE_TYPE_MAX_LENGTH", "Text displays hold 4000 characters in all"
+        )
+
+
+def media_urls(components: list[JSON]) -> list[str]:
+    """Every media url a message's components show: gallery items, thumbnails, files."""
+    urls = []
+    for component in walk_components(components):
+        for item in component.get("items") or [] if component["type"] == 12 else [component]:
+            media = item.get("media") or item.get("file") or {}
+            if media.get("url"):
+                urls.append(str(media["url"]))
+    return urls
+
+
+def check_media_references(components: list[JSON], attachments: list[JSON]) -> None:
+    """Every `attachment://` must name a file of the same message."""
+    names = {a["filename"] for a in attachments}
+    for url in media_urls(components):
+        if url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+            raise _invalid("components", f"{url} names no attachment of this message")
 
 
 def walk_components(components: list[JSON]) -> Iterable[JSON]:

@@ -18,9 +18,9 @@ from .views import (
     JSON,
     assert_deleted,
     button_id,
+    card_text,
     custom_ids,
     delivered,
-    embed,
     ephemeral_answer,
     field,
     has_card,
@@ -100,7 +100,7 @@ async def test_remix_and_edit_make_the_clickers_own_job(
     shown = field(new, lineage) or ""
     assert video_ref(card) in shown
     assert f"by <@{h.world.alice['id']}>" in shown
-    assert "now at night" in embed(new)["description"]
+    assert "now at night" in card_text(new)
     child = await env.bot.videos.get(video_id(new))
     assert child is not None
     assert (child.owner_id, child.parent_id, child.kind) == (int(bob["id"]), parent, kind)
@@ -108,7 +108,7 @@ async def test_remix_and_edit_make_the_clickers_own_job(
 
     done = await h.original(submit, has_mp4)
     assert custom_ids(done) == result_ids(child.key)
-    assert lineage in [f["name"] for f in embed(done)["fields"]]
+    assert field(done, lineage) is not None
 
 
 @RESTART

@@ -11,6 +11,7 @@ import pytest
 
 from bot.simulator import ManualClock
 from bot.ui.contest import entry_view
+from tests import cards
 from tests.contests.driver import (
     DAY,
     HOUR,
@@ -27,8 +28,9 @@ from tests.contests.driver import (
 from tests.postgres import PostgresServer
 
 from .botenv import BotEnv, StartBot
-from .fake_discord import FakeDiscord
+from .fake_discord import FakeDiscord, walk_components
 from .harness import Harness, World
+from .views import attachment_names, gallery, is_v2
 
 JSON = dict[str, Any]
 
@@ -46,14 +48,21 @@ def start_bot(start_bot: StartBot, clock: ManualClock) -> StartBot:
 
 
 def fields(message: JSON) -> dict[str, str]:
+    """An announcement's embed fields, or the named values of a Components V2 post."""
+    if is_v2(message):
+        return cards.facts(message["components"])
     [embed] = message["embeds"]
     return {f["name"]: f["value"] for f in embed.get("fields", [])}
 
 
 def button(message: JSON) -> JSON:
-    [row] = message["components"]
-    [found] = row["components"]
+    """An entry post's one button, its Vote."""
+    [found] = [c for c in walk_components(message["components"]) if c["type"] == 2]
     return dict(found)
+
+
+def is_results(message: JSON) -> bool:
+    return is_v2(message) and cards.heading(message["components"]).startswith("🏆 Results")
 
 
 async def start_contest(env: BotEnv, user: JSON, **options: Any) -> int:
@@ -125,11 +134,14 @@ async def test_a_contest_from_start_to_results_across_a_restart(
     ]
     posts = {e.id: h.fake.messages[e.message_id or 0] for e in entries}
     e_alice, e_bob, e_carol, e_mod = entries
-    assert [a["filename"] for a in posts[e_alice.id]["attachments"]] == [f"{alice_video.id}.mp4"]
+    assert attachment_names(posts[e_alice.id]) == [f"{alice_video.id}.mp4"]
+    # The entry plays its video in its own post, above its Vote button.
+    assert gallery(posts[e_alice.id]) == [f"attachment://{alice_video.id}.mp4"]
     assert fields(posts[e_alice.id])["By"] == f"<@{world.alice['id']}>"
-    assert [a["filename"] for a in posts[e_mod.id]["attachments"]] == ["big.webp"]
+    assert attachment_names(posts[e_mod.id]) == ["big.webp"]
+    assert gallery(posts[e_mod.id]) == ["attachment://big.webp"]
     assert "thumbnail" in fields(posts[e_mod.id])["Note"]
-    posted = [m["id"] for m in h.messages(row.thread_id) if m.get("embeds")]
+    posted = [m["id"] for m in h.messages(row.thread_id) if is_v2(m)]
     assert posted == [str(e.message_id) for e in entries]  # the draft's post was deleted
     assert "Voting opens" in await vote(h, posts[e_bob.id], e_bob.id, world.alice)
 
@@ -178,35 +190,31 @@ async def test_a_contest_from_start_to_results_across_a_restart(
     channel_id = world.channel_id
 
     def results() -> list[JSON]:
-        return [
-            m
-            for m in h.messages(channel_id)
-            if m.get("embeds") and m["embeds"][0].get("title", "").startswith("🏆 Results")
-        ]
+        return [m for m in h.messages(channel_id) if is_results(m)]
 
     [posted_results] = await h.wait_for(results, what="the results")
-    card = posted_results["embeds"][0]
+    places = fields(posted_results)
     # Bob and Carol tie on two votes; Bob entered first.
-    assert [f["name"] for f in card["fields"][:3]] == [
-        "🥇 1st · 2 votes",
-        "🥈 2nd · 2 votes",
-        "🥉 3rd · 1 vote",
-    ]
-    assert card["fields"][0]["value"].startswith(f"<@{world.bob['id']}>")
-    assert "a cat on the moon" in card["fields"][0]["value"]
-    assert card["fields"][1]["value"].startswith(f"<@{carol['id']}>")
-    assert card["fields"][2]["value"].startswith(f"<@{world.alice['id']}>")
-    assert "0 votes" in card["fields"][3]["value"]
-    assert [a["filename"] for a in posted_results["attachments"]] == [
-        f"1-entry-{e_bob.id}.mp4",
-        f"2-entry-{e_carol.id}.mp4",
-        f"3-entry-{e_alice.id}.mp4",
-    ]
+    assert list(places)[:3] == ["🥇 1st · 2 votes", "🥈 2nd · 2 votes", "🥉 3rd · 1 vote"]
+    assert places["🥇 1st · 2 votes"].startswith(f"<@{world.bob['id']}>")
+    assert places["🥈 2nd · 2 votes"].startswith(f"<@{carol['id']}>")
+    assert places["🥉 3rd · 1 vote"].startswith(f"<@{world.alice['id']}>")
+    text = "\n".join(cards.texts(posted_results["components"]))
+    assert "> a cat on the moon" in text
+    assert f"4. <@{world.moderator['id']}> · 0 votes" in text
+    podium = [f"1-entry-{e_bob.id}.mp4", f"2-entry-{e_carol.id}.mp4", f"3-entry-{e_alice.id}.mp4"]
+    assert attachment_names(posted_results) == podium
+    # The leaderboard plays the podium's videos in one gallery.
+    assert gallery(posted_results) == [f"attachment://{name}" for name in podium]
     await h.wait_for(
         lambda: all(button(h.fake.messages[int(p["id"])]).get("disabled") for p in posts.values()),
         what="every Vote button to be turned off",
     )
-    assert button(h.fake.messages[int(posts[e_bob.id]["id"])])["label"] == "Vote · 2"
+    frozen = h.fake.messages[int(posts[e_bob.id]["id"])]
+    assert button(frozen)["label"] == "Vote · 2"
+    # Turning the button off kept the rest of the post: its prompt and its video.
+    assert "a cat on the moon" in cards.texts(frozen["components"])
+    assert gallery(frozen) == gallery(posts[e_bob.id])
     assert "over" in h.fake.messages[row.thread_id]["embeds"][0]["description"]
 
     # Nothing posts the results again: not another pass, not /contest end.
@@ -218,7 +226,7 @@ async def test_a_contest_from_start_to_results_across_a_restart(
         await h.slash("contest leaderboard", {"contest": contest_id}, user=world.bob)
     )
     assert not h.is_ephemeral(board)
-    assert board["embeds"][0]["fields"][0]["name"] == "🥇 1st · 2 votes"
+    assert "🥇 1st · 2 votes" in fields(board)
 
 
 async def test_a_deadline_passed_while_the_bot_was_stopped(
@@ -238,11 +246,7 @@ async def test_a_deadline_passed_while_the_bot_was_stopped(
     env = await start_bot()
     h = env.harness
     await h.wait_for(
-        lambda: any(
-            m["embeds"][0].get("title", "").startswith("🏆 Results")
-            for m in h.messages(world.channel_id)
-            if m.get("embeds")
-        ),
+        lambda: any(is_results(m) for m in h.messages(world.channel_id)),
         what="the results, posted on start",
     )
     row = await contest(env, contest_id)
@@ -333,13 +337,17 @@ async def test_live_counts_in_another_channel(
     [receipt] = h.followups(click)
     assert receipt["content"] == "Vote counted (2 of 3 left)."
     assert h.is_ephemeral(receipt)
-    assert button(h.fake.messages[int(post["id"])])["label"] == "Vote · 1"
+    counted = h.fake.messages[int(post["id"])]
+    assert button(counted)["label"] == "Vote · 1"
+    # The count's edit kept the rest of the post.
+    assert gallery(counted) == gallery(post)
+    assert "a cat in orbit" in cards.texts(counted["components"])
     # With live counts, everyone may see the standings while voting is open.
     board = await h.original(
         await h.slash("contest leaderboard", {"contest": contest_id}, user=world.bob)
     )
     assert h.is_ephemeral(board)
-    assert board["embeds"][0]["title"] == "📊 Standings so far: cats in space"
+    assert cards.heading(board["components"]) == "📊 Standings so far: cats in space"
 
 
 async def test_an_entry_whose_copy_arrives_over_the_limit_is_refused(
@@ -360,11 +368,7 @@ async def test_an_entry_whose_copy_arrives_over_the_limit_is_refused(
 
 
 def results_in(h: Harness, channel_id: int) -> list[JSON]:
-    return [
-        m
-        for m in h.messages(channel_id)
-        if m.get("embeds") and m["embeds"][0].get("title", "").startswith("🏆 Results")
-    ]
+    return [m for m in h.messages(channel_id) if is_results(m)]
 
 
 async def closed_unposted(

@@ -1,4 +1,4 @@
-"""/videos: paging that survives restarts, filters, re-posting a card, downloads."""
+"""/videos: a gallery whose paging survives restarts, filters, re-posting a card, downloads."""
 
 from __future__ import annotations
 
@@ -6,19 +6,25 @@ import re
 import time
 
 from bot.simulator import SimulatorConfig, make_app
+from tests import cards
 
 from .botenv import BotEnv, StartBot
+from .fake_discord import walk_components
 from .harness import Harness
 from .views import (
     JSON,
+    attachment_names,
     button_id,
+    card_text,
     custom_ids,
     delivered,
-    embed,
     ephemeral_answer,
+    footer_text,
+    gallery,
     has_card,
     has_mp4,
     insert_video,
+    plays_mp4,
     public,
     result_ids,
     row_when,
@@ -35,14 +41,24 @@ FOOTER = re.compile(r"Page (\d+) of (\d+) · (\d+) videos")
 
 def listed(message: JSON) -> list[str]:
     """The video references (`#key`) a library page shows, top to bottom."""
-    return REF.findall(embed(message)["description"])
+    return REF.findall(card_text(message))
 
 
 def footer(message: JSON) -> tuple[int, int, int]:
-    found = FOOTER.fullmatch(embed(message)["footer"]["text"])
-    assert found is not None, embed(message)["footer"]
+    found = FOOTER.fullmatch(footer_text(message))
+    assert found is not None, footer_text(message)
     page, pages, total = found.groups()
     return int(page), int(pages), int(total)
+
+
+def open_id(viewer: JSON) -> str:
+    return f"videobot:v1:open:{viewer['id']}"
+
+
+def options(message: JSON) -> dict[str, str]:
+    """The page's "Open a video" menu: each option's value (the key) and label."""
+    [menu] = [c for c in walk_components(message["components"]) if c["type"] == 3]
+    return {o["value"]: o["label"] for o in menu["options"]}
 
 
 def page_id(viewer: JSON, page: int, owner: JSON | None = None, status: str = "") -> str:
@@ -52,11 +68,11 @@ def page_id(viewer: JSON, page: int, owner: JSON | None = None, status: str = ""
 
 def buttons(message: JSON) -> dict[str, bool]:
     """Each page button's custom id, and whether it can be clicked."""
-    found: dict[str, bool] = {}
-    for row in message["components"]:
-        for item in row["components"]:
-            found[item["custom_id"]] = not item.get("disabled", False)
-    return found
+    return {
+        item["custom_id"]: not item.get("disabled", False)
+        for item in walk_components(message["components"])
+        if item["type"] == 2
+    }
 
 
 async def library(env: BotEnv, count: int, owner: JSON, start: int) -> list[str]:
@@ -76,6 +92,14 @@ async def library(env: BotEnv, count: int, owner: JSON, start: int) -> list[str]
     return ids
 
 
+async def turned(h: Harness, page: JSON, top: str) -> JSON:
+    """The library's message once it shows the page whose first video is `top`."""
+    return await h.wait_for(
+        lambda: (m := h.fake.messages[int(page["id"])]) and listed(m)[:1] == [top] and m,
+        what=f"the page starting at {top}",
+    )
+
+
 async def run_list(h: Harness, caller: JSON, **options: object) -> JSON:
     """The ephemeral first page `caller` gets from /videos list with these options."""
     rec = await h.slash("videos list", options, user=caller)
@@ -93,12 +117,12 @@ async def test_list_pages_newest_first_and_after_a_restart(start_bot: StartBot) 
     assert listed(first) == newest_first[:10]
     assert footer(first) == (1, 3, 25)
     assert buttons(first) == {page_id(alice, 0): False, page_id(alice, 1): True}
-    assert "**1.**" in embed(first)["description"]
+    assert "**1.**" in card_text(first)
 
     older = await h.click(first, page_id(alice, 1), user=alice)
     await h.response(older)
-    assert older.response_type == 7  # the same message, edited
-    second = h.fake.messages[int(first["id"])]
+    assert older.response_type == 6  # the same message, edited once its thumbnails are in
+    second = await turned(h, first, newest_first[10])
     assert listed(second) == newest_first[10:20]
     assert footer(second) == (2, 3, 25)
     assert buttons(second) == {page_id(alice, 0): True, page_id(alice, 2): True}
@@ -114,13 +138,13 @@ async def test_list_pages_newest_first_and_after_a_restart(start_bot: StartBot) 
     h = env.harness
     older = await h.click(second, page_id(alice, 2), user=alice)
     await h.response(older)
-    third = h.fake.messages[int(first["id"])]
+    third = await turned(h, first, newest_first[20])
     assert listed(third) == newest_first[20:]
     assert footer(third) == (3, 3, 25)
     assert buttons(third) == {page_id(alice, 1): True, page_id(alice, 3): False}
     newer = await h.click(third, page_id(alice, 1), user=alice)
     await h.response(newer)
-    assert listed(h.fake.messages[int(first["id"])]) == newest_first[10:20]
+    assert listed(await turned(h, first, newest_first[10])) == newest_first[10:20]
 
 
 async def test_list_of_a_member_shows_only_what_the_caller_may_see(
@@ -144,7 +168,7 @@ async def test_list_of_a_member_shows_only_what_the_caller_may_see(
 
     page = await run_list(h, alice, user=bob)
     assert listed(page) == list(reversed(bobs))
-    assert f"<@{bob['id']}>'s videos" in embed(page)["description"]
+    assert f"<@{bob['id']}>'s videos" in card_text(page)
     assert footer(page) == (1, 1, 2)
     assert buttons(page) == {page_id(alice, 0, bob): False, page_id(alice, 1, bob): False}
 
@@ -229,3 +253,55 @@ async def test_download_spritesheet(start_bot: StartBot) -> None:
     data = h.fake.uploads[int(attachment["id"])]
     assert (data[:4], data[8:12]) == (b"RIFF", b"WEBP")
     assert len(public(h)) == 1
+
+
+async def test_gallery_page_shows_thumbnails_and_opens_a_video(start_bot: StartBot) -> None:
+    env = await start_bot(job_seconds=0.0, edit_interval=FAST)
+    h = env.harness
+    alice, bob = h.world.alice, h.world.bob
+    keys = []
+    for prompt in ("a kite over dunes", "a heron at dawn"):
+        rec = await h.slash("video", {"prompt": prompt}, user=alice)
+        card = await h.original(rec, has_mp4)
+        await row_when(env.bot.videos, video_id(card), delivered)
+        keys.append(video_key(card))
+    # One of them in the database only: the provider has no files for it, the page lists it.
+    lost = await insert_video(
+        env.bot.videos,
+        owner_id=int(alice["id"]),
+        guild_id=h.world.guild_id,
+        channel_id=h.world.channel_id,
+        prompt="a lost one",
+        created_at=int(time.time()) - 1000,
+    )
+
+    page = await run_list(h, alice)
+    assert page["flags"] & (1 << 15)  # Components V2
+    newest = list(reversed(keys))
+    assert listed(page) == [f"#{k}" for k in newest] + [lost.ref]
+    stills = [f"video-{k}-thumbnail.webp" for k in newest]
+    assert gallery(page) == [f"attachment://{name}" for name in stills]
+    assert attachment_names(page) == stills
+    [shown] = [c for c in walk_components(page["components"]) if c["type"] == cards.GALLERY]
+    assert [i["description"] for i in shown["items"]] == [
+        f"#{newest[0]} a heron at dawn",
+        f"#{newest[1]} a kite over dunes",
+    ]
+    assert options(page) == {
+        str(newest[0]): f"#{newest[0]} a heron at dawn",
+        str(newest[1]): f"#{newest[1]} a kite over dunes",
+        str(lost.key): f"{lost.ref} a lost one",
+    }
+
+    # Only the viewer opens from their list.
+    other = await h.click(page, open_id(alice), user=bob, values=[str(keys[0])])
+    assert "belongs to someone else" in (await ephemeral_answer(h, other))["content"]
+
+    opened = await h.click(page, open_id(alice), user=alice, values=[str(keys[0])])
+    card = await h.original(opened, has_card)
+    assert h.is_ephemeral(card)
+    assert status(card) == "✅ Done"
+    assert video_key(card) == keys[0]
+    assert plays_mp4(card)
+    assert custom_ids(card) == result_ids(keys[0])
+    assert len(public(h)) == 2

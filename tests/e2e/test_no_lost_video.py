@@ -13,9 +13,9 @@ from .views import (
     JSON,
     attachment_names,
     button_id,
+    card_text,
     custom_ids,
     delivered,
-    embed,
     ephemeral_answer,
     field,
     has_card,
@@ -131,7 +131,7 @@ async def test_a_lost_answer_with_no_job_offers_retry_which_makes_one(start_bot:
     assert "Only whoever asked" in (await ephemeral_answer(h, other))["content"]
     retry = await h.click(card, button_id("retry", key), user=h.world.alice)
     new = await h.original(retry, has_mp4, within=15)
-    assert "a glass harbour" in embed(new)["description"]
+    assert "a glass harbour" in card_text(new)
     # Once retried the card offers Delete instead of Retry; a client that has not drawn that
     # edit yet still shows Retry, and the bot refuses it.
     again = await h.click(seen, button_id("retry", key), user=h.world.alice, stale=True)
@@ -175,7 +175,7 @@ async def test_a_call_out_when_the_bot_stopped_is_found_after_the_restart(
     h = env.harness
 
     def posted(prompt: str) -> JSON | None:
-        found = [m for m in public(h) if has_card(m) and prompt in embed(m)["description"]]
+        found = [m for m in public(h) if has_card(m) and prompt in card_text(m)]
         return found[-1] if found else None
 
     adopted = await h.wait_for(lambda: posted(made.prompt), 15, what="the adopted job's card")

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from bot.videoapi.models import Operation
+from tests import cards
 
 from .botenv import BotEnv, StartBot
 from .harness import Harness
@@ -16,7 +17,6 @@ from .views import (
     button_id,
     custom_ids,
     delivered,
-    embed,
     field,
     has_card,
     has_mp4,
@@ -67,11 +67,11 @@ async def test_extend_emoji_extends_as_the_reacting_members_job(start_bot: Start
 
     await h.react(card, bob, EXTEND)
     [reply] = await h.wait_for(lambda: replies_to(h, card), what="the extension's card")
-    assert reply["content"] == f"<@{bob['id']}> extends this video."
+    assert cards.texts(reply["components"])[0] == f"<@{bob['id']}> extends this video."
     assert has_card(reply)
     assert field(reply, "By") == f"<@{bob['id']}>"
     assert video_ref(card) in (field(reply, "Extension of") or "")
-    assert embed(reply)["description"] == DEFAULT_PROMPT
+    assert DEFAULT_PROMPT in cards.texts(reply["components"])
     child = video_id(reply)
     # Its card is the reply: the row says so once Discord has answered the post.
     row = await row_when(env.bot.videos, child, lambda r: r.status_message_id == int(reply["id"]))

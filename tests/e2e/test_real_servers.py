@@ -17,9 +17,9 @@ from .fake_discord import walk_components
 from .views import (
     JSON,
     button_id,
+    card_text,
     custom_ids,
     delivered,
-    embed,
     ephemeral_answer,
     field,
     has_card,
@@ -171,7 +171,7 @@ async def test_a_long_opaque_id_has_working_buttons_after_a_restart(start_bot: S
     assert child is not None
     assert (child.parent_id, child.owner_id) == (video, int(h.world.bob["id"]))
     done = await h.original(submit, has_mp4)
-    assert "now at night" in embed(done)["description"]
+    assert "now at night" in card_text(done)
 
 
 async def test_a_card_posted_with_the_v1_template_still_works(start_bot: StartBot) -> None:

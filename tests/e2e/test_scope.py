@@ -76,7 +76,7 @@ async def test_remix_in_scope_and_out_of_it(
     assert (child.owner_id, child.parent_id, child.kind) == (int(world.bob["id"]), parent, "remix")
     assert env.sim.calls[Operation.REMIX] == 1
     done = await h.original(rec, has_mp4, within=15)
-    assert "Remix of" in [f["name"] for f in done["embeds"][0]["fields"]]
+    assert field(done, "Remix of") is not None
 
     # Carol, in another guild, gets the answer an unknown id gets, and the API hears nothing.
     options = {"video": parent, "prompt": "steal it"}

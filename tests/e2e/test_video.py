@@ -6,18 +6,21 @@ import itertools
 
 from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Operation, VideoError
+from tests import cards
 
 from .botenv import EDIT_INTERVAL, StartBot
 from .harness import Upload, png
 from .views import (
     BAR,
     attachment_names,
+    card_text,
     delivered,
     edits_of,
-    embed,
     field,
+    gallery,
     has_card,
     has_mp4,
+    plays_mp4,
     row_when,
     status,
     uploads,
@@ -39,21 +42,22 @@ async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
     assert rec.ack_latency < 3
     card = await h.original(rec, has_card)
     assert not h.is_ephemeral(card)
-    assert "a calico cat playing piano" in embed(card)["description"]
+    assert "a calico cat playing piano" in card_text(card)
     assert field(card, "By") == f"<@{h.world.alice['id']}>"
 
     done = await h.original(rec, has_mp4, within=15)
     assert status(done) == "✅ Done"
     assert attachment_names(done) == [f"video-{video_key(done)}.mp4"]
+    assert plays_mp4(done)
     assert env.sim.calls[Operation.CREATE] == 1
 
     edits = edits_of(h.fake, card["id"])
     bodies = [r.json for r in edits]
     progress = [
-        card
-        for card in (b["embeds"][0] for b in bodies)
-        if card["author"]["name"] == "🎬 Generating"
-        and any(f["name"] == "Progress" and BAR.fullmatch(f["value"]) for f in card["fields"])
+        body
+        for body in bodies
+        if cards.heading(body["components"]) == "🎬 Generating"
+        and BAR.fullmatch(cards.facts(body["components"]).get("Progress", ""))
     ]
     assert progress, "no progress edit was sent"
     # Coalesced: no two progress edits closer than the interval, and none that changes
@@ -62,7 +66,7 @@ async def test_video_card_progress_and_mp4(start_bot: StartBot) -> None:
     assert min(gaps) >= EDIT_INTERVAL - JITTER, gaps
     assert bodies[-1].get("attachments")
     for earlier, later in itertools.pairwise(bodies):
-        assert later["embeds"] != earlier["embeds"] or later.get("attachments"), later
+        assert later["components"] != earlier["components"] or later.get("attachments"), later
     # The result went up exactly once, on the card.
     assert len(uploads(h.fake)) == 1
 
@@ -92,6 +96,7 @@ async def test_a_video_that_cannot_fit_gets_its_thumbnail(start_bot: StartBot) -
     rec = await h.slash("video", {"prompt": "a small server"}, user=h.world.alice)
     done = await h.original(rec, lambda m: bool(m.get("attachments")), within=15)
     assert attachment_names(done) == [f"video-{video_key(done)}-thumbnail.webp"]
+    assert gallery(done) == [f"attachment://video-{video_key(done)}-thumbnail.webp"]
     note = field(done, "Note") or ""
     assert "99.1 KiB" in note, note
     assert "29.3 KiB upload limit" in note, note

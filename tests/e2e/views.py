@@ -1,4 +1,8 @@
-"""Reading what a user sees of the bot: status cards, their fields, and the edits sent to them."""
+"""Reading what a user sees of the bot: status cards, their fields, and the edits sent to them.
+
+A job's card is a Components V2 message (tests/cards.py reads its parts); other answers are
+embeds, read by `embed`. `field` reads either.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,16 @@ from typing import Any
 
 from bot.storage import VideoRepository, VideoRow
 from bot.videoapi.models import Operation, Video, VideoStatus
+from tests import cards
 
 from .botenv import BotEnv
-from .fake_discord import FakeDiscord, RecordedRequest, is_loading, walk_components
+from .fake_discord import (
+    COMPONENTS_V2,
+    FakeDiscord,
+    RecordedRequest,
+    is_loading,
+    walk_components,
+)
 from .harness import Harness
 
 JSON = dict[str, Any]
@@ -29,29 +40,60 @@ def embed(message: JSON) -> JSON:
     return card
 
 
+def is_v2(message: JSON) -> bool:
+    return bool(int(message.get("flags") or 0) & COMPONENTS_V2)
+
+
 def has_card(message: JSON) -> bool:
-    return len(message.get("embeds") or []) == 1
+    """A job's card: a Components V2 message with a container headed by a status."""
+    components = message.get("components") or []
+    return is_v2(message) and bool(cards.containers(components)) and bool(status(message))
 
 
 def status(message: JSON) -> str:
-    return str(embed(message).get("author", {}).get("name", ""))
+    return cards.heading(message.get("components") or [])
+
+
+def card_text(message: JSON) -> str:
+    """Everything a Components V2 message says, one text display a line."""
+    return "\n".join(cards.texts(message.get("components") or []))
 
 
 def field(message: JSON, name: str) -> str | None:
+    """A named value of a card (Components V2) or a field of an embed."""
+    if is_v2(message):
+        return cards.facts(message.get("components") or []).get(name)
     for item in embed(message).get("fields") or []:
         if item["name"] == name:
             return str(item["value"])
     return None
 
 
+def gallery(message: JSON) -> list[str]:
+    """The media a Components V2 message shows in its galleries (`attachment://<name>`)."""
+    return cards.gallery(message.get("components") or [])
+
+
+def plays_mp4(message: JSON) -> bool:
+    """The card shows an MP4 attached to the same message in its gallery (it plays inline)."""
+    return any(
+        url.endswith(".mp4") and url.removeprefix("attachment://") in attachment_names(message)
+        for url in gallery(message)
+    )
+
+
+def footer_text(message: JSON) -> str:
+    return cards.subtext(message.get("components") or [])
+
+
 def video_id(message: JSON) -> str:
     """The job's API id, which the card's footer shows after the bot's `#key`."""
-    return str(embed(message)["footer"]["text"]).split(" · ", 1)[1]
+    return footer_text(message).split(" · ", 1)[1]
 
 
 def video_ref(message: JSON) -> str:
     """The bot's `#key` of the card's job, as its footer shows it."""
-    return str(embed(message)["footer"]["text"]).split(" · ", 1)[0]
+    return footer_text(message).split(" · ", 1)[0]
 
 
 def video_key(message: JSON) -> int:
@@ -67,7 +109,9 @@ def has_mp4(message: JSON) -> bool:
 
 
 def mentions(message: JSON, user: JSON) -> bool:
-    return f"<@{user['id']}>" in message.get("content", "")
+    """The message names the user above its card (Components V2) or in its content."""
+    lead = cards.texts([c for c in message.get("components") or [] if c["type"] == cards.TEXT])
+    return f"<@{user['id']}>" in message.get("content", "") + "".join(lead)
 
 
 def edits_of(fake: FakeDiscord, message_id: int | str) -> list[RecordedRequest]:
@@ -229,8 +273,8 @@ def public(h: Harness, channel_id: int | None = None) -> list[JSON]:
 async def assert_deleted(env: BotEnv, card: JSON, video: str, by: JSON) -> None:
     """Deleted everywhere: a tombstone card without buttons or files, the row, and upstream."""
     message = env.harness.fake.messages[int(card["id"])]
-    assert f"deleted by <@{by['id']}>" in embed(message)["description"]
-    assert message["components"] == []
+    assert f"deleted by <@{by['id']}>" in card_text(message)
+    assert custom_ids(message) == []
     assert message["attachments"] == []
     row = await env.bot.videos.get(video)
     assert row is not None

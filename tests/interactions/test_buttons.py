@@ -5,7 +5,7 @@ payload. How a click or a submit is routed to its handler: tests/ui/test_routing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,8 +24,8 @@ from bot.interactions.buttons import (
     Who,
     confirm_delete_view,
     prompt_form,
-    result_view,
-    waiting_view,
+    result_buttons,
+    waiting_buttons,
 )
 from bot.jobs.requests import OPERATIONS
 from bot.storage.videos import NOT_CONFIRMED
@@ -132,30 +132,26 @@ SERVED_BY_A_CARD = {
 }
 
 
-def actions_of(view: discord.ui.View | None) -> list[str] | None:
-    if view is None:
-        return None
-    items = [item for item in view.children if isinstance(item, VideoAction)]
-    assert len(items) == len(view.children)
-    assert view.timeout is None
-    return [item.action.name for item in items]
+def actions_of(items: Sequence[discord.ui.Item[Any]]) -> list[str]:
+    assert all(isinstance(item, VideoAction) for item in items)
+    return [item.action.name for item in items if isinstance(item, VideoAction)]
 
 
 @pytest.mark.parametrize(
     ("changes", "shown"),
     [
         pytest.param({}, ALL, id="completed"),
-        pytest.param({"status": "queued", "progress": 0}, None, id="queued"),
-        pytest.param({"status": "in_progress", "progress": 50}, None, id="in-progress"),
-        pytest.param({"deleted_at": 5.0}, None, id="deleted"),
+        pytest.param({"status": "queued", "progress": 0}, [], id="queued"),
+        pytest.param({"status": "in_progress", "progress": 50}, [], id="in-progress"),
+        pytest.param({"deleted_at": 5.0}, [], id="deleted"),
         pytest.param(FAILED | {"error_code": "moderation_blocked"}, ["delete"], id="failed"),
         pytest.param(FAILED | {"error_code": "expired"}, ["delete"], id="expired"),
         pytest.param(FAILED | {"error_code": NOT_CONFIRMED}, ["retry"], id="unconfirmed"),
         pytest.param(FAILED | {"error_code": "retried"}, ["delete"], id="retried"),
     ],
 )
-def test_result_view_per_state(changes: dict[str, Any], shown: list[str] | None) -> None:
-    assert actions_of(result_view(replace(ROW, **changes), frozenset())) == shown
+def test_result_buttons_per_state(changes: dict[str, Any], shown: list[str]) -> None:
+    assert actions_of(result_buttons(replace(ROW, **changes), frozenset())) == shown
 
 
 @pytest.mark.parametrize(
@@ -167,28 +163,28 @@ def test_result_view_per_state(changes: dict[str, Any], shown: list[str] | None)
         ({Operation.DELETE}, ["remix", "extend", "edit", "thumbnail", "spritesheet"]),
         # Create and list say nothing about a finished video's buttons.
         ({Operation.CREATE, Operation.LIST}, ALL),
-        (SERVED_BY_A_CARD, None),
+        (SERVED_BY_A_CARD, []),
     ],
 )
-def test_result_view_leaves_off_what_the_provider_does_not_serve(
-    unsupported: set[Operation], shown: list[str] | None
+def test_result_buttons_leave_off_what_the_provider_does_not_serve(
+    unsupported: set[Operation], shown: list[str]
 ) -> None:
-    assert actions_of(result_view(ROW, frozenset(unsupported))) == shown
+    assert actions_of(result_buttons(ROW, frozenset(unsupported))) == shown
 
 
 def test_retry_needs_create_and_delete_needs_delete() -> None:
     unconfirmed = replace(ROW, status="failed", error_code=NOT_CONFIRMED)
-    assert result_view(unconfirmed, frozenset({Operation.CREATE})) is None
-    assert actions_of(result_view(unconfirmed, frozenset({Operation.DELETE}))) == ["retry"]
+    assert result_buttons(unconfirmed, frozenset({Operation.CREATE})) == []
+    assert actions_of(result_buttons(unconfirmed, frozenset({Operation.DELETE}))) == ["retry"]
     failed = replace(ROW, status="failed", error_code="timeout")
-    assert result_view(failed, frozenset({Operation.DELETE})) is None
+    assert result_buttons(failed, frozenset({Operation.DELETE})) == []
 
 
 def test_every_button_of_a_long_id_fits_and_reads_back() -> None:
     unconfirmed = replace(ROW, status="failed", error_code=NOT_CONFIRMED)
-    views = [result_view(ROW, frozenset()), result_view(unconfirmed, frozenset())]
-    views.append(confirm_delete_view(ROW))
-    ids = [item.custom_id for view in views if view is not None for item in view.children]  # type: ignore[attr-defined]
+    items = [*result_buttons(ROW, frozenset()), *result_buttons(unconfirmed, frozenset())]
+    items += confirm_delete_view(ROW).children
+    ids = [item.custom_id for item in items]  # type: ignore[attr-defined]
     assert len(ids) == len(ALL) + 2
     for value in ids:
         assert len(value) < DISCORD_CUSTOM_ID_MAX
@@ -197,11 +193,13 @@ def test_every_button_of_a_long_id_fits_and_reads_back() -> None:
 
 
 def test_confirm_delete_view() -> None:
-    assert actions_of(confirm_delete_view(ROW)) == ["confirm-delete"]
+    view = confirm_delete_view(ROW)
+    assert view.timeout is None
+    assert actions_of(view.children) == ["confirm-delete"]
 
 
-def test_waiting_view() -> None:
-    assert actions_of(waiting_view(replace(ROW, status="queued"))) == ["cancel"]
+def test_waiting_buttons() -> None:
+    assert actions_of(waiting_buttons(replace(ROW, status="queued"))) == ["cancel"]
 
 
 # -- prompt forms ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.interactions.buttons import result_view
+from bot.interactions.buttons import result_buttons
 from bot.interactions.tree import describe
 from bot.storage import Database, SqliteDatabase
 from bot.tracker.service import STATUS_UNKNOWN
@@ -111,8 +111,7 @@ async def test_a_remix_litellm_refuses_says_so_and_offers_no_billed_retry(env: E
     assert await env.held() == 0
     assert remix.call_count == 1
     # The Remix button is left off from now on, and asking again is refused at once.
-    view = result_view(parent, env.api.unsupported)
-    ids = [item.custom_id for item in view.children] if view is not None else []  # type: ignore[attr-defined]
+    ids = [item.custom_id for item in result_buttons(parent, env.api.unsupported)]
     assert f"videobot:v2:remix:{parent.key}" not in ids
     with pytest.raises(UnsupportedOperationError):
         await env.jobs.parent(parent.id, OWNER, GUILD, Operation.REMIX)

@@ -21,7 +21,7 @@ import respx
 from pydantic import SecretStr
 
 from bot.errors import LimitReached, UserError, VideoNotReady
-from bot.interactions.buttons import result_view
+from bot.interactions.buttons import result_buttons
 from bot.interactions.tree import describe, explain
 from bot.jobs.requests import JobRequest, Lineage
 from bot.jobs.service import NOT_CONFIRMED_TEXT, Jobs
@@ -656,9 +656,8 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     # Nothing was made that anyone knows of: nothing is owed.
     assert await env.states(row.key) == ["released"]
     assert [posted.key for posted, _ in env.delivery.posted] == [row.key]
-    view = result_view(row, frozenset())
-    assert view is not None
-    assert [item.custom_id for item in view.children] == [f"videobot:v2:retry:{row.key}"]  # type: ignore[attr-defined]
+    buttons = result_buttons(row, frozenset())
+    assert [item.custom_id for item in buttons] == [f"videobot:v2:retry:{row.key}"]
 
 
 async def test_a_lost_answer_whose_lookup_hits_a_bug_ends_unconfirmed(

@@ -21,8 +21,11 @@ from bot.ui.contest import (
     entry_card,
     entry_view,
     jump_url,
+    podium_caption,
     standings_card,
 )
+from tests import cards
+from tests.e2e.fake_discord import check_components_v2, check_media_references
 
 START = 1_800_000_000.0
 CONTEST = ContestRow(
@@ -60,6 +63,15 @@ def entry(entry_id: int, author_id: int = 100, prompt: str = "a whale in a tram"
 
 def fields(embed: discord.Embed) -> dict[str, str]:
     return {str(f.name): str(f.value) for f in embed.fields}
+
+
+def v2(layout: discord.ui.LayoutView, files: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """A Components V2 message as Discord gets it, checked against Discord's limits."""
+    assert layout.timeout is None
+    components = layout.to_components()
+    check_components_v2({"components": components, "flags": 1 << 15})
+    check_media_references(components, [{"filename": name} for name in files])
+    return components
 
 
 def test_the_announcement_while_entries_are_open() -> None:
@@ -121,24 +133,31 @@ def test_a_long_theme_is_cut_to_discords_title_limit() -> None:
 
 
 def test_an_entry_names_its_author_and_its_contest() -> None:
-    card = entry_card(CONTEST, entry(4, author_id=55), note="Entered by a manager.")
-    assert card.author.name == "Entry #4"
-    assert card.description == "a whale in a tram"
-    assert fields(card) == {"By": "<@55>", "Note": "Entered by a manager."}
-    assert card.footer.text == "Contest #7: a city under the sea"
-    assert fields(entry_card(CONTEST, entry(4))) == {"By": "<@100>"}
+    card = v2(entry_card(CONTEST, entry(4, author_id=55), note="Entered by a manager."))
+    assert cards.heading(card) == "Entry #4"
+    assert cards.texts(card)[1] == "a whale in a tram"
+    assert cards.facts(card) == {"By": "<@55>", "Note": "Entered by a manager."}
+    assert cards.subtext(card) == "Contest #7: a city under the sea"
+    assert cards.facts(v2(entry_card(CONTEST, entry(4)))) == {"By": "<@100>"}
 
 
-def test_an_entrys_long_prompt_fits_the_description() -> None:
-    card = entry_card(CONTEST, entry(4, prompt="wave " * 1000))
-    assert len(str(card.description)) == 4000
+def test_gallery_an_entry_plays_its_video_above_its_vote_button() -> None:
+    card = v2(entry_card(CONTEST, entry(4), media="video-9.mp4", votes=2), ("video-9.mp4",))
+    assert cards.gallery(card) == ["attachment://video-9.mp4"]
+    assert cards.button_rows(card) == [["videobot:v1:vote:4"]]
+    kinds = [c["type"] for c in cards.containers(card)[0]["components"]]
+    assert kinds[-3:] == [cards.GALLERY, cards.ROW, cards.TEXT]
+
+
+def test_an_entrys_long_prompt_fits_discords_text_limit() -> None:
+    card = v2(entry_card(CONTEST, entry(4, prompt="wave " * 1000), note="n" * 300))
+    assert len(cards.texts(card)[1]) == 3000
 
 
 def test_standings_with_no_entries() -> None:
-    card = standings_card(CONTEST, [], {}, final=True)
-    assert card.title == "🏆 Results: a city under the sea"
-    assert card.description == "No entries were submitted."
-    assert card.fields == []
+    card = v2(standings_card(CONTEST, [], {}, final=True))
+    assert cards.heading(card) == "🏆 Results: a city under the sea"
+    assert cards.texts(card)[1:] == ["No entries were submitted.", "-# Contest #7"]
 
 
 def test_standings_show_three_medals_then_the_rest_in_lines() -> None:
@@ -150,20 +169,51 @@ def test_standings_show_three_medals_then_the_rest_in_lines() -> None:
         for i, v in enumerate(votes)
     ]
     links = {1: jump_url(10, 20, 301), 3: jump_url(10, 20, 303)}
-    card = standings_card(CONTEST, standings, links, final=False)
-    assert card.title == "📊 Standings so far: a city under the sea"
-    assert card.description == "5 entries, 10 votes in all. Equal votes go to the earlier entry."
-    assert fields(card) == {
-        "🥇 1st · 5 votes": "<@200> · [entry](https://discord.com/channels/10/20/301)\n> prompt 1",
-        "🥈 2nd · 3 votes": "<@201>\n> prompt 2",
-        "🥉 3rd · 1 vote": "<@202> · [entry](https://discord.com/channels/10/20/303)\n> prompt 3",
-        "Also ran": "4. <@203> · 1 vote: prompt 4\n5. <@204> · 0 votes: prompt 5",
-    }
+    card = v2(standings_card(CONTEST, standings, links, final=False))
+    assert cards.heading(card) == "📊 Standings so far: a city under the sea"
+    assert cards.texts(card)[1:] == [
+        "5 entries, 10 votes in all. Equal votes go to the earlier entry.",
+        "**🥇 1st · 5 votes** <@200> · [entry](https://discord.com/channels/10/20/301)\n"
+        "> prompt 1\n"
+        "**🥈 2nd · 3 votes** <@201>\n"
+        "> prompt 2\n"
+        "**🥉 3rd · 1 vote** <@202> · [entry](https://discord.com/channels/10/20/303)\n"
+        "> prompt 3",
+        "**Also ran**\n4. <@203> · 1 vote: prompt 4\n5. <@204> · 0 votes: prompt 5",
+        "-# Contest #7",
+    ]
+    assert cards.facts(card)["🥈 2nd · 3 votes"] == "<@201>"
+
+
+def test_gallery_the_results_show_the_podiums_videos() -> None:
+    standings = [
+        Standing(i + 1, entry(i + 1, prompt=f"prompt {i + 1}"), votes=3 - i) for i in range(3)
+    ]
+    names = [f"{s.place}-entry-{s.entry.id}.mp4" for s in standings]
+    media = [(name, podium_caption(s)) for name, s in zip(names, standings, strict=True)]
+    card = v2(standings_card(CONTEST, standings, {}, final=True, media=media), tuple(names))
+    assert cards.gallery(card) == [f"attachment://{name}" for name in names]
+    [gallery] = [c for c in cards.walk(card) if c["type"] == cards.GALLERY]
+    assert [i["description"] for i in gallery["items"]] == [
+        "1st: prompt 1",
+        "2nd: prompt 2",
+        "3rd: prompt 3",
+    ]
+
+
+def test_the_longest_standings_fit_discords_text_limit() -> None:
+    standings = [
+        Standing(i + 1, entry(i + 1, author_id=10**18 + i, prompt="p" * 5000), votes=30 - i)
+        for i in range(30)
+    ]
+    links = {i + 1: jump_url(10**18, 10**18, 10**18 + i) for i in range(30)}
+    card = v2(standings_card(replace(CONTEST, theme="t" * 500), standings, links, final=True))
+    assert sum(len(t) for t in cards.texts(card)) <= 4000
 
 
 def test_standings_of_one_entry_are_singular() -> None:
-    card = standings_card(CONTEST, [Standing(1, entry(1), votes=1)], {}, final=True)
-    assert card.description == "1 entry, 1 vote in all. Equal votes go to the earlier entry."
+    card = v2(standings_card(CONTEST, [Standing(1, entry(1), votes=1)], {}, final=True))
+    assert cards.texts(card)[1] == "1 entry, 1 vote in all. Equal votes go to the earlier entry."
 
 
 def test_the_list_of_contests_says_what_is_next_for_each() -> None:
