@@ -1,0 +1,2 @@
+-- A placeholder for another branch's migration 0012 (issues 22-23): dropped when they merge.
+SELECT 1;
