@@ -103,11 +103,6 @@ def test_a_finished_job_without_a_finish_time_shows_no_duration() -> None:
     [
         ("expired", "anything", "The provider no longer has this video's files."),
         ("not_confirmed", None, FAILURE_TEXT["not_confirmed"]),
-        (
-            "moderation_blocked",
-            "blocked",
-            "The provider's safety system blocked this. Try rewording the prompt.",
-        ),
         ("server_error", "GPU fell over", "The provider could not make this video: GPU fell over"),
         (None, None, "The provider could not make this video: no reason given"),
     ],
@@ -119,6 +114,16 @@ def test_a_failed_job_says_why(code: str | None, message: str | None, why: str) 
     assert card.colour == discord.Colour.red()
     assert fields(card)["Why"] == why
     assert "Progress" not in fields(card)
+
+
+@pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
+def test_prompt_rules_a_providers_safety_refusal_is_a_card_state_of_its_own(code: str) -> None:
+    blocked = replace(ROW, status="failed", error_code=code, error_message="Flagged by policy.")
+    card = status_card(blocked)
+    assert card.author.name == "🛡️ Blocked by the provider's safety system"
+    assert card.colour == discord.Colour.dark_orange()
+    assert fields(card)["Why"] == FAILURE_TEXT["moderation_blocked"]
+    assert "nothing is charged" in fields(card)["Why"]
 
 
 @pytest.mark.parametrize("code", ["server_error", NOT_STARTED])
