@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,14 +9,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import InteractionPoster
+from bot.errors import UserError
+from bot.interactions.forms import create_form, start_create
 from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
-from bot.media.images import check_attachment, fit_reference
-from bot.spending.money import micros, usd
-from bot.ui.choices import LABEL_MAX, video_choices
-from bot.ui.text import excerpt
-from bot.videoapi.models import Operation, Upload
+from bot.spending.money import micros
+from bot.ui.choices import model_label, video_choices
+from bot.videoapi.models import Operation
 from bot.videoapi.profile import check_prompt
 
 if TYPE_CHECKING:
@@ -34,12 +32,6 @@ def _choices(values: tuple[str, ...], current: str) -> Choices:
     return [app_commands.Choice(name=v, value=v) for v in values if wanted in v.lower()][:25]
 
 
-async def _reference(image: discord.Attachment, size: str) -> Upload:
-    """The attached image, fitted to the video's size, as the job's first frame."""
-    fitted = await asyncio.to_thread(fit_reference, await image.read(), size)
-    return Upload("reference.png", "image/png", fitted)
-
-
 class Generate(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
@@ -50,7 +42,7 @@ class Generate(commands.Cog):
         extras=requires(Operation.CREATE),
     )
     @app_commands.describe(
-        prompt="What the video shows",
+        prompt="What the video shows (leave it out for a form, with an image upload)",
         model="Which model makes it",
         seconds="How long it is",
         size="Width x height",
@@ -59,27 +51,23 @@ class Generate(commands.Cog):
     async def video(
         self,
         interaction: Interaction,
-        prompt: str,
+        prompt: str | None = None,
         model: str | None = None,
         seconds: str | None = None,
         size: str | None = None,
         image: discord.Attachment | None = None,
     ) -> None:
-        loader = None
-        if image is not None:
-            check_attachment(image.content_type, image.size)
-            loader = functools.partial(_reference, image)
-        request = self.bot.jobs.created(
-            prompt,
-            model=model,
-            size=size,
-            seconds=seconds,
-            owner_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            image=loader,
+        if prompt is None:
+            # The form asks for the image itself: one given here would be lost on the way.
+            if image is not None:
+                raise UserError("Give a prompt with the image, or leave both out for the form.")
+            self.bot.jobs.require(Operation.CREATE)
+            form = create_form(self.bot.api, model=model, size=size, seconds=seconds)
+            await interaction.response.send_modal(form)
+            return
+        await start_create(
+            self.bot.jobs, interaction, prompt, model=model, size=size, seconds=seconds, image=image
         )
-        await self.bot.jobs.start(request, InteractionPoster(interaction), asker_of(interaction))
 
     @app_commands.command(
         name="remix",
@@ -140,11 +128,11 @@ class Generate(commands.Cog):
         profile = self.bot.api.profile
         offered = self.bot.api.capabilities.available(profile.models)
         return [
-            app_commands.Choice(name=excerpt(f"{model} · {price}/s", LABEL_MAX), value=model)
-            for model, price in (
-                (choice.value, usd(micros(profile.price_for(choice.value))))
-                for choice in _choices(offered, current)
+            app_commands.Choice(
+                name=model_label(choice.value, micros(profile.price_for(choice.value))),
+                value=choice.value,
             )
+            for choice in _choices(offered, current)
         ]
 
     @video.autocomplete("size")

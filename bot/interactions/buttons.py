@@ -26,6 +26,7 @@ import discord
 
 from bot.delivery.posters import CardPoster, InteractionPoster
 from bot.errors import UserError
+from bot.interactions.forms import PROMPT_MAX, CreateForm
 from bot.interactions.tree import reply, report_error
 from bot.interactions.who import asker_of, manages_messages
 from bot.jobs.requests import OPERATIONS, DerivedKind, may_delete
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 PREFIX: Final = "videobot:v2"
 OURS: Final = "videobot:"
-PROMPT_MAX: Final = 4000
 SECONDS_MAX_CHARS: Final = 4
 STALE: Final = "This button no longer works; run the command again."
 
@@ -385,15 +385,18 @@ class PromptForm:
 async def route_unanswered(
     interaction: discord.Interaction[Any], handles: Callable[[str], bool]
 ) -> None:
-    """What no DynamicItem answers: a form's submit (by `PromptForm`), or an id of ours that
-    nothing registered handles (`handles`), which is told so instead of left to time out."""
+    """What no DynamicItem answers: a form's submit (by `PromptForm`, or `CreateForm` for the
+    create form), or an id of ours that nothing registered handles (`handles`), which is told
+    so instead of left to time out."""
     data: dict[str, Any] = dict(interaction.data or {})
     custom_id = data.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id.startswith(OURS):
         return
     try:
         if interaction.type is discord.InteractionType.modal_submit:
-            form = PromptForm.from_custom_id(custom_id, data)
+            form = PromptForm.from_custom_id(custom_id, data) or CreateForm.from_custom_id(
+                custom_id, data
+            )
             if form is None:
                 await reply(interaction, STALE)
             else:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import SqliteDatabase, VideoRepository
-from bot.ui.choices import LABEL_MAX, choice_label, video_choices
+from bot.ui.choices import LABEL_MAX, choice_label, model_label, video_choices
 from tests.rows import video_row
 from tests.storage.helpers import GUILD, MEMBER, OTHER_GUILD, OWNER, Clock, add_video
 
@@ -70,3 +70,10 @@ async def test_a_status_narrows_the_choices(videos: VideoRepository) -> None:
     choices = await video_choices(videos, OWNER, GUILD, "", status="completed")
 
     assert [c.value for c in choices] == [done.ref]
+
+
+def test_create_form_model_label_shows_the_price_within_discords_limit() -> None:
+    assert model_label("sora-2", 100_000) == "sora-2 · $0.10/s"
+    long = model_label("m" * 200, 300_000)
+    assert len(long) == LABEL_MAX
+    assert long.endswith("…")
