@@ -45,6 +45,8 @@ class ModerationImitation:
     fail_with: int | None = None
     # Never answer (until closed): the client's timeout must end the wait.
     hang: bool = False
+    # More fields in every answer (a large one arrives in several chunks).
+    extra: dict[str, Any] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -68,7 +70,8 @@ class ModerationImitation:
             "category_scores": {c: 0.97 if c in hits else 0.0001 for c in CATEGORIES},
             "category_applied_input_types": {c: ["text"] for c in CATEGORIES},
         }
-        return web.json_response({"id": "modr-1", "model": body["model"], "results": [result]})
+        answer = {"id": "modr-1", "model": body["model"], "results": [result], **self.extra}
+        return web.json_response(answer)
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[ModerationImitation]:

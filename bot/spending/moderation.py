@@ -60,16 +60,20 @@ class Moderation:
             async with self._session.post(
                 self._url, json=body, headers=headers, timeout=self._timeout
             ) as response:
-                raw = await response.content.read(ANSWER_MAX_BYTES + 1)
                 status = response.status
+                raw = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    raw += chunk
+                    if len(raw) > ANSWER_MAX_BYTES:
+                        break
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("the moderation check did not answer: %r", exc)
             raise ModerationUnavailable(str(exc)) from None
         if status != 200 or len(raw) > ANSWER_MAX_BYTES:
             # The body may quote the prompt: only the status is logged.
-            log.warning("the moderation check answered HTTP %d", status)
+            log.warning("the moderation check answered HTTP %d (%d bytes)", status, len(raw))
             raise ModerationUnavailable(f"HTTP {status}")
-        return _verdict(raw)
+        return _verdict(bytes(raw))
 
 
 def _verdict(raw: bytes) -> tuple[str, ...] | None:

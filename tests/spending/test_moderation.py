@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.spending.moderation import MODERATION_MODEL, Moderation
+from bot.spending.moderation import ANSWER_MAX_BYTES, MODERATION_MODEL, Moderation
 from bot.spending.rules import ModerationUnavailable
 from tests.moderation_imitation import KEY, ModerationImitation
 
@@ -64,3 +64,15 @@ async def test_prompt_rules_moderation_unreachable_is_unavailable(
     # Closed: nothing listens there any more.
     with pytest.raises(ModerationUnavailable):
         await Moderation(session, url, SecretStr(KEY)).flagged("a calm lake")
+
+
+async def test_prompt_rules_moderation_reads_a_verdict_sent_in_pieces_and_bounds_it(
+    session: aiohttp.ClientSession,
+) -> None:
+    padding = {"note": "x" * 200_000}
+    async with ModerationImitation(extra=padding).serving() as imitation:
+        moderation = Moderation(session, imitation.url, SecretStr(KEY))
+        assert await moderation.flagged("so much gore") == ("violence/graphic",)
+        imitation.extra = {"note": "x" * (ANSWER_MAX_BYTES + 1)}
+        with pytest.raises(ModerationUnavailable):
+            await moderation.flagged("a calm lake")
