@@ -7,10 +7,12 @@ handler answers ephemerally), and counted per server and month for `/usage show:
 
 Rules are words and globs, never regular expressions: a rule is 1 to `RULE_WORDS_MAX` words of
 letters and digits, each with an optional `*` at its start and/or end ("cat*" also blocks
-"cats", "*gore" also "blood-gore", "*nud*" anything holding "nud"). Matching compares a word
-to a word (equality, startswith, endswith, containment), so it is linear in the prompt and can
-never backtrack, whatever an admin types; no timer is needed to bound it. Both sides are
-compared casefolded, NFKC-normalised and without accents, so "Café" meets "cafe".
+"cats", "*gore" also "bloodgore", "*nud*" any word holding "nud"). Matching compares a word to
+a word (equality, startswith, endswith, containment), so it is linear in the prompt and can
+never backtrack, whatever an admin types; no timer is needed to bound it. Its worst case, 100
+five-word rules with stars against a 6,000-character prompt (Discord's most for an option), is
+about 0.13 s of CPU, spent in a worker thread. Both sides are compared casefolded,
+NFKC-normalised and without accents, so "Café" meets "cafe".
 
 A provider's own refusal ("blocked by the provider's safety system") is recognised here too, so
 that jobs and cards say it alike: an error code of OpenAI's contract (`moderation_blocked`) or
@@ -223,7 +225,9 @@ class PromptRules:
             settings, matcher = await self._load(scope)
             if settings.age_restricted_only and not age_restricted:
                 await self._refuse(scope, PromptRefused("age", AGE_ONLY))
-            rule = matcher.first_match(prompt)
+            # Linear, but up to ~0.1 s for 100 phrase rules against a 6,000-character prompt
+            # (README, "Prompt rules"): off the event loop, which serves every server.
+            rule = await asyncio.to_thread(matcher.first_match, prompt) if matcher.rules else None
             if rule is not None:
                 await self._refuse(scope, PromptRefused("rule", BLOCKED.format(rule=rule)))
         if self._moderator is None:
