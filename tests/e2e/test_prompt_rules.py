@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
 from bot.simulator import SimulatorConfig, make_app
 from bot.videoapi.models import Operation
 from tests.moderation_imitation import KEY, ModerationImitation
@@ -141,3 +144,39 @@ async def test_prompt_rules_a_provider_safety_refusal_is_a_card_state_and_releas
         month = await env.bot.ledger.month(h.world.guild_id)
     assert (month.held_micros, month.spent_micros) == (0, 0)
     assert await refusals(env) == "The provider's safety system: 1"
+
+
+@web.middleware
+async def refuse_at_create(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """OpenAI's answer to a create its safety system refuses at once (the contract's error
+    object with code `moderation_blocked`), for prompts that mention a storm."""
+    if request.method == "POST" and request.path == "/v1/videos":
+        body = await request.json()
+        if "storm" in body.get("prompt", ""):
+            error = {
+                "message": "Your request was blocked by our moderation system.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "moderation_blocked",
+            }
+            return web.json_response({"error": error}, status=400)
+    return await handler(request)
+
+
+async def test_prompt_rules_a_create_the_provider_refuses_shows_the_blocked_card(
+    start_bot: StartBot,
+) -> None:
+    sim = make_app(SimulatorConfig(job_seconds=0.3))
+    sim.middlewares.insert(0, refuse_at_create)
+    env = await start_bot(sim_app=sim, settings={"provider_body": "json"})
+    h = env.harness
+    rec = await h.slash("video", {"prompt": "a storm over the sea"}, user=h.world.alice)
+    card = await h.original(rec, has_card)
+    assert not h.is_ephemeral(card)
+    assert status(card) == "🛡️ Blocked by the provider's safety system"
+    month = await env.bot.ledger.month(h.world.guild_id)
+    assert (month.held_micros, month.spent_micros) == (0, 0)
+    assert await refusals(env) == "The provider's safety system: 1"
+    # Nothing was made: the next prompt goes out as usual.
+    rec = await h.slash("video", {"prompt": "a calm sea"}, user=h.world.alice)
+    assert status(await h.original(rec, has_card)) != status(card)
