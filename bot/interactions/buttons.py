@@ -26,7 +26,7 @@ import discord
 
 from bot.delivery.posters import CardPoster, InteractionPoster
 from bot.errors import UserError
-from bot.interactions.forms import PROMPT_MAX, CreateForm
+from bot.interactions.forms import PROMPT_MAX, CreateForm, answers
 from bot.interactions.tree import reply, report_error
 from bot.interactions.who import asker_of, manages_messages
 from bot.jobs.requests import OPERATIONS, DerivedKind, may_delete
@@ -368,12 +368,7 @@ class PromptForm:
         match = cls.template.fullmatch(custom_id)
         if match is None:
             return None
-        values: dict[str, str] = {}
-        for row in data.get("components") or []:
-            # Inputs come in action rows, or (newer clients) each in a label.
-            for item in row.get("components") or [row.get("component") or {}]:
-                if "custom_id" in item:
-                    values[str(item["custom_id"])] = str(item.get("value") or "")
+        values = {key: given[0] if given else "" for key, given in answers(data).items()}
         return cls(ACTIONS[match["action"]], f"{REF_PREFIX}{match['key']}", values)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
