@@ -21,6 +21,7 @@ from bot.interactions.sync import code_payloads, compare
 from bot.interactions.tree import VideoTree
 from bot.jobs.service import Jobs
 from bot.media.pool import MediaPool
+from bot.spending.rules import PromptRules
 from bot.spending.service import Spending
 from bot.storage import Database, LedgerRepository, VideoRepository
 from bot.tracker.leases import Leases
@@ -88,6 +89,8 @@ class Parts:
     contests: ContestService
     # Every configured provider by name, in the operator's order (`api` is the first).
     providers: Providers
+    # A server's prompt rules, and the moderation check when the operator turned it on.
+    prompts: PromptRules
 
 
 # Delivery and the contest poster post through the bot's own connection, so their builder is
@@ -127,6 +130,7 @@ class VideoBot(commands.AutoShardedBot):
         self.spending = built.spending
         self.jobs = built.jobs
         self.contests = built.contests
+        self.prompts = built.prompts
         self._templates: list[re.Pattern[str]] = []
         self._released = False
 

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
     simulator_port: int = Field(default=0, ge=0, le=65535)
     simulator_job_seconds: float = Field(default=20.0, gt=0)
 
+    # The moderation check of every prompt (bot/spending/moderation.py): on when the key is set.
+    # Any server speaking OpenAI's `POST /moderations`; a check that gives no verdict refuses.
+    moderation_api_key: SecretStr | None = None
+    moderation_base_url: str = OPENAI_DEFAULT_BASE_URL
+    moderation_model: str = "omni-moderation-latest"
+
     _split_lists = field_validator(
         "provider_models",
         "provider_sizes",
@@ -209,7 +215,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"PROVIDERS_FILE: {exc}") from None
         return self
 
-    @field_validator("openai_base_url")
+    @field_validator("openai_base_url", "moderation_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -39,6 +39,8 @@ from bot.jobs.service import Jobs
 from bot.media.assets import Assets
 from bot.media.frames import DecodeLimits
 from bot.media.pool import MediaPool, WorkerLimits
+from bot.spending.moderation import Moderation
+from bot.spending.rules import PromptRules
 from bot.spending.service import Spending
 from bot.storage import (
     ContestRepository,
@@ -51,6 +53,7 @@ from bot.storage import (
     VideoRow,
     open_database,
 )
+from bot.storage.rules import RulesRepository
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
@@ -144,6 +147,7 @@ def build_parts(
     )
     ledger = LedgerRepository(db, videos)
     spending = Spending(GuildRepository(db), settings.default_limits)
+    prompts = PromptRules(RulesRepository(db), moderation_of(settings, http_session))
     jobs = Jobs(
         providers,
         videos,
@@ -154,6 +158,7 @@ def build_parts(
         explain=explain,
         reconcile_wait=tuning.reconcile_wait,
         leases=leases,
+        prompts=prompts,
     )
     contests = ContestRepository(db)
     return Parts(
@@ -181,6 +186,19 @@ def build_parts(
             # Other processes on the database post results too: whoever claims them posts.
             claimant=leases.holder if leases is not None else None,
         ),
+        prompts=prompts,
+    )
+
+
+def moderation_of(settings: Settings, session: aiohttp.ClientSession) -> Moderation | None:
+    """The moderation check, when the operator set its key."""
+    if settings.moderation_api_key is None:
+        return None
+    return Moderation(
+        session,
+        settings.moderation_base_url,
+        settings.moderation_api_key,
+        model=settings.moderation_model,
     )
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,13 +11,13 @@ from discord.ext import commands
 
 from bot.delivery import InteractionPoster
 from bot.errors import UserError
+from bot.interactions.forms import create_form, start_create
 from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
-from bot.media.images import check_attachment, fit_reference
 from bot.ui.choices import model_choices, video_choices
 from bot.videoapi.errors import InvalidParameterError
-from bot.videoapi.models import Operation, Upload
+from bot.videoapi.models import Operation
 from bot.videoapi.profile import check_prompt
 from bot.videoapi.providers import ProviderRemoved, Route
 
@@ -36,12 +34,6 @@ def _choices(values: tuple[str, ...], current: str) -> Choices:
     return [app_commands.Choice(name=v, value=v) for v in values if wanted in v.lower()][:25]
 
 
-async def _reference(image: discord.Attachment, size: str) -> Upload:
-    """The attached image, fitted to the video's size, as the job's first frame."""
-    fitted = await asyncio.to_thread(fit_reference, await image.read(), size)
-    return Upload("reference.png", "image/png", fitted)
-
-
 class Generate(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
@@ -52,7 +44,7 @@ class Generate(commands.Cog):
         extras=requires(Operation.CREATE),
     )
     @app_commands.describe(
-        prompt="What the video shows",
+        prompt="What the video shows (leave it out for a form, with an image upload)",
         model="Which model makes it",
         seconds="How long it is",
         size="Width x height",
@@ -61,27 +53,26 @@ class Generate(commands.Cog):
     async def video(
         self,
         interaction: Interaction,
-        prompt: str,
+        prompt: str | None = None,
         model: str | None = None,
         seconds: str | None = None,
         size: str | None = None,
         image: discord.Attachment | None = None,
     ) -> None:
-        loader = None
-        if image is not None:
-            check_attachment(image.content_type, image.size)
-            loader = functools.partial(_reference, image)
-        request = self.bot.jobs.created(
-            prompt,
-            model=model,
-            size=size,
-            seconds=seconds,
-            owner_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            image=loader,
+        if prompt is None:
+            # The form asks for the image itself: one given here would be lost on the way.
+            if image is not None:
+                raise UserError("Give a prompt with the image, or leave both out for the form.")
+            self.bot.jobs.require(Operation.CREATE)
+            access = await self.bot.spending.access(interaction.guild_id or 0)
+            form = create_form(
+                self.bot.providers, access.models, model=model, size=size, seconds=seconds
+            )
+            await interaction.response.send_modal(form)
+            return
+        await start_create(
+            self.bot.jobs, interaction, prompt, model=model, size=size, seconds=seconds, image=image
         )
-        await self.bot.jobs.start(request, InteractionPoster(interaction), asker_of(interaction))
 
     @app_commands.command(
         name="remix",

@@ -10,9 +10,11 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.spending.overrides import KNOBS, parse, under_ceiling
+from bot.spending.rules import RULES_MAX, RuleError, fold, parse_rule
 from bot.storage.guilds import AccessKind
 from bot.ui.choices import model_choices, models_text
-from bot.ui.text import excerpt
+from bot.ui.rules import added_text, rules_card
+from bot.ui.text import excerpt, plural
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -221,6 +223,76 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
     def _named(self) -> bool:
         """Whether models are shown with their provider: only when there are several."""
         return len(self.bot.providers) > 1
+
+    # -- prompt rules (bot/spending/rules.py) -------------------------------------------------
+
+    rules = app_commands.Group(name="rules", description="Blocked words, and where videos go")
+
+    @rules.command(name="show", description="This server's prompt rules")
+    async def rules_show(self, interaction: Interaction) -> None:
+        prompts = self.bot.prompts
+        settings = await prompts.settings(_guild_id(interaction))
+        await interaction.response.send_message(
+            embed=rules_card(settings, moderated=prompts.moderated), ephemeral=True
+        )
+
+    @rules.command(name="add", description="Block words or globs in prompts here")
+    @app_commands.describe(
+        rules="Words or phrases, comma-separated; a * at a word's start or end: cat*, *gore"
+    )
+    async def rules_add(self, interaction: Interaction, rules: str) -> None:
+        guild_id = _guild_id(interaction)
+        store = self.bot.prompts.store
+        outcomes: list[tuple[str, str]] = []
+        for typed in (part for part in rules.split(",") if part.strip()):
+            try:
+                rule = parse_rule(typed)
+            except RuleError as error:
+                outcomes.append((excerpt(typed.strip().replace("`", "'"), 60), str(error)))
+                continue
+            now = interaction.created_at.timestamp()
+            added = await store.add(guild_id, rule, interaction.user.id, now, most=RULES_MAX)
+            outcomes.append((rule, added))
+        if not outcomes:
+            raise UserError("Name at least one word to block.")
+        self.bot.prompts.forget(guild_id)
+        await self._say(interaction, added_text(outcomes))
+
+    @rules.command(name="remove", description="Stop blocking a word or phrase")
+    @app_commands.describe(rule="The rule to take off, as /limits rules show lists it")
+    async def rules_remove(self, interaction: Interaction, rule: str) -> None:
+        guild_id = _guild_id(interaction)
+        folded = " ".join(fold(rule).split())
+        removed = await self.bot.prompts.store.remove(guild_id, folded)
+        self.bot.prompts.forget(guild_id)
+        said = "is no longer blocked" if removed else "was not a rule here"
+        await self._say(interaction, f"`{excerpt(folded, 60)}` {said}.")
+
+    @rules_remove.autocomplete("rule")
+    async def _rule_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        settings = await self.bot.prompts.settings(_guild_id(interaction))
+        wanted = fold(current).strip()
+        return [app_commands.Choice(name=r, value=r) for r in settings.rules if wanted in r][:25]
+
+    @rules.command(name="clear", description="Take every blocked word off")
+    async def rules_clear(self, interaction: Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        removed = await self.bot.prompts.store.clear(guild_id)
+        self.bot.prompts.forget(guild_id)
+        await self._say(interaction, f"{plural(removed, 'rule')} taken off.")
+
+    @rules.command(
+        name="age-restricted-only", description="Allow videos only in age-restricted channels"
+    )
+    @app_commands.describe(on="True: only in age-restricted (NSFW) channels; False: anywhere")
+    async def rules_age(self, interaction: Interaction, on: bool) -> None:
+        guild_id = _guild_id(interaction)
+        await self.bot.prompts.store.set_age_restricted_only(guild_id, on)
+        self.bot.prompts.forget(guild_id)
+        where = "only in age-restricted channels" if on else "in any channel allowed above"
+        await self._say(interaction, f"Videos may now be made {where}.")
 
     async def _say(self, interaction: Interaction, text: str) -> None:
         await interaction.response.send_message(

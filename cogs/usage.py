@@ -19,6 +19,7 @@ from bot.spending.chart import spend_chart
 from bot.spending.limits import DM_SCOPE, Limits
 from bot.spending.money import usd
 from bot.storage import Month
+from bot.ui.rules import refusals_text
 from bot.ui.spending import seconds_text
 from bot.ui.text import timestamp
 
@@ -145,6 +146,9 @@ class Usage(commands.Cog):
         embed = server_card(
             await spending.limits(scope), await spending.ceilings(scope), month, now, name
         )
+        # What the server's prompt rules, the moderation check and the provider refused.
+        refusals = await self.bot.prompts.store.month(scope, now)
+        embed.add_field(name="Refused prompts", value=refusals_text(refusals), inline=False)
         today = periods.day(now).start_date.isoformat()
         title = f"Spend per day, {periods.month(now).start_date:%B %Y}"
         png = await asyncio.to_thread(spend_chart, title, month.by_day, today)

@@ -14,11 +14,20 @@ from discord import app_commands
 from bot.app import VideoBot
 from bot.config import Settings
 from bot.errors import UserError, VideoNotFound
+from bot.spending.moderation import Moderation
+from bot.spending.rules import PromptRefused
 from bot.storage import Database, SqliteDatabase, open_database
 from bot.tracker.cadence import Cadence
 from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import OpenRouterClient
-from bot.wiring import WEBHOOK_SAFETY_LOOK, Tuning, build_bot, cadence_of, open_api
+from bot.wiring import (
+    WEBHOOK_SAFETY_LOOK,
+    Tuning,
+    build_bot,
+    cadence_of,
+    moderation_of,
+    open_api,
+)
 from tests.postgres import PostgresServer
 
 # Long before any real clock reads now: only the tuned contest clock puts a contest's
@@ -169,3 +178,45 @@ def test_with_openrouter_webhooks_the_tracker_only_takes_a_slow_safety_look() ->
     assert cadence_of(settings(**hooks)).base == 5.0
     slow = cadence_of(settings(openrouter_webhook_secret="s", **hooks))
     assert slow.base == slow.floor == slow.ceiling == WEBHOOK_SAFETY_LOOK
+
+
+async def test_prompt_rules_moderation_is_wired_only_with_its_key() -> None:
+    async with aiohttp.ClientSession() as session:
+        assert moderation_of(settings(), session) is None
+        checked = moderation_of(
+            settings(moderation_api_key="sk-mod", moderation_base_url="http://127.0.0.1:9/v1/"),
+            session,
+        )
+    assert isinstance(checked, Moderation)
+
+
+async def test_prompt_rules_are_handed_to_jobs_and_the_bot(tmp_path: Path) -> None:
+    async with (
+        await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db,
+        wired(settings(), db) as bot,
+    ):
+        assert not bot.prompts.moderated
+        await bot.prompts.store.add(GUILD, "wolf", OWNER, NOW, most=10)
+        request = bot.jobs.created(
+            "a wolf",
+            model=None,
+            size=None,
+            seconds=None,
+            owner_id=OWNER,
+            guild_id=GUILD,
+            channel_id=3,
+        )
+        with pytest.raises(PromptRefused):
+            await bot.jobs.start(request, Refusing())
+
+
+class Refusing:
+    """A first card's place that is never shown: the job is refused before it would be."""
+
+    interaction = None
+
+    async def begin(self) -> None:
+        return None
+
+    async def abort(self) -> None:
+        return None

@@ -26,6 +26,7 @@ import discord
 
 from bot.delivery.posters import CardPoster, InteractionPoster
 from bot.errors import UserError
+from bot.interactions.forms import PROMPT_MAX, CreateForm, answers
 from bot.interactions.tree import reply, report_error
 from bot.interactions.who import asker_of, manages_messages
 from bot.jobs.requests import OPERATIONS, DerivedKind, may_delete
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 PREFIX: Final = "videobot:v2"
 OURS: Final = "videobot:"
-PROMPT_MAX: Final = 4000
 SECONDS_MAX_CHARS: Final = 4
 STALE: Final = "This button no longer works; run the command again."
 
@@ -365,12 +365,7 @@ class PromptForm:
         match = cls.template.fullmatch(custom_id)
         if match is None:
             return None
-        values: dict[str, str] = {}
-        for row in data.get("components") or []:
-            # Inputs come in action rows, or (newer clients) each in a label.
-            for item in row.get("components") or [row.get("component") or {}]:
-                if "custom_id" in item:
-                    values[str(item["custom_id"])] = str(item.get("value") or "")
+        values = {key: given[0] if given else "" for key, given in answers(data).items()}
         return cls(ACTIONS[match["action"]], f"{REF_PREFIX}{match['key']}", values)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -382,15 +377,18 @@ class PromptForm:
 async def route_unanswered(
     interaction: discord.Interaction[Any], handles: Callable[[str], bool]
 ) -> None:
-    """What no DynamicItem answers: a form's submit (by `PromptForm`), or an id of ours that
-    nothing registered handles (`handles`), which is told so instead of left to time out."""
+    """What no DynamicItem answers: a form's submit (by `PromptForm`, or `CreateForm` for the
+    create form), or an id of ours that nothing registered handles (`handles`), which is told
+    so instead of left to time out."""
     data: dict[str, Any] = dict(interaction.data or {})
     custom_id = data.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id.startswith(OURS):
         return
     try:
         if interaction.type is discord.InteractionType.modal_submit:
-            form = PromptForm.from_custom_id(custom_id, data)
+            form = PromptForm.from_custom_id(custom_id, data) or CreateForm.from_custom_id(
+                custom_id, data
+            )
             if form is None:
                 await reply(interaction, STALE)
             else:

@@ -16,7 +16,7 @@ def asker_of(interaction: discord.Interaction[Any]) -> Asker:
     channel = interaction.channel
     parent = getattr(channel, "parent_id", None)
     ids = tuple(i for i in (interaction.channel_id, parent) if i is not None)
-    return Asker(roles, ids)
+    return Asker(roles, ids, age_restricted(channel))
 
 
 def permissions_in(
@@ -43,4 +43,11 @@ def reacting_asker(payload: discord.RawReactionActionEvent, guild: discord.Guild
     roles = frozenset(r.id for r in payload.member.roles) if payload.member else frozenset()
     channel = guild.get_channel_or_thread(payload.channel_id) if guild else None
     parent = getattr(channel, "parent_id", None)
-    return Asker(roles, tuple(i for i in (payload.channel_id, parent) if i is not None))
+    ids = tuple(i for i in (payload.channel_id, parent) if i is not None)
+    return Asker(roles, ids, age_restricted(channel))
+
+
+def age_restricted(channel: object) -> bool:
+    """Whether `channel` is age-restricted (a thread: its parent is); False when unknown."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False

@@ -74,6 +74,8 @@ class Asker:
     role_ids: frozenset[int] = frozenset()
     # The channel and, in a thread, its parent: a thread of an allowed channel is allowed.
     channel_ids: tuple[int, ...] = ()
+    # Whether the channel is age-restricted (NSFW), for servers that allow videos only there.
+    age_restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,10 @@ from bot.jobs.requests import (
 )
 from bot.spending.limits import Access, Ask, Refuse, Wait, denied
 from bot.spending.money import micros
+from bot.spending.rules import PromptRules, blocked_by_provider
 from bot.spending.service import Spending
 from bot.storage import LedgerRepository, VideoRepository, VideoRow
+from bot.storage.rules import PROVIDER_BLOCKED
 from bot.storage.videos import NOT_CONFIRMED, NOT_STARTED
 from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
@@ -90,6 +92,7 @@ class Jobs(Generic[PosterT]):
         reconcile_wait: float = 2.0,
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
+        prompts: PromptRules | None = None,
     ) -> None:
         # Every configured provider: a new job goes where its model is served, every later
         # call about a job to the provider its row names.
@@ -104,6 +107,8 @@ class Jobs(Generic[PosterT]):
         self._clock = clock
         # With other processes on the database: a job's call is out only under its lease.
         self._leases = leases
+        # A server's prompt rules and the moderation check, before anything is reserved.
+        self._prompts = prompts
         # The calls of waiting jobs, kept while this process runs: after a restart a call is
         # rebuilt from the row (all but a reference image can be).
         self._calls: dict[int, Call] = {}
@@ -274,6 +279,10 @@ class Jobs(Generic[PosterT]):
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
         try:
+            if self._prompts is not None:
+                await self._prompts.check(
+                    scope, request.prompt, age_restricted=where.age_restricted
+                )
             admission = await self._ledger.admit(request.new_job(), limits)
         except Exception:
             # Nothing was written: the answer is taken back for the error handler's.
@@ -295,7 +304,12 @@ class Jobs(Generic[PosterT]):
         except LOST_ANSWERS as exc:
             log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
             video = await self._find_after_a_moment(row)
-        except Exception:
+        except Exception as exc:
+            if blocked_by_provider(exc):
+                # Its own card state, kept for the record; nothing was made, nothing is owed.
+                blocked = await self._ledger.unconfirmed(row.key, PROVIDER_BLOCKED, str(exc))
+                self._move_line()
+                return await self._cards.post_first(blocked or row, poster, lineage)
             # Refused, or failed before its call was answered (a bad image, a bug): nothing is
             # kept, nothing is owed, and the error handler tells the user (a bug with its id).
             await self._ledger.abandon(row.key)
@@ -481,7 +495,8 @@ class Jobs(Generic[PosterT]):
         except Exception as exc:
             # Refused, or failed before its call was answered: the card says why (a bug: its id).
             text = self._explain(exc, f"starting {row.ref}")
-            failed = await self._ledger.unconfirmed(row.key, NOT_STARTED, text)
+            code = PROVIDER_BLOCKED if blocked_by_provider(exc) else NOT_STARTED
+            failed = await self._ledger.unconfirmed(row.key, code, text)
             self._move_line()
             self._cards.refresh(failed or row)
             return

@@ -20,6 +20,7 @@ import discord
 from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
+from bot.storage.rules import SAFETY_CODES
 from bot.storage.videos import NOT_STARTED
 from bot.tracker.service import STATUS_UNKNOWN
 from bot.ui.layout import (
@@ -51,12 +52,14 @@ COLOURS = {
     "in_progress": discord.Colour.blurple(),
     "completed": discord.Colour.green(),
     "failed": discord.Colour.red(),
+    "blocked": discord.Colour.dark_orange(),
 }
 STATUS_TEXT = {
     "queued": "⏳ Queued",
     "in_progress": "🎬 Generating",
     "completed": "✅ Done",
     "failed": "❌ Failed",
+    "blocked": "🛡️ Blocked by the provider's safety system",
 }
 KIND_TEXT = {"remix": "Remix of", "extend": "Extension of", "edit": "Edit of"}
 WAITING_COLOUR = discord.Colour.dark_gold()
@@ -64,7 +67,10 @@ GONE_COLOUR = discord.Colour.dark_grey()
 
 # Plain words for the error codes a provider or the bot itself gives.
 FAILURE_TEXT = {
-    "moderation_blocked": "The provider's safety system blocked this. Try rewording the prompt.",
+    "moderation_blocked": (
+        "The provider's safety system refused this prompt, so nothing was made and nothing is "
+        "charged. Try rewording it."
+    ),
     "timeout": "The provider did not finish in time, so the job was given up.",
     "not_found": "The provider no longer knows this video; it may have been deleted there.",
     "expired": "The provider no longer has this video's files.",
@@ -73,6 +79,13 @@ FAILURE_TEXT = {
         "videos. Retry starts it again (a new job, billed again if the first one was made)."
     ),
 }
+
+
+def shown_status(job: VideoRow) -> str:
+    """The state a card shows: the job's status, or `blocked` for a provider's refusal."""
+    if job.status == "failed" and job.error_code in SAFETY_CODES:
+        return "blocked"
+    return job.status
 
 
 def progress_bar(progress: int) -> str:
@@ -89,6 +102,8 @@ def failure_text(job: VideoRow) -> str:
         return f"{detail} It was given up, and nothing is charged for it."
     if job.error_code in FAILURE_TEXT:
         return FAILURE_TEXT[job.error_code]
+    if job.error_code in SAFETY_CODES:
+        return FAILURE_TEXT["moderation_blocked"]
     return f"The provider could not make this video: {detail}"
 
 
@@ -117,9 +132,9 @@ def status_card(
     """`finishes_at` is when the tracker expects the job to be done (unix seconds); `position`
     is a waiting job's place in line; `media` the names of the files sent with the card (the
     MP4, or the thumbnail instead); `lead` a line above the card (the mention of its owner)."""
-    colour = WAITING_COLOUR if job.waiting else COLOURS[job.status]
+    colour = WAITING_COLOUR if job.waiting else COLOURS[shown_status(job)]
     items: list[discord.ui.Item[Any]] = [
-        heading(waiting_text(position) if job.waiting else STATUS_TEXT[job.status]),
+        heading(waiting_text(position) if job.waiting else STATUS_TEXT[shown_status(job)]),
         discord.ui.TextDisplay(excerpt(job.prompt, PROMPT_SHOWN, one_line=False)),
         discord.ui.Separator(),
     ]

@@ -1150,6 +1150,7 @@ class FakeDiscord:
                 raise form_error(
                     "data.title", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length."
                 )
+            check_modal(data)
             record.modal = data
         record.response_type, record.response_data = kind, body
         record.acked_at = time.monotonic()
@@ -1593,3 +1594,63 @@ def walk_components(components: list[JSON]) -> Iterable[JSON]:
         for key in ("component", "accessory"):
             if isinstance(component.get(key), dict):
                 yield from walk_components([component[key]])
+
+
+# What a modal may hold, from Discord's component reference (components/reference, "Label",
+# "File Upload", "Radio Group", "String Select", "Text Input"): 1 to 5 top-level components,
+# each a label around one field, or a text display, or (legacy) a row holding one text input.
+MODAL_TOP_LEVEL_MAX = 5
+LABEL_FIELDS = {3, 4, 5, 6, 7, 8, 19, 21, 22, 23}
+
+
+def check_modal(data: JSON) -> None:
+    """Refuse a modal as Discord would: too many components, a field outside a label, text
+    over its limits, options out of range, a custom id used twice."""
+    components = data.get("components") or []
+    if not 1 <= len(components) <= MODAL_TOP_LEVEL_MAX:
+        raise form_error(
+            "data.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."
+        )
+    seen: set[str] = set()
+    for n, top in enumerate(components):
+        where = f"data.components.{n}"
+        if top.get("type") == 18:
+            if not 1 <= len(top.get("label") or "") <= 45:
+                raise form_error(f"{where}.label", "BASE_TYPE_BAD_LENGTH", "1 to 45 characters.")
+            if len(top.get("description") or "") > 100:
+                raise form_error(f"{where}.description", "BASE_TYPE_MAX_LENGTH", "At most 100.")
+            field_ = top.get("component") or {}
+            if field_.get("type") not in LABEL_FIELDS:
+                raise form_error(f"{where}.component", "UNION_TYPE_CHOICES", "Not a label field.")
+            _check_modal_field(f"{where}.component", field_, seen)
+        elif top.get("type") == 1:
+            row = top.get("components") or []
+            if len(row) != 1 or row[0].get("type") != 4:
+                raise form_error(where, "UNION_TYPE_CHOICES", "A row holds one text input.")
+            _check_modal_field(f"{where}.components.0", row[0], seen)
+        elif top.get("type") != 10:
+            raise form_error(where, "UNION_TYPE_CHOICES", "Not a modal component.")
+
+
+def _check_modal_field(where: str, field_: JSON, seen: set[str]) -> None:
+    custom_id = field_.get("custom_id") or ""
+    if not 1 <= len(custom_id) <= 100 or custom_id in seen:
+        raise form_error(f"{where}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "Unique, 1-100.")
+    seen.add(custom_id)
+    kind = field_["type"]
+    if kind == 4 and not 1 <= int(field_.get("max_length") or 4000) <= 4000:
+        raise form_error(f"{where}.max_length", "NUMBER_TYPE_MAX", "At most 4000.")
+    if kind == 19:
+        low, high = field_.get("min_values"), field_.get("max_values")
+        if (low is not None and not 0 <= low <= 10) or (high is not None and not 1 <= high <= 10):
+            raise form_error(where, "NUMBER_TYPE_MAX", "A file upload takes 0 to 10 files.")
+    if kind in (3, 21, 22):
+        options = field_.get("options") or []
+        low, high = (2, 10) if kind == 21 else (1, 25)
+        if not low <= len(options) <= high:
+            raise form_error(f"{where}.options", "BASE_TYPE_BAD_LENGTH", f"{low} to {high}.")
+        for option in options:
+            if not all(1 <= len(option.get(k) or "") <= 100 for k in ("label", "value")):
+                raise form_error(f"{where}.options", "BASE_TYPE_BAD_LENGTH", "1 to 100.")
+        if kind != 22 and sum(bool(o.get("default")) for o in options) > 1:
+            raise form_error(f"{where}.options", "SELECT_COMPONENT_TOO_MANY_DEFAULTS", "One.")

@@ -466,6 +466,47 @@ class Harness:
             payload["message"] = copy.deepcopy(self.fake.messages[opener.message_id])
         return payload
 
+    def form_submit_payload(
+        self,
+        opener: FakeInteraction,
+        values: Mapping[str, Any],
+        *,
+        uploads: Mapping[str, Upload] | None = None,
+        user: UserLike | None = None,
+    ) -> JSON:
+        """As :meth:`modal_submit_payload`, for a form with radio groups (one ``value`` each) and
+        file uploads: each of ``uploads`` is stored in the fake as a member's upload and sent as
+        Discord does, its id in the field's ``values`` and the file in ``resolved.attachments``."""
+        payload = self.modal_submit_payload(opener, values, user=user)
+        resolved: JSON = {}
+        for component in walk_components(payload["data"]["components"]):
+            custom_id = component.get("custom_id")
+            if component.get("type") == 21:
+                chosen = component.pop("values", None) or [None]
+                component["value"] = chosen[0]
+            elif component.get("type") == 19:
+                upload = (uploads or {}).get(custom_id or "")
+                component["values"] = []
+                if upload is not None:
+                    attachment = self.fake.upload(opener.channel_id, upload.filename, upload.data)
+                    resolved.setdefault("attachments", {})[attachment["id"]] = attachment
+                    component["values"] = [attachment["id"]]
+        if resolved:
+            payload["data"]["resolved"] = resolved
+        return payload
+
+    async def submit_form(
+        self,
+        opener: FakeInteraction,
+        values: Mapping[str, Any],
+        *,
+        uploads: Mapping[str, Upload] | None = None,
+        **kw: Any,
+    ) -> FakeInteraction:
+        """Submit the form ``opener`` was answered with; see :meth:`form_submit_payload`."""
+        payload = self.form_submit_payload(opener, values, uploads=uploads, **kw)
+        return self._interact(payload, triggered_by=opener)
+
     def reaction_add_payload(self, message: JSON | int, user: UserLike, emoji: str) -> JSON:
         """MESSAGE_REACTION_ADD; ``emoji`` is a unicode emoji or ``"name:id"`` for a custom one."""
         stored = self.fake.messages[int(message if isinstance(message, int) else message["id"])]

@@ -131,7 +131,9 @@ async def failed_card(env: BotEnv) -> JSON:
     h = env.harness
     env.set_faults(rate_moderation_failure=1.0)
     rec = await h.slash("video", {"prompt": "something blocked"}, user=h.world.alice)
-    card = await h.original(rec, lambda m: has_card(m) and status(m) == "❌ Failed")
+    # Failed by the provider's safety system, which the card says in its own words.
+    blocked = "🛡️ Blocked by the provider's safety system"
+    card = await h.original(rec, lambda m: has_card(m) and status(m) == blocked)
     await row_when(env.bot.videos, video_id(card), delivered)
     card = h.fake.messages[int(card["id"])]
     assert custom_ids(card) == [button_id("delete", video_key(card))]

@@ -114,10 +114,11 @@ async def test_failed_job_says_why(start_bot: StartBot) -> None:
         video_id(card),
         VideoError(code="moderation_blocked", message="Blocked by the moderation system."),
     )
-    failed = await h.original(rec, lambda m: status(m) == "❌ Failed", within=10)
+    blocked = "🛡️ Blocked by the provider's safety system"
+    failed = await h.original(rec, lambda m: status(m) == blocked, within=10)
     why = field(failed, "Why") or ""
-    assert "safety system blocked" in why, why
-    assert "rewording the prompt" in why, why
+    assert "safety system refused this prompt" in why, why
+    assert "rewording it" in why, why
     assert field(failed, "Progress") is None
     assert not failed["attachments"]
     await row_when(env.bot.videos, video_id(card), delivered)

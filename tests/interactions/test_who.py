@@ -184,3 +184,19 @@ def test_outside_a_guild_nobody_manages_messages(guild: discord.Guild) -> None:
     assert permissions_in(None, moderator, CHANNEL) == discord.Permissions.none()
     # A user who is not a member object (a DM's): nothing.
     assert not manages_messages(guild, moderator._user if moderator else None, CHANNEL)
+
+
+def test_prompt_rules_an_age_restricted_channel_and_its_threads_are_read_so(
+    state: Any, guild: discord.Guild
+) -> None:
+    channel = guild.get_channel(CHANNEL)
+    assert isinstance(channel, discord.TextChannel)
+    assert not asker_of(interaction(state, CHANNEL)).age_restricted
+    channel.nsfw = True
+    assert asker_of(interaction(state, CHANNEL)).age_restricted
+    assert asker_of(interaction(state, THREAD)).age_restricted
+    assert reacting_asker(reaction(state, THREAD), guild).age_restricted
+    assert not asker_of(interaction(state, LOCKED)).age_restricted
+    # Unknown (a direct message, a channel not cached): not age-restricted.
+    assert not asker_of(interaction(state, 55, guild_id=None)).age_restricted
+    assert not reacting_asker(reaction(state, THREAD), None).age_restricted

@@ -150,11 +150,6 @@ def test_a_finished_job_without_a_finish_time_shows_no_duration() -> None:
     [
         ("expired", "anything", "The provider no longer has this video's files."),
         ("not_confirmed", None, FAILURE_TEXT["not_confirmed"]),
-        (
-            "moderation_blocked",
-            "blocked",
-            "The provider's safety system blocked this. Try rewording the prompt.",
-        ),
         ("server_error", "GPU fell over", "The provider could not make this video: GPU fell over"),
         (None, None, "The provider could not make this video: no reason given"),
     ],
@@ -166,6 +161,16 @@ def test_a_failed_job_says_why(code: str | None, message: str | None, why: str) 
     assert shown.colour == discord.Colour.red()
     assert fields(shown)["Why"] == why
     assert "Progress" not in fields(shown)
+
+
+@pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
+def test_prompt_rules_a_providers_safety_refusal_is_a_card_state_of_its_own(code: str) -> None:
+    blocked = replace(ROW, status="failed", error_code=code, error_message="Flagged by policy.")
+    shown = card(blocked)
+    assert shown.status == "🛡️ Blocked by the provider's safety system"
+    assert shown.colour == discord.Colour.dark_orange()
+    assert fields(shown)["Why"] == FAILURE_TEXT["moderation_blocked"]
+    assert "nothing is charged" in fields(shown)["Why"]
 
 
 @pytest.mark.parametrize("code", ["server_error", NOT_STARTED])

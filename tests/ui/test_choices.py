@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.storage import SqliteDatabase, VideoRepository
-from bot.ui.choices import LABEL_MAX, choice_label, video_choices
+from bot.ui.choices import LABEL_MAX, choice_label, offer_label, video_choices
+from bot.videoapi.providers import Offer
 from tests.rows import video_row
 from tests.storage.helpers import GUILD, MEMBER, OTHER_GUILD, OWNER, Clock, add_video
 
@@ -70,3 +71,10 @@ async def test_a_status_narrows_the_choices(videos: VideoRepository) -> None:
     choices = await video_choices(videos, OWNER, GUILD, "", status="completed")
 
     assert [c.value for c in choices] == [done.ref]
+
+
+def test_create_form_model_label_shows_the_price_within_discords_limit() -> None:
+    assert offer_label(Offer("sora-2", "default", 0.1), named=False) == "sora-2 · $0.10/s"
+    long = offer_label(Offer("m" * 200, "default", 0.3))
+    assert len(long) == LABEL_MAX
+    assert long.endswith("…")
