@@ -3,8 +3,11 @@
 A job's row is written before the billable call goes out (write-ahead), in the transaction that
 checks the spending limits and reserves its seconds and cost in the ledger, and completed with
 the provider's answer. When that answer is lost (a 5xx, a timeout, a crash), the provider's
-newest videos are searched for the job before anyone is told anything; only when it is not
-there does the card offer a Retry button, which starts a new (billable) job.
+newest videos are searched for the job before anyone is told anything. When the provider's list
+shows twice, a few seconds apart, that nothing was made, the call is sent once more by itself,
+on the same row and reservation, and the card says so; only when the job is neither found nor
+proven absent (a provider that cannot list) does the card offer a Retry button, which starts
+a new (billable) job.
 
 A job whose only obstacle is a full slot (its owner's or its server's) waits in line instead,
 holding its reservation; the line is the table, so it survives restarts, and it moves whenever
@@ -32,7 +35,8 @@ from typing import Final, Generic
 
 from bot.errors import NotAllowed, SpendingRefused, UserError, VideoNotFound, VideoNotReady
 from bot.jobs.cards import Cards, Explain, PosterT
-from bot.jobs.reconcile import find_created
+from bot.jobs.handoff import AGAIN, Step, add
+from bot.jobs.reconcile import UNKNOWN, Look, find_created, look
 from bot.jobs.requests import (
     OPERATIONS,
     Asker,
@@ -52,19 +56,13 @@ from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
 from bot.videoapi.backend import VideoBackend
-from bot.videoapi.errors import (
-    APIConnectionError,
-    InternalServerError,
-    NotFoundError,
-    UnsupportedOperationError,
-)
+from bot.videoapi.errors import NotFoundError, UnsupportedOperationError
 from bot.videoapi.models import Operation, Video
 from bot.videoapi.profile import check_prompt
+from bot.videoapi.refusals import answer_lost
 
 log = logging.getLogger(__name__)
 
-# The call went out and no answer came back: the provider may or may not have made the job.
-LOST_ANSWERS: Final = (InternalServerError, APIConnectionError)
 NOT_CONFIRMED_TEXT: Final = (
     "The provider did not answer when asked to make this video, and it is not among its videos."
 )
@@ -268,10 +266,7 @@ class Jobs(Generic[PosterT]):
             if self._leases is not None:
                 # Leased before the call goes out: no other process takes it for a dead one's.
                 await self._leases.claim(row.key)
-            video: Video | None = await request.call()
-        except LOST_ANSWERS as exc:
-            log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
-            video = await self._find_after_a_moment(row)
+            video = await self._sent(row, request.call)
         except Exception:
             # Refused, or failed before its call was answered (a bad image, a bug): nothing is
             # kept, nothing is owed, and the error handler tells the user (a bug with its id).
@@ -444,10 +439,7 @@ class Jobs(Generic[PosterT]):
         """The API call of a job that waited for its slot; its card says how it went."""
         try:
             call = self._calls.pop(row.key, None) or await self._rebuilt_call(row)
-            video: Video | None = await call()
-        except LOST_ANSWERS as exc:
-            log.warning("starting %s got no answer (%s); looking for it", row.ref, exc)
-            video = await self._find_after_a_moment(row)
+            video = await self._sent(row, call)
         except Exception as exc:
             # Refused, or failed before its call was answered: the card says why (a bug: its id).
             text = self._explain(exc, f"starting {row.ref}")
@@ -533,15 +525,47 @@ class Jobs(Generic[PosterT]):
         if await self._videos.mark_deleted(row.id):
             await self._cards.tombstone(row, actor_id)
 
-    async def _find_after_a_moment(self, row: VideoRow) -> Video | None:
+    async def _sent(self, row: VideoRow, call: Call) -> Video | None:
+        """The job's billable call, and what the bot does by itself when no answer comes back.
+
+        The job is looked for at the provider; when its list shows twice that nothing was made,
+        the call is sent once more, on the same row and reservation (a billable POST goes out
+        twice only on that proof), and the row says so for the card. None: the job is neither
+        found nor proven absent, and the card offers Retry. A refusal is raised.
+        """
+        try:
+            return await call()
+        except Exception as exc:
+            if not answer_lost(exc):
+                raise
+            log.warning("sending %s got no answer (%s); looking for it", row.ref, exc)
+        seen = await self._look_after_a_moment(row)
+        if seen.found_nothing:
+            # A provider lists a job a moment after accepting it: one empty look proves little.
+            seen = await self._look_after_a_moment(row)
+        if not seen.found_nothing:
+            return seen.video
+        again = await self._videos.send_again(row.key, add(row.handoff, Step("", AGAIN)))
+        if again is None:
+            return None
+        log.info("%s was not made (the provider's list shows it twice): sending it again", row.ref)
+        try:
+            return await call()
+        except Exception as exc:
+            if not answer_lost(exc):
+                raise
+            log.warning("sending %s again got no answer (%s); looking for it", row.ref, exc)
+        return (await self._look_after_a_moment(again)).video
+
+    async def _look_after_a_moment(self, row: VideoRow) -> Look:
         # A provider lists a job it accepted a moment after; asking at once would miss it.
         await asyncio.sleep(self._reconcile_wait)
         try:
-            return await find_created(self._api, row, self._videos.known_ids)
+            return await look(self._api, row, self._videos.known_ids)
         except Exception:
-            # Not found, as when the list cannot be read: the card says so and offers Retry.
+            # As when the list cannot be read: nothing found, nothing proven.
             log.exception("looking for %s at the provider failed", row.ref)
-            return None
+            return UNKNOWN
 
     async def _request_for(self, row: VideoRow, channel_id: int) -> JobRequest:
         """The request that made `row`, to send again."""

@@ -51,6 +51,8 @@ class VideoRow:
     delivery_retry_at: float | None = None
     # Set while the job waits for a free slot: nothing has been sent yet.
     waiting_since: float | None = None
+    # How the bot stepped in to get it made (bot/jobs/handoff.py); None: made as first asked.
+    handoff: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -187,6 +189,10 @@ _CLAIM_RETRY = (
 _RELEASE_RETRY = (
     f"UPDATE videos SET error_code = '{NOT_CONFIRMED}', updated_at = ?"
     " WHERE key = ? AND error_code = 'retried'"
+)
+_SEND_AGAIN = (
+    "UPDATE videos SET handoff = ?, submitting_since = ?, updated_at = ?"
+    " WHERE key = ? AND submitting_since IS NOT NULL"
 )
 _ABANDON = "DELETE FROM videos WHERE key = ? AND submitting_since IS NOT NULL"
 _UNCONFIRMED = (
@@ -416,6 +422,14 @@ class VideoRepository:
         confirmed = replace(_accepted(row, video, self._clock()), submitting_since=None)
         await self._db.execute(_CONFIRM, (*(getattr(confirmed, name) for name in _CONFIRMED), key))
         return confirmed
+
+    async def send_again(self, key: int, handoff: str) -> VideoRow | None:
+        """The submitting job `key` is sent once more (its first call proven to have made
+        nothing): from now, saying how, and since when it is out; None if it is not submitting."""
+        now = self._clock()
+        if await self._db.execute(_SEND_AGAIN, (handoff, now, now, key)) != 1:
+            return None
+        return await self.get_by_key(key)
 
     async def abandon(self, key: int) -> bool:
         """Remove a submitting job the provider refused: nothing was created, nothing to keep."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import discord
 
+from bot.jobs.handoff import steps
 from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
 from bot.tracker.service import STATUS_UNKNOWN
-from bot.ui.text import duration_text, excerpt, timestamp
+from bot.ui.text import duration_text, excerpt, handoff_text, timestamp
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
@@ -122,6 +123,10 @@ def status_card(
         embed.add_field(name="Took", value=duration_text(job.completed_at - job.created_at))
     elif job.status == "failed":
         embed.add_field(name="Why", value=failure_text(job), inline=False)
+    if handed := handoff_text(steps(job.handoff)):
+        embed.add_field(
+            name="Sent", value=excerpt(handed, FIELD_VALUE_MAX, one_line=False), inline=False
+        )
     if note:
         # Notes may quote a provider (an undeliverable result's reason).
         embed.add_field(name="Note", value=excerpt(note, FIELD_VALUE_MAX), inline=False)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from bot.jobs.handoff import AGAIN, Step
+
 # Discord refuses a message whose content is longer than this.
 MESSAGE_MAX: Final = 2000
 MIB: Final = 1024 * 1024
@@ -56,3 +58,31 @@ def join(words: Iterable[str], last: str = "and") -> str:
     """Words as a sentence lists them: "a", "a and b", "a, b and c" (`last`: "and" or "or")."""
     items = list(words)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+# Why a provider made nothing, as a card says it (bot/videoapi/refusals.py).
+REFUSAL_TEXT: Final = {
+    "key": "it refused the key",
+    "credits": "its credits ran out",
+    "forbidden": "it refused this account or request",
+    "model": "it no longer serves this model",
+    "unsupported": "it does not make videos this way",
+    "busy": "it was too busy, even after waiting",
+    "not_accepted": "it did not accept the job",
+}
+
+
+def handoff_text(steps: Iterable[Step]) -> str | None:
+    """What the bot did by itself to get a job made, one line a step; None if nothing."""
+    lines = []
+    for step in steps:
+        who = step.provider or "The provider"
+        if step.why == AGAIN:
+            lines.append(
+                f"{who} did not answer, and its list showed nothing was made: "
+                "sent once more, billed once."
+            )
+        else:
+            why = REFUSAL_TEXT.get(step.why, step.why)
+            lines.append(f"{who} made nothing ({why}): moved on to the next provider.")
+    return "\n".join(lines) or None

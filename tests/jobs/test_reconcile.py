@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.jobs.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, matches
+from bot.jobs.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, look, matches
 from bot.videoapi.errors import InternalServerError, VideoAPIError
 from bot.videoapi.models import ListOrder, Operation, Video, VideoPage
 from tests.rows import video_row
@@ -105,8 +105,10 @@ class ListingApi:
         *,
         lists: bool | None = True,
         error: VideoAPIError | None = None,
+        has_more: bool = False,
     ) -> None:
         self._videos = list(videos)
+        self._has_more = has_more
         self._lists = lists
         self._error = error
         self.asked: list[tuple[int | None, ListOrder | None]] = []
@@ -119,7 +121,7 @@ class ListingApi:
         self.asked.append((limit, order))
         if self._error is not None:
             raise self._error
-        return VideoPage(data=self._videos)
+        return VideoPage(data=self._videos, has_more=self._has_more)
 
 
 class Known:
@@ -189,3 +191,52 @@ async def test_the_closest_in_time_wins() -> None:
     found = await find_created(api, ROW, Known())  # type: ignore[arg-type]
     assert found is not None
     assert found.id == "video_close"
+
+
+# -- look: what proves nothing was made (the ground for sending a create again) ------------------
+
+
+async def test_failover_proof_a_whole_list_without_the_job_found_nothing() -> None:
+    api = ListingApi([video(prompt="a dog"), video(created_at=int(SENT - 3600))])
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.complete, seen.found_nothing) == (None, True, True)
+
+
+async def test_failover_proof_a_match_another_row_holds_is_not_this_job() -> None:
+    seen = await look(ListingApi([video("video_taken")]), ROW, Known("video_taken"))  # type: ignore[arg-type]
+    assert seen.found_nothing
+
+
+async def test_failover_proof_a_found_job_is_not_nothing() -> None:
+    seen = await look(ListingApi([video()]), ROW, Known())  # type: ignore[arg-type]
+    assert seen.video is not None
+    assert not seen.found_nothing
+
+
+@pytest.mark.parametrize(
+    ("oldest", "complete"),
+    [
+        pytest.param(SENT - CLOCK_SLACK - 1, True, id="reaches-before-the-call"),
+        pytest.param(SENT - CLOCK_SLACK, False, id="inside-the-slack"),
+        pytest.param(None, False, id="undated"),
+    ],
+)
+async def test_failover_proof_a_page_cut_short_proves_only_what_it_reaches(
+    oldest: float | None, complete: bool
+) -> None:
+    last = video("video_oldest", prompt="a dog", created_at=None if oldest is None else int(oldest))
+    api = ListingApi([video("video_new", prompt="a cat"), last], has_more=True)
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.complete) == (None, complete)
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        pytest.param(ListingApi(lists=False), id="no-list"),
+        pytest.param(ListingApi(error=InternalServerError("down", status=500)), id="list-fails"),
+    ],
+)
+async def test_failover_proof_none_without_a_list(api: ListingApi) -> None:
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.found_nothing) == (None, False)

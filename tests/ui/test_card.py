@@ -7,6 +7,7 @@ from dataclasses import replace
 import discord
 import pytest
 
+from bot.jobs.handoff import AGAIN, Step, add
 from bot.jobs.requests import Lineage
 from bot.storage.videos import NOT_STARTED
 from bot.ui.card import (
@@ -191,3 +192,17 @@ def test_shown_state_changes_with_what_the_card_shows() -> None:
 def test_shown_state_ignores_what_the_card_does_not_show() -> None:
     same = replace(ROW, updated_at=ROW.updated_at + 60, expires_at=1, delivery_attempts=3)
     assert shown_state(same) == shown_state(ROW)
+
+
+def test_failover_card_says_what_the_bot_did_by_itself() -> None:
+    handoff = add(add(None, Step("openrouter", "credits")), Step("local", AGAIN))
+    embed = status_card(video_row(handoff=handoff))
+    [sent] = [field for field in embed.fields if field.name == "Sent"]
+    assert sent.value == (
+        "openrouter made nothing (its credits ran out): moved on to the next provider.\n"
+        "local did not answer, and its list showed nothing was made: sent once more, billed once."
+    )
+
+
+def test_failover_card_of_a_job_made_as_asked_says_nothing_of_it() -> None:
+    assert "Sent" not in [field.name for field in status_card(video_row()).fields]
