@@ -18,10 +18,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.videoapi.refusals import answer_lost, nothing_made
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Refusals that say the provider, not the model or the request, is failing.
 _PROVIDER_REFUSALS = frozenset({"key", "credits", "forbidden", "busy", "not_accepted"})
@@ -108,10 +111,10 @@ class Health:
         log.info("provider %s is tried first again", provider or "(default)")
         return False
 
-    def order(self, providers: Iterable[str]) -> list[str]:
-        """`providers` in the operator's order, the demoted ones after the rest."""
-        ranked = list(providers)
-        return sorted(ranked, key=self.demoted)
+    def order(self, items: Iterable[T], provider: Callable[[T], str]) -> list[T]:
+        """`items` (each about the provider `provider` names) in their order, those of demoted
+        providers after the rest."""
+        return sorted(items, key=lambda item: self.demoted(provider(item)))
 
     def _bucket(self, record: _Record, now: float) -> _Bucket:
         """The bucket `now` falls in, the ones past the window dropped."""

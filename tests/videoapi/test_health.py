@@ -68,11 +68,11 @@ def test_failover_health_demotes_after_enough_failures_and_logs_once(
     health.record("a", down())
     health.record("a", down())
     assert not health.demoted("a")
-    assert health.order(["a", "b"]) == ["a", "b"]
+    assert health.order(["a", "b"], str) == ["a", "b"]
     health.record("a", down())
     assert health.demoted("a")
     assert not health.demoted("b")
-    assert health.order(["a", "b", "c"]) == ["b", "c", "a"]
+    assert health.order(["a", "b", "c"], str) == ["b", "c", "a"]
     for _ in range(5):
         health.record("a", down())
     demotions = [r for r in caplog.records if "demoted" in r.getMessage()]
