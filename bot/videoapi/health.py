@@ -16,11 +16,31 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
+import httpx
+
+from bot.videoapi.backend import VideoBackend
+from bot.videoapi.capabilities import Capabilities
+from bot.videoapi.client import DownloadResult
+from bot.videoapi.errors import VideoAPIError
+from bot.videoapi.models import (
+    Character,
+    ContentVariant,
+    DeletedVideo,
+    ImageReference,
+    ListOrder,
+    Operation,
+    Upload,
+    Video,
+    VideoPage,
+)
+from bot.videoapi.profile import ProviderProfile
 from bot.videoapi.refusals import answer_lost, nothing_made
+from bot.videoapi.wire import RequestBody
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +153,114 @@ class Health:
             sum(bucket.calls for bucket in record.buckets),
             sum(bucket.failures for bucket in record.buckets),
         )
+
+
+class Watched:
+    """A provider's backend whose every call, answered or failed, feeds its health: creates,
+    looks, downloads and deletes alike, whoever makes them (jobs, the tracker, delivery)."""
+
+    def __init__(self, backend: VideoBackend, provider: str, health: Health) -> None:
+        self._backend = backend
+        self._provider = provider
+        self._health = health
+
+    @property
+    def watched(self) -> VideoBackend:
+        return self._backend
+
+    @property
+    def profile(self) -> ProviderProfile:
+        return self._backend.profile
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._backend.capabilities
+
+    @property
+    def base_url(self) -> str:
+        return self._backend.base_url
+
+    @property
+    def unsupported(self) -> frozenset[Operation]:
+        return self._backend.unsupported
+
+    def supports(self, operation: Operation) -> bool | None:
+        return self._backend.supports(operation)
+
+    async def create(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        size: str | None = None,
+        seconds: str | int | None = None,
+        input_reference: ImageReference | Upload | None = None,
+    ) -> Video:
+        return await self._watch(
+            self._backend.create(
+                prompt, model=model, size=size, seconds=seconds, input_reference=input_reference
+            )
+        )
+
+    async def edit(self, video: str | Upload, prompt: str, *, model: str | None = None) -> Video:
+        return await self._watch(self._backend.edit(video, prompt, model=model))
+
+    async def extend(
+        self, video: str | Upload, prompt: str, seconds: str | int, *, model: str | None = None
+    ) -> Video:
+        return await self._watch(self._backend.extend(video, prompt, seconds, model=model))
+
+    async def remix(self, video_id: str, prompt: str, *, model: str | None = None) -> Video:
+        return await self._watch(self._backend.remix(video_id, prompt, model=model))
+
+    async def create_character(self, name: str, video: Upload) -> Character:
+        return await self._watch(self._backend.create_character(name, video))
+
+    async def get_character(self, character_id: str) -> Character:
+        return await self._watch(self._backend.get_character(character_id))
+
+    async def list(
+        self, *, after: str | None = None, limit: int | None = None, order: ListOrder | None = None
+    ) -> VideoPage:
+        return await self._watch(self._backend.list(after=after, limit=limit, order=order))
+
+    async def retrieve(self, video_id: str) -> Video:
+        return await self._watch(self._backend.retrieve(video_id))
+
+    async def delete(self, video_id: str) -> DeletedVideo:
+        return await self._watch(self._backend.delete(video_id))
+
+    async def download(
+        self, video_id: str, dest: Path, *, variant: ContentVariant = "video"
+    ) -> DownloadResult:
+        return await self._watch(self._backend.download(video_id, dest, variant=variant))
+
+    async def request(
+        self,
+        operation: Operation,
+        method: str,
+        path: str,
+        *,
+        body: RequestBody | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        return await self._watch(
+            self._backend.request(operation, method, path, body=body, params=params)
+        )
+
+    async def aclose(self) -> None:
+        await self._backend.aclose()
+
+    async def _watch(self, call: Awaitable[T]) -> T:
+        try:
+            answer = await call
+        except VideoAPIError as exc:
+            self._health.record(self._provider, exc)
+            raise
+        self._health.record(self._provider)
+        return answer
+
+
+def watched(backend: VideoBackend, provider: str, health: Health) -> VideoBackend:
+    """`backend` with every call's outcome counted in `provider`'s health."""
+    return Watched(backend, provider, health)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import respx
 
 from bot.videoapi.errors import (
     APIStatusError,
@@ -15,7 +16,10 @@ from bot.videoapi.errors import (
     NotFoundError,
     RateLimitError,
 )
-from bot.videoapi.health import Health, HealthTuning, is_failure
+from bot.videoapi.health import Health, HealthTuning, is_failure, watched
+
+from .conftest import MakeClient
+from .helpers import error_json
 
 TUNING = HealthTuning(window=100.0, failures=3, share=0.5, demoted_for=50.0)
 
@@ -120,3 +124,27 @@ def test_failover_health_failures_leave_the_window(health: Health, clock: Clock)
     health.record("a", down())
     health.record("a", down())
     assert health.demoted("a")
+
+
+async def test_failover_health_watches_every_call_of_a_backend(
+    make_client: MakeClient, router: respx.Router
+) -> None:
+    health = Health(HealthTuning(window=100.0, failures=3, share=0.5, demoted_for=50.0))
+    backend = watched(make_client(max_retries=0), "lab", health)
+    router.get("/videos/video_gone").respond(404, json=error_json("No video found"))
+    router.post("/videos").respond(500, json=error_json("boom"))
+    router.get("/videos").respond(200, json={"object": "list", "data": [], "has_more": False})
+    for _ in range(5):
+        with pytest.raises(NotFoundError):
+            await backend.retrieve("video_gone")
+    # Looks at a video the provider no longer has say nothing of its health.
+    assert not health.demoted("lab")
+    await backend.list()
+    for _ in range(3):
+        with pytest.raises(InternalServerError):
+            await backend.create("a red kite")
+    assert not health.demoted("lab")  # 3 failures of 9 calls: under half
+    for _ in range(6):
+        with pytest.raises(InternalServerError):
+            await backend.create("a red kite")
+    assert health.demoted("lab")
