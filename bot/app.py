@@ -26,6 +26,7 @@ from bot.storage import Database, LedgerRepository, VideoRepository
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
+from bot.videoapi.providers import Providers
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class Parts:
     spending: Spending
     jobs: Jobs[CardPoster]
     contests: ContestService
+    # Every configured provider by name, in the operator's order (`api` is the first).
+    providers: Providers
 
 
 # Delivery and the contest poster post through the bot's own connection, so their builder is
@@ -111,6 +114,7 @@ class VideoBot(commands.AutoShardedBot):
         built = parts(self)
         self.db = built.db
         self.api = built.api
+        self.providers = built.providers
         self.http_session = built.http_session
         self.videos = built.videos
         self.leases = built.leases

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Self
 
+from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -16,10 +19,12 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.providers_file import ProvidersConfig, ProvidersFileError, read_providers_file
 from bot.spending.limits import NO_LIMIT_WORDS, Limits
 from bot.spending.money import MICROS_PER_USD
 from bot.videoapi.presets import PRESETS, PresetName
 from bot.videoapi.profile import BodyEncoding, ProviderProfile
+from bot.videoapi.providers import DEFAULT_PROVIDER, ProviderSpec
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -138,6 +143,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8090"
     openrouter_webhook_secret: SecretStr | None = None
 
+    # Several providers side by side (bot/providers_file.py): a TOML file of entries, in the
+    # operator's order of preference. Unset: the settings above make the one provider, named
+    # `default` (the provider of every video made before the file existed).
+    providers_file: Path | None = None
+    _providers: ProvidersConfig | None = PrivateAttr(default=None)
+
     # The built-in simulator, used when no API key is set.
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=0, ge=0, le=65535)
@@ -184,6 +195,20 @@ class Settings(BaseSettings):
             raise ValueError("LEASE_RENEW_SECONDS must be at most half of LEASE_SECONDS")
         return self
 
+    @model_validator(mode="after")
+    def _read_providers_file(self) -> Self:
+        # Read at start, so a mistake in it stops the bot before it connects anywhere. Keys
+        # are named in the file and read from the environment or `.env`, as settings are.
+        if self.providers_file is not None:
+            env_file = self.model_config.get("env_file")
+            dotenv = dotenv_values(env_file) if isinstance(env_file, str) else {}
+            environ = {k: v for k, v in dotenv.items() if v is not None} | dict(os.environ)
+            try:
+                self._providers = read_providers_file(self.providers_file, environ)
+            except ProvidersFileError as exc:
+                raise ValueError(f"PROVIDERS_FILE: {exc}") from None
+        return self
+
     @field_validator("openai_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -224,12 +249,15 @@ class Settings(BaseSettings):
 
     @property
     def uses_simulator(self) -> bool:
-        return self.openai_api_key is None
+        # A providers file names every provider's key itself (or none, for keyless servers).
+        return self.openai_api_key is None and self.providers_file is None
 
     @property
     def uses_webhooks(self) -> bool:
+        # One receiver for the single OpenRouter provider; a providers file's entries poll.
         return (
-            self.provider == "openrouter"
+            self.providers_file is None
+            and self.provider == "openrouter"
             and self.webhook_public_url is not None
             and self.openrouter_webhook_secret is not None
         )
@@ -255,6 +283,22 @@ class Settings(BaseSettings):
                 overrides["default_price_per_second"] = default
         base = PRESETS[self.provider].model_dump()
         return ProviderProfile.model_validate(base | overrides)
+
+    @property
+    def providers(self) -> ProvidersConfig | None:
+        """The providers file's entries, or None when the single-provider settings apply."""
+        return self._providers
+
+    def default_provider(self) -> ProviderSpec:
+        """The one provider the single-provider settings describe, as it always was."""
+        return ProviderSpec(
+            name=DEFAULT_PROVIDER,
+            kind=self.provider,
+            base_url=self.openai_base_url,
+            api_key=self.openai_api_key,
+            profile=self.profile(),
+            models=self.provider_models,
+        )
 
     def database_dsn(self) -> str | None:
         """DATABASE_URL in clear, for the database driver only; None: the SQLite file."""

@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,13 +50,13 @@ from bot.storage import (
     VideoRepository,
     open_database,
 )
-from bot.tracker.budget import RequestBudget
 from bot.tracker.cadence import Cadence
 from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.openrouter.client import OpenRouterClient
+from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, routed
 
 log = logging.getLogger("videobot")
 
@@ -90,13 +90,14 @@ def cadence_of(settings: Settings) -> Cadence:
 def build_parts(
     settings: Settings,
     db: Database,
-    api: VideoBackend,
+    api: VideoBackend | Providers,
     http_session: aiohttp.ClientSession,
     client: discord.Client,
     tuning: Tuning = Tuning(),
 ) -> Parts:
-    """Every part, sharing one database, one API client and one session; `client` is the bot
-    whose connection delivery and the contest poster post through."""
+    """Every part, sharing one database, the providers' clients and one session; `client` is
+    the bot whose connection delivery and the contest poster post through."""
+    providers = routed(api)
     videos = VideoRepository(db)
     leases = (
         Leases(
@@ -108,15 +109,15 @@ def build_parts(
         else None
     )
     tracker = Tracker(
-        api,
+        # Each provider's status requests within its own budget: its profile's rate,
+        # tightened by its headers.
+        providers,
         videos,
         cadence=tuning.cadence or cadence_of(settings),
         deadline=settings.job_deadline_minutes * 60,
         status_give_up=settings.status_give_up_minutes * 60,
         leases=leases,
         announced=settings.uses_webhooks,
-        # Status requests the provider allows: its profile's rate, tightened by its headers.
-        budget=RequestBudget(api.profile.requests_per_minute),
     )
     media = MediaPool(
         settings.media_workers,
@@ -124,13 +125,13 @@ def build_parts(
         WorkerLimits(settings.media_memory_mb * MIB, settings.media_timeout_seconds),
     )
     files = ResultFiles(
-        Assets(api, media), media.reencode, FittedCache(settings.media_cache_mb * MIB)
+        Assets(providers, media), media.reencode, FittedCache(settings.media_cache_mb * MIB)
     )
     delivery = Delivery(
         client,
         videos,
         files,
-        api.capabilities,
+        providers.primary.capabilities,
         views=CardViews(buttons.result_view, buttons.waiting_view),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
@@ -140,7 +141,7 @@ def build_parts(
     ledger = LedgerRepository(db, videos)
     spending = Spending(GuildRepository(db), settings.default_limits)
     jobs = Jobs(
-        api,
+        providers,
         videos,
         ledger,
         spending,
@@ -153,7 +154,8 @@ def build_parts(
     contests = ContestRepository(db)
     return Parts(
         db=db,
-        api=api,
+        api=providers.primary,
+        providers=providers,
         http_session=http_session,
         videos=videos,
         leases=leases,
@@ -181,7 +183,7 @@ def build_parts(
 def build_bot(
     settings: Settings,
     db: Database,
-    api: VideoBackend,
+    api: VideoBackend | Providers,
     http_session: aiohttp.ClientSession,
     tuning: Tuning = Tuning(),
 ) -> VideoBot:
@@ -199,7 +201,7 @@ async def open_bot(settings: Settings) -> AsyncIterator[VideoBot]:
         db = await stack.enter_async_context(
             await open_database(settings.database_dsn(), settings.database_path)
         )
-        api = await stack.enter_async_context(open_api(settings))
+        api = await stack.enter_async_context(open_providers(settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())
         bot = build_bot(settings, db, api, session)
         if settings.uses_webhooks:
@@ -286,6 +288,22 @@ async def open_api(settings: Settings) -> AsyncIterator[VideoBackend]:
             yield client
 
 
+@asynccontextmanager
+async def open_providers(settings: Settings) -> AsyncIterator[Providers]:
+    """Every configured provider (PROVIDERS_FILE), in the operator's order; without the file,
+    the one the single-provider settings describe (the simulator when no key is set)."""
+    config = settings.providers
+    if config is None:
+        async with open_api(settings) as api:
+            yield Providers.single(api)
+        return
+    async with AsyncExitStack() as stack:
+        backends: dict[str, VideoBackend] = {}
+        for spec in config.specs:
+            backends[spec.name] = await stack.enter_async_context(spec_client(settings, spec))
+        yield Providers(backends, equivalents=config.equivalents)
+
+
 def provider_client(
     settings: Settings,
     base_url: str,
@@ -293,21 +311,33 @@ def provider_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> VideoClient:
-    """A client of the provider at `base_url`, bounded as the settings say: OpenRouter's own
-    API for PROVIDER=openrouter, the OpenAI contract for every other preset."""
+    """A client of the single-provider settings' provider, at `base_url` with `api_key`."""
+    spec = replace(settings.default_provider(), base_url=base_url, api_key=api_key)
+    return spec_client(settings, spec, transport=transport)
+
+
+def spec_client(
+    settings: Settings,
+    spec: ProviderSpec,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> VideoClient:
+    """A client of one configured provider, bounded as the settings say: OpenRouter's own API
+    for the openrouter kind, the OpenAI contract for every other preset."""
     bounds: dict[str, Any] = {
-        "profile": settings.profile(),
+        "profile": spec.profile,
         "download_limit": settings.provider_max_download_mib * MIB,
         "download_timeout": settings.provider_download_timeout_seconds,
         "transport": transport,
     }
-    if settings.provider == "openrouter":
-        callback = settings.webhook_public_url if settings.uses_webhooks else None
+    if spec.kind == "openrouter":
+        # Webhooks are the single-provider settings' (one receiver, one signing secret).
+        webhooks = settings.uses_webhooks and spec.name == DEFAULT_PROVIDER
         return OpenRouterClient(
-            base_url,
-            api_key,
-            allowed_models=settings.provider_models,
-            callback_url=callback,
+            spec.base_url,
+            spec.api_key,
+            allowed_models=spec.models,
+            callback_url=settings.webhook_public_url if webhooks else None,
             **bounds,
         )
-    return VideoClient(base_url, api_key, **bounds)
+    return VideoClient(spec.base_url, spec.api_key, **bounds)

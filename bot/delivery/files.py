@@ -35,6 +35,7 @@ from bot.storage import VideoRow
 from bot.ui.text import size_text
 from bot.videoapi.errors import NotFoundError
 from bot.videoapi.models import ContentVariant, Upload
+from bot.videoapi.providers import ProviderRemoved
 
 log = logging.getLogger(__name__)
 
@@ -325,9 +326,13 @@ class ResultFiles:
         """A file of the video; Undeliverable when there is none to post (`unless` says why)."""
         name = file_name(row.key, variant)
         try:
-            await self._assets.fetch(row.id, variant, folder / name, source=source)
+            await self._assets.fetch(
+                row.id, variant, folder / name, source=source, provider=row.provider
+            )
         except NotFoundError:
             raise Expired(GONE) from None
+        except ProviderRemoved as exc:
+            raise Undeliverable(f"I can't fetch it: {exc.message}.") from None
         except (FrameError, MediaFailed) as exc:
             log.info("no %s for %s: %s", variant, row.ref, exc)
             why = str(exc)

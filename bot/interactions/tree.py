@@ -28,6 +28,7 @@ from bot.videoapi.errors import (
     UnsupportedOperationError,
     VideoAPIError,
 )
+from bot.videoapi.providers import ProviderRemoved
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def describe(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, UnsupportedOperationError):
         return f"That is not supported by this provider ({error.operation.value})."
+    if isinstance(error, ProviderRemoved):
+        return f"I can't do that: {error.message}."
     if isinstance(error, ModelUnavailableError):
         return f"The provider retired model {error.model}; choose another."
     if isinstance(error, RateLimitError):

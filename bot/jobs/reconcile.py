@@ -95,8 +95,3 @@ def reaches_back(page: VideoPage, row: VideoRow) -> bool:
     oldest = page.data[-1].created_at if page.data else None
     since = row.submitting_since
     return oldest is not None and since is not None and oldest < since - CLOCK_SLACK
-
-
-async def find_created(api: VideoBackend, row: VideoRow, known: KnownIds) -> Video | None:
-    """The provider's video that `row`'s lost call created, or None if none can be found."""
-    return (await look(api, row, known)).video

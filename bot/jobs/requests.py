@@ -11,6 +11,7 @@ from bot.spending.limits import Ask
 from bot.spending.money import to_usd
 from bot.storage import NewJob, VideoKind, VideoRow
 from bot.videoapi.models import Operation, Upload, Video
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 DerivedKind = Literal["remix", "extend", "edit"]
 OPERATIONS: Final[dict[DerivedKind, Operation]] = {
@@ -41,6 +42,8 @@ class JobRequest:
     size: str
     seconds: str
     with_image: bool = False
+    # The provider the call goes to: the row records it (bot/videoapi/providers.py).
+    provider: str = DEFAULT_PROVIDER
 
     @property
     def cost(self) -> float:
@@ -60,6 +63,7 @@ class JobRequest:
             with_image=self.with_image,
             ask=self.ask,
             micros_per_second=self.micros_per_second,
+            provider=self.provider,
         )
 
 

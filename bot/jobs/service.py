@@ -36,7 +36,7 @@ from typing import Final, Generic
 from bot.errors import NotAllowed, SpendingRefused, UserError, VideoNotFound, VideoNotReady
 from bot.jobs.cards import Cards, Explain, PosterT
 from bot.jobs.handoff import AGAIN, Step, add
-from bot.jobs.reconcile import UNKNOWN, Look, find_created, look
+from bot.jobs.reconcile import UNKNOWN, Look, look
 from bot.jobs.requests import (
     OPERATIONS,
     Asker,
@@ -59,6 +59,7 @@ from bot.videoapi.backend import VideoBackend
 from bot.videoapi.errors import NotFoundError, UnsupportedOperationError
 from bot.videoapi.models import Operation, Video
 from bot.videoapi.profile import check_prompt
+from bot.videoapi.providers import ProviderRemoved, Providers, Route, routed
 from bot.videoapi.refusals import answer_lost
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class Jobs(Generic[PosterT]):
 
     def __init__(
         self,
-        api: VideoBackend,
+        api: VideoBackend | Providers,
         videos: VideoRepository,
         ledger: LedgerRepository,
         spending: Spending,
@@ -88,7 +89,9 @@ class Jobs(Generic[PosterT]):
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
     ) -> None:
-        self._api = api
+        # Every configured provider: a new job goes where its model is served, every later
+        # call about a job to the provider its row names.
+        self._providers = routed(api)
         self._videos = videos
         self._ledger = ledger
         self._spending = spending
@@ -111,8 +114,10 @@ class Jobs(Generic[PosterT]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
-    def require(self, operation: Operation) -> None:
-        if self._api.supports(operation) is False:
+    def require(self, operation: Operation, provider: str | None = None) -> None:
+        """Refuse at once an operation the provider (the first one when None) lacks."""
+        backend = self._providers.get(provider or self._providers.default)
+        if backend.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
     async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
@@ -131,7 +136,7 @@ class Jobs(Generic[PosterT]):
             raise VideoNotReady("That video failed, so there is nothing to build on.")
         if row.status != "completed":
             raise VideoNotReady("That video is not finished yet; try again when it is done.")
-        self.require(operation)
+        self.require(operation, row.provider)
         return row
 
     def downloadable(self, row: VideoRow) -> VideoRow:
@@ -140,7 +145,7 @@ class Jobs(Generic[PosterT]):
             raise VideoNotReady("That video has no files: it is not finished.")
         if row.expires_at is not None and row.expires_at < time.time():
             raise UserError("The provider's files for this video have expired.")
-        self.require(Operation.DOWNLOAD)
+        self.require(Operation.DOWNLOAD, row.provider)
         return row
 
     def created(
@@ -155,24 +160,16 @@ class Jobs(Generic[PosterT]):
         channel_id: int,
         image: ImageLoader | None = None,
     ) -> JobRequest:
-        """A new video from a prompt (and a reference image), validated and priced."""
-        profile = self._api.profile
+        """A new video from a prompt (and a reference image), validated and priced, for the
+        first provider (in the operator's order) that serves `model`."""
+        route = self._providers.route(model)
+        profile = route.backend.profile
         text = check_prompt(prompt)
-        chosen_model = profile.check_model(model)
+        chosen_model = profile.check_model(route.model)
         chosen_size = profile.check_size(chosen_model, size)
         chosen_seconds = profile.check_seconds(chosen_model, seconds)
-        self.require(Operation.CREATE)
-
-        async def call() -> Video:
-            reference = await image(chosen_size) if image is not None else None
-            return await self._api.create(
-                text,
-                model=chosen_model,
-                size=chosen_size,
-                seconds=chosen_seconds,
-                input_reference=reference,
-            )
-
+        self.require(Operation.CREATE, route.provider)
+        call = self.create_call(route, text, chosen_size, chosen_seconds, image)
         price = micros(profile.price_for(chosen_model))
         return JobRequest(
             owner_id,
@@ -188,7 +185,22 @@ class Jobs(Generic[PosterT]):
             size=chosen_size,
             seconds=chosen_seconds,
             with_image=image is not None,
+            provider=route.provider,
         )
+
+    @staticmethod
+    def create_call(
+        route: Route, prompt: str, size: str, seconds: str, image: ImageLoader | None
+    ) -> Call:
+        """The billable create of `prompt` at `route`'s provider, with its model."""
+
+        async def call() -> Video:
+            reference = await image(size) if image is not None else None
+            return await route.backend.create(
+                prompt, model=route.model, size=size, seconds=seconds, input_reference=reference
+            )
+
+        return call
 
     def derived(
         self,
@@ -201,8 +213,9 @@ class Jobs(Generic[PosterT]):
         channel_id: int,
         seconds: str | None = None,
     ) -> JobRequest:
-        """A remix, extension or edit of `parent`, validated and priced, ready to start."""
-        api = self._api
+        """A remix, extension or edit of `parent`, validated and priced, ready to start; it
+        goes to the provider that made `parent` (only it knows the parent's id)."""
+        api = self._providers.get(parent.provider)
         text = check_prompt(prompt)
         call: Call
         total = parent.seconds
@@ -231,6 +244,7 @@ class Jobs(Generic[PosterT]):
             model=parent.model,
             size=parent.size,
             seconds=total,
+            provider=parent.provider,
         )
 
     async def start(
@@ -494,7 +508,7 @@ class Jobs(Generic[PosterT]):
         out or was released, taken first, so that one process recovers each.
         """
         for row in await self._stranded():
-            video = await find_created(self._api, row, self._videos.known_ids)
+            video = (await self._look(row)).video
             if video is not None:
                 log.info("found %s at the provider after a restart", row.ref)
                 await self._videos.confirm(row.key, video)
@@ -521,7 +535,7 @@ class Jobs(Generic[PosterT]):
             # Gone already is as good as deleted. A provider that cannot delete says so to the
             # user (UnsupportedOperationError): hiding a video it still serves would mislead.
             with contextlib.suppress(NotFoundError):
-                await self._api.delete(row.id)
+                await self._providers.get(row.provider).delete(row.id)
         if await self._videos.mark_deleted(row.id):
             await self._cards.tombstone(row, actor_id)
 
@@ -561,11 +575,20 @@ class Jobs(Generic[PosterT]):
         # A provider lists a job it accepted a moment after; asking at once would miss it.
         await asyncio.sleep(self._reconcile_wait)
         try:
-            return await look(self._api, row, self._videos.known_ids)
+            return await self._look(row)
         except Exception:
             # As when the list cannot be read: nothing found, nothing proven.
             log.exception("looking for %s at the provider failed", row.ref)
             return UNKNOWN
+
+    async def _look(self, row: VideoRow) -> Look:
+        """The job `row`'s lost call made, looked for at the provider it was sent to."""
+        try:
+            api = self._providers.get(row.provider)
+        except ProviderRemoved:
+            log.warning("%s was sent to %r, no longer configured", row.ref, row.provider)
+            return UNKNOWN
+        return await look(api, row, self._videos.known_ids)
 
     async def _request_for(self, row: VideoRow, channel_id: int) -> JobRequest:
         """The request that made `row`, to send again."""
@@ -583,7 +606,7 @@ class Jobs(Generic[PosterT]):
         parent = await self._videos.get(row.parent_id) if row.parent_id else None
         if parent is None or parent.deleted_at is not None or parent.status != "completed":
             raise UserError("The video it was made from is gone, so it cannot be made again.")
-        self.require(OPERATIONS[row.kind])
+        self.require(OPERATIONS[row.kind], parent.provider)
         added = added_seconds(row, parent) if row.kind == "extend" else None
         return self.derived(
             row.kind,

@@ -19,6 +19,7 @@ from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import DownloadResult
 from bot.videoapi.errors import APIStatusError, RateLimitError, UnsupportedOperationError
 from bot.videoapi.models import ContentVariant
+from bot.videoapi.providers import Providers, routed
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,13 @@ def looks_like_video(path: Path) -> bool:
 
 
 class Assets:
-    """Fetches files for one provider, and remembers which variants it does not really serve."""
+    """Fetches files from the provider that made each video, and remembers which variants each
+    provider does not really serve."""
 
-    def __init__(self, api: VideoBackend, media: MediaPool) -> None:
-        self._api = api
+    def __init__(self, api: VideoBackend | Providers, media: MediaPool) -> None:
+        self._providers = routed(api)
         self._media = media
-        self._made_here: set[ContentVariant] = set()
+        self._made_here: dict[str, set[ContentVariant]] = {}
 
     async def fetch(
         self,
@@ -69,20 +71,25 @@ class Assets:
         dest: Path,
         *,
         source: Path | None = None,
+        provider: str | None = None,
     ) -> Path:
-        """`variant` of the video at `dest`. `source` is its MP4 if already downloaded.
+        """`variant` of the video at `dest`, from `provider` (the first one when None).
+        `source` is its MP4 if already downloaded.
 
         Raises NotFoundError once the provider no longer has the video at all, FrameError when
         what it sends is not a video (or no still can be made of it), MediaFailed when making one
         ran out of time or memory.
         """
+        name = provider or self._providers.default
+        api = self._providers.get(name)
+        made_here = self._made_here.setdefault(name, set())
         if variant == "video":
-            await self._api.download(video_id, dest)
+            await api.download(video_id, dest)
             if not looks_like_video(dest):
                 raise FrameError("the provider's file for this video is not a video")
             return dest
-        if variant not in self._made_here and source is None:
-            served = await self._download_variant(video_id, variant, dest)
+        if variant not in made_here and source is None:
+            served = await self._download_variant(api, video_id, variant, dest)
             if served is not None and not is_video(served):
                 if await self._is_image(dest):
                     return dest
@@ -92,12 +99,12 @@ class Assets:
             elif served is not None:
                 # What came back is the MP4 itself: keep it as the source.
                 log.info("the provider ignores variant=%s; making it from the MP4", variant)
-                self._made_here.add(variant)
+                made_here.add(variant)
                 source = dest.with_name(f"{dest.stem}-source.mp4")
                 os.replace(dest, source)
         if source is None:
             source = dest.with_name(f"{dest.stem}-source.mp4")
-            await self._api.download(video_id, source)
+            await api.download(video_id, source)
         # Raises FrameError (not a video, over the limits) or MediaFailed (out of time or memory).
         await self._media.still(variant, source, dest)
         return dest
@@ -111,11 +118,11 @@ class Assets:
         return True
 
     async def _download_variant(
-        self, video_id: str, variant: ContentVariant, dest: Path
+        self, api: VideoBackend, video_id: str, variant: ContentVariant, dest: Path
     ) -> DownloadResult | None:
         """The provider's own file, or None where it refuses or lacks it (the MP4 may remain)."""
         try:
-            return await self._api.download(video_id, dest, variant=variant)
+            return await api.download(video_id, dest, variant=variant)
         except RateLimitError:
             raise
         except (APIStatusError, UnsupportedOperationError) as exc:

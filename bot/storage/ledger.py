@@ -23,6 +23,7 @@ from bot.spending.limits import Ask, Limits, Refuse, Usage, Verdict, Wait, decid
 from bot.spending.money import to_usd
 from bot.storage.db import Database, Row, column_list
 from bot.storage.videos import VideoKind, VideoRepository, VideoRow
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 Clock = Callable[[], float]
 EntryState = Literal["reserved", "settled", "released"]
@@ -59,6 +60,8 @@ class NewJob:
     with_image: bool
     ask: Ask
     micros_per_second: int
+    # The provider the job goes to (bot/videoapi/providers.py).
+    provider: str = DEFAULT_PROVIDER
 
     @property
     def scope(self) -> int:
@@ -187,6 +190,7 @@ class LedgerRepository:
                 cost=to_usd(job.ask.micros),
                 with_image=job.with_image,
                 waiting=isinstance(verdict, Wait),
+                provider=job.provider,
             )
             await self._db.fetch_one(
                 _INSERT,

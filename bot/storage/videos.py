@@ -13,6 +13,7 @@ from typing import Literal
 
 from bot.storage.db import Database, Row, column_list, keyed_insert_sql
 from bot.videoapi.models import FINISHED_STATUSES, Video, VideoStatus
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 VideoKind = Literal["create", "remix", "extend", "edit"]
 
@@ -51,6 +52,8 @@ class VideoRow:
     delivery_retry_at: float | None = None
     # Set while the job waits for a free slot: nothing has been sent yet.
     waiting_since: float | None = None
+    # The name of the provider that made it (or will): every call about it goes there.
+    provider: str = DEFAULT_PROVIDER
     # How the bot stepped in to get it made (bot/jobs/handoff.py); None: made as first asked.
     handoff: str | None = None
 
@@ -177,6 +180,7 @@ _CONFIRMED = (
     "completed_at",
     "expires_at",
     "submitting_since",
+    "provider",
 )
 _CONFIRM = (
     f"UPDATE videos SET {', '.join(f'{name} = ?' for name in _CONFIRMED)}"
@@ -344,8 +348,9 @@ class VideoRepository:
         seconds: str,
         parent_id: str | None = None,
         cost: float = 0.0,
+        provider: str = DEFAULT_PROVIDER,
     ) -> VideoRow:
-        """Record a job the API just accepted.
+        """Record a job the API (provider `provider`) just accepted.
 
         `prompt`, `model`, `size` and `seconds` are what the bot asked for: a provider need not
         echo them, and what it does echo wins (an extension's seconds are the stitched total).
@@ -353,7 +358,8 @@ class VideoRepository:
         asked = self._asked(
             owner_id, guild_id, channel_id, kind, prompt, model, size, seconds, parent_id, cost
         )
-        return await self._insert(_accepted(asked, video, self._clock()))
+        accepted = _accepted(asked, video, self._clock())
+        return await self._insert(replace(accepted, provider=provider))
 
     async def begin_submit(
         self,
@@ -370,6 +376,7 @@ class VideoRepository:
         cost: float = 0.0,
         with_image: bool = False,
         waiting: bool = False,
+        provider: str = DEFAULT_PROVIDER,
     ) -> VideoRow:
         """The row of a job about to be sent, written before the billable call.
 
@@ -387,6 +394,7 @@ class VideoRepository:
             submitting_since=None if waiting else now,
             waiting_since=now if waiting else None,
             with_image=with_image,
+            provider=provider,
         )
         return await self._insert(row)
 
@@ -414,12 +422,22 @@ class VideoRepository:
         """What the job cost once settled (what its card shows)."""
         await self._db.execute(_SET_COST, (cost, self._clock(), key))
 
-    async def confirm(self, key: int, video: Video) -> VideoRow | None:
-        """The provider accepted the submitting job `key` as `video`: its row from now on."""
+    async def confirm(
+        self, key: int, video: Video, *, provider: str | None = None
+    ) -> VideoRow | None:
+        """The provider accepted the submitting job `key` as `video`: its row from now on.
+
+        `provider`: the one that accepted it, when not the one the row was written for (a
+        create moved after a refusal that made nothing).
+        """
         row = await self.get_by_key(key)
         if row is None or row.submitting_since is None:
             return None
-        confirmed = replace(_accepted(row, video, self._clock()), submitting_since=None)
+        confirmed = replace(
+            _accepted(row, video, self._clock()),
+            submitting_since=None,
+            provider=provider or row.provider,
+        )
         await self._db.execute(_CONFIRM, (*(getattr(confirmed, name) for name in _CONFIRMED), key))
         return confirmed
 

@@ -30,7 +30,7 @@ import logging
 import time
 from bisect import bisect_left
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.storage import VideoRepository, VideoRow
@@ -51,6 +51,7 @@ from bot.videoapi.errors import (
     VideoAPIError,
 )
 from bot.videoapi.models import Operation, ResponseMeta, Video, VideoStatus
+from bot.videoapi.providers import Providers, routed
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +131,42 @@ class _Answers:
         self.hints[video_id] = hint_ms
 
 
+@dataclass(slots=True)
+class _Lane:
+    """One provider's share of the tracking: its request budget, its pause after trouble, and
+    its listing as its pages showed it (a provider lists only the videos it made)."""
+
+    name: str
+    api: VideoBackend
+    budget: RequestBudget
+    paused_until: float = 0.0
+    trouble: int = 0
+    # The provider's listing, newest first, as its pages showed it: every job followed since
+    # start (finished ones too) and every video a page held, down to a page past the oldest
+    # tracked job. A job no page has held yet sits at the top of its creation second.
+    listing: list[str] = field(default_factory=list)
+    # Creation second of each video in the listing.
+    seconds: dict[str, int] = field(default_factory=dict)
+    # The videos a page showed where they are: the page after one of them is the one the
+    # provider would give. Where the others sit among them is only estimated.
+    confirmed: set[str] = field(default_factory=set)
+    # Index of each video in the listing; None after the listing changed.
+    at: dict[str, int] | None = None
+    # Listing positions from the newest video to the oldest tracked job.
+    span: int = 0
+    # Set when the provider refused a page that starts after one of our ids: from then on
+    # pages are read from the newest only.
+    cursors_refused: bool = False
+
+
+# A job whose provider is no longer configured: nothing can be asked about it.
+PROVIDER_REMOVED = "provider_removed"
+
+
 class Tracker:
     def __init__(
         self,
-        api: VideoBackend,
+        api: VideoBackend | Providers,
         videos: VideoRepository,
         *,
         cadence: Cadence | None = None,
@@ -147,8 +180,23 @@ class Tracker:
         budget: RequestBudget | None = None,
         status_give_up: float = 10 * 60.0,
         announced: bool = False,
+        budgets: Mapping[str, RequestBudget] | None = None,
     ) -> None:
-        self._api = api
+        providers = routed(api)
+        # Each provider's looks are planned and paced on their own: its pages, its budget
+        # (`budgets`, else its profile's rate; `budget` is the first provider's), its pauses.
+        chosen = {providers.default: budget} if budget is not None else {}
+        chosen |= dict(budgets or {})
+        self._lanes = {
+            name: _Lane(
+                name,
+                backend,
+                chosen.get(name) or RequestBudget(backend.profile.requests_per_minute),
+            )
+            for name, backend in providers
+        }
+        # Followed jobs whose provider is no longer configured: failed, saying so, next cycle.
+        self._orphans: dict[str, VideoRow] = {}
         # Whether the provider announces each job's end (OpenRouter's webhooks, handed in by
         # `sighted`): then a new job is not looked at when it starts, only by the slow cadence.
         self._announced = announced
@@ -167,26 +215,6 @@ class Tracker:
         self._jobs: dict[str, _Tracked] = {}
         self._subscribers: list[asyncio.Queue[JobEvent]] = []
         self._wakeup = asyncio.Event()
-        self._paused_until = 0.0
-        # Status requests the provider allows: its profile's rate, tightened by its headers.
-        self._budget = budget or RequestBudget(api.profile.requests_per_minute)
-        # The provider's listing, newest first, as its pages showed it: every job followed since
-        # start (finished ones too) and every video a page held, down to a page past the oldest
-        # tracked job. A job no page has held yet sits at the top of its creation second.
-        self._listing: list[str] = []
-        # Creation second of each video in the listing.
-        self._seconds: dict[str, int] = {}
-        # The videos a page showed where they are: the page after one of them is the one the
-        # provider would give. Where the others sit among them is only estimated.
-        self._confirmed: set[str] = set()
-        # Index of each video in the listing; None after the listing changed.
-        self._at: dict[str, int] | None = None
-        # Listing positions from the newest video to the oldest tracked job.
-        self._span = 0
-        # Set when the provider refused a page that starts after one of our ids: from then on
-        # pages are read from the newest only.
-        self._cursors_refused = False
-        self._trouble = 0
         self._task: asyncio.Task[None] | None = None
         # None: this process is the only one, and follows every job.
         self._leases = leases
@@ -221,7 +249,8 @@ class Tracker:
 
     @property
     def paused_until(self) -> float:
-        return self._paused_until
+        """Until when the latest paused provider's looks wait."""
+        return max(lane.paused_until for lane in self._lanes.values())
 
     def predicted_end(self, video_id: str) -> float | None:
         """Unix seconds the tracker expects this job to finish at, if it has an estimate."""
@@ -351,10 +380,14 @@ class Tracker:
         if row.key in self._held:
             self._shown[row.key] = row
         if self.leading and row.id not in self._jobs:
+            lane = self._lanes.get(row.provider)
+            if lane is None:
+                self._orphans[row.id] = row
+                return
             now = self._clock()
             self._jobs[row.id] = _Tracked(row, due=now, latest=now)
-            if row.id not in self._seconds:
-                self._place(row.id, row.created_at)
+            if row.id not in lane.seconds:
+                self._place(lane, row.id, row.created_at)
 
     async def _run(self) -> None:
         while True:
@@ -365,81 +398,141 @@ class Tracker:
                 # A cycle that finds nothing to send awaits nothing: let the loop run between.
                 await asyncio.sleep(0)
             self._wakeup.clear()
-            paused = self._clock() < self._paused_until
             try:
-                if paused:
-                    # An announced state needs no request: it is taken while requests wait.
-                    await self._apply_sightings(self._clock())
-                    continue
                 if self._leases is not None and self._clock() >= self._sync_at:
                     await self._sync()
                 if self.leading:
-                    await self.refresh_due()
-            except PROVIDER_TROUBLE as exc:
-                self._back_off(exc)
+                    await self._cycle()
             except Exception:
                 # Never let one bad cycle end the loop (a tasks.loop would die here).
                 log.exception("tracker cycle failed")
-                self._back_off(None)
+                for lane in self._lanes.values():
+                    self._back_off(lane, None)
+
+    async def _cycle(self) -> None:
+        """Every provider's due looks; a provider in trouble pauses alone."""
+        now = self._clock()
+        # An announced state needs no request: it is taken while a provider's requests wait.
+        await self._apply_sightings(now)
+        await self._fail_orphans()
+        for lane in self._lanes.values():
+            if now < lane.paused_until:
+                continue
+            try:
+                await self._refresh_lane(lane, now)
+            except PROVIDER_TROUBLE as exc:
+                self._back_off(lane, exc)
+            except Exception:
+                log.exception("tracker cycle of provider %s failed", lane.name)
+                self._back_off(lane, None)
             else:
-                self._trouble = 0
+                lane.trouble = 0
 
     def _seconds_to_next(self) -> float | None:
         now = self._clock()
-        if now < self._paused_until:
-            return self._paused_until - now
         sync = self._sync_at - now if self._leases is not None else None
-        if not self._jobs:
+        if self._orphans:
+            return 0.0
+        earliest: dict[str, float] = {}
+        for job in self._jobs.values():
+            name = job.row.provider
+            earliest[name] = min(job.latest, earliest.get(name, job.latest))
+        waits = []
+        for name, latest in earliest.items():
+            lane = self._lanes[name]
+            if now < lane.paused_until:
+                waits.append(lane.paused_until - now)
+            else:
+                waits.append(max(latest, lane.budget.ready_at(now)) - now)
+        if not waits:
             return sync
-        earliest = min(job.latest for job in self._jobs.values())
-        wait = max(earliest, self._budget.ready_at(now)) - now
+        wait = min(waits)
         return wait if sync is None else min(wait, sync)
 
-    def _back_off(self, exc: Exception | None) -> None:
-        self._trouble += 1
-        delay = self._pause.delay(self._trouble - 1)
+    def _back_off(self, lane: _Lane, exc: Exception | None) -> None:
+        lane.trouble += 1
+        delay = self._pause.delay(lane.trouble - 1)
         if isinstance(exc, VideoAPIError):
             # A 429's Retry-After is obeyed when it asks for longer than our own backoff.
             delay = max(delay, min(self._backoff_max, exc.meta.retry_after_s or 0.0))
-        self._paused_until = self._clock() + delay
-        log.warning("provider trouble (%s): pausing every refresh for %.1f s", exc, delay)
+        lane.paused_until = self._clock() + delay
+        log.warning(
+            "provider %s in trouble (%s): pausing its refreshes for %.1f s", lane.name, exc, delay
+        )
 
-    def _observe(self, meta: ResponseMeta) -> None:
-        self._budget.observe(meta, self._clock())
+    def _observe(self, lane: _Lane, meta: ResponseMeta) -> None:
+        lane.budget.observe(meta, self._clock())
 
-    def _spend(self) -> bool:
-        return self._budget.try_spend(self._clock())
+    def _spend(self, lane: _Lane) -> bool:
+        return lane.budget.try_spend(self._clock())
 
     async def refresh_due(self) -> int:
-        """One cycle: refresh due jobs, most urgent first, within the budget; enforce the deadline.
+        """One cycle: refresh due jobs, most urgent first, within each provider's budget;
+        enforce the deadline. A provider's trouble is raised (after the others' looks).
 
         Returns how many requests it made.
         """
         now = self._clock()
         await self._apply_sightings(now)
+        await self._fail_orphans()
+        requests = 0
+        trouble: Exception | None = None
+        for lane in self._lanes.values():
+            try:
+                requests += await self._refresh_lane(lane, now)
+            except PROVIDER_TROUBLE as exc:
+                trouble = trouble or exc
+        if trouble is not None:
+            raise trouble
+        return requests
+
+    async def _refresh_lane(self, lane: _Lane, now: float) -> int:
+        """One provider's due jobs, most urgent first, within its budget; its deadline."""
         # Jobs whose look cannot wait longer, most urgent first; pages for them also serve
         # every job whose look may come now.
-        due = sorted((job for job in self._jobs.values() if job.latest <= now), key=_most_urgent)
+        due = sorted(
+            (
+                job
+                for job in self._jobs.values()
+                if job.latest <= now and job.row.provider == lane.name
+            ),
+            key=_most_urgent,
+        )
         requests = 0
         if due:
             answers = _Answers()
-            if self._api.supports(Operation.LIST) is not False:
-                requests += await self._list_or_give_up(due, answers, now)
+            if lane.api.supports(Operation.LIST) is not False:
+                requests += await self._list_or_give_up(lane, due, answers, now)
             missing = []
             for job in due:
                 if job.row.id in answers.videos or job.row.id not in self._jobs:
                     continue
-                if not self._spend():
+                if not self._spend(lane):
                     break  # the rest wait for the next cycle, still due and first in line
                 missing.append(job)
             requests += len(missing)
-            trouble = await self._retrieve(missing, answers, now)
+            trouble = await self._retrieve(lane, missing, answers, now)
             await self._apply(answers, now)
             if trouble is not None:
                 raise trouble
-        return requests + await self._enforce_deadline(now)
+        return requests + await self._enforce_deadline(lane, now)
 
-    async def _list_or_give_up(self, due: list[_Tracked], answers: _Answers, now: float) -> int:
+    async def _fail_orphans(self) -> None:
+        """Jobs whose provider was removed from the configuration: failed, and their cards
+        say so (nothing can be asked of a provider the bot no longer knows)."""
+        while self._orphans:
+            _, row = self._orphans.popitem()
+            log.warning("%s was made by %r, which is no longer configured", row.ref, row.provider)
+            await self._fail(
+                _Tracked(row, due=0.0, latest=0.0),
+                PROVIDER_REMOVED,
+                f"The provider that made this video ({row.provider}) is no longer configured,"
+                " so I cannot follow it.",
+            )
+
+    async def _list_or_give_up(
+        self, lane: _Lane, due: list[_Tracked], answers: _Answers, now: float
+    ) -> int:
         """List what it can; a list route that refuses us means retrieving, in this very cycle.
 
         A 4xx from `GET /videos` is about the route (LiteLLM wants a provider named, some
@@ -447,11 +540,11 @@ class Tracker:
         every job is retrieved from then on. Only 429, 5xx and connection errors back off.
         Returns how many pages it asked for.
         """
-        runs, spare = self._plan_pages(due, now)
+        runs, spare = self._plan_pages(lane, due, now)
         paging = _Paging(spare=spare)
         results = await asyncio.gather(
             *(
-                self._list_from(after, wanted, planned, answers, paging)
+                self._list_from(lane, after, wanted, planned, answers, paging)
                 for after, wanted, planned in runs
             ),
             return_exceptions=True,
@@ -466,14 +559,14 @@ class Tracker:
                     or result.status >= 500
                 ):
                     raise result
-                self._api.capabilities.record(Operation.LIST, served=False)
+                lane.api.capabilities.record(Operation.LIST, served=False)
                 log.warning("listing videos is refused (%s); retrieving each job instead", result)
             elif isinstance(result, BaseException):
                 raise result
         return paging.sent
 
     def _plan_pages(
-        self, due: list[_Tracked], now: float
+        self, lane: _Lane, due: list[_Tracked], now: float
     ) -> tuple[list[tuple[str | None, set[str], int]], int]:
         """The runs of pages this cycle needs, at most one request a page within the budget,
         and how many requests the budget leaves beyond them and the retrieves.
@@ -488,10 +581,10 @@ class Tracker:
         urgent due job they hold. A job whose page would hold no other tracked job is left to
         `retrieve`, as cheap and sure, and so is one missed by two planned pages in a row.
         """
-        allowance = self._budget.available(now)
-        if self._cursors_refused:
+        allowance = lane.budget.available(now)
+        if lane.cursors_refused:
             return [(None, {job.row.id for job in due}, 1)], max(0, allowance - 1)
-        at = self._positions()
+        at = self._positions(lane)
         planned: set[str] = set()
         pages: dict[int, set[str]] = {}
         retrieves = 0
@@ -504,7 +597,7 @@ class Tracker:
             number = 0 if index is None else index // self._page_size
             window = [
                 self._jobs[video_id]
-                for video_id in self._listing[
+                for video_id in lane.listing[
                     number * self._page_size : (number + 1) * self._page_size
                 ]
                 if video_id in self._jobs
@@ -514,7 +607,7 @@ class Tracker:
                 retrieves += 1
                 continue
             first = number
-            while first and self._listing[first * self._page_size - 1] not in self._confirmed:
+            while first and lane.listing[first * self._page_size - 1] not in lane.confirmed:
                 first -= 1
             for page in range(first, number + 1):
                 if page in pages:
@@ -523,7 +616,7 @@ class Tracker:
                     break
                 pages[page] = {
                     video_id
-                    for video_id in self._listing[
+                    for video_id in lane.listing[
                         page * self._page_size : (page + 1) * self._page_size
                     ]
                     if (j := self._jobs.get(video_id)) is not None
@@ -539,75 +632,81 @@ class Tracker:
                 after, wanted, count = runs[-1]
                 runs[-1] = (after, wanted | pages[number], count + 1)
             else:
-                after = self._listing[number * self._page_size - 1] if number else None
+                after = lane.listing[number * self._page_size - 1] if number else None
                 runs.append((after, pages[number], 1))
             previous = number
         return runs, max(0, allowance - len(pages) - retrieves)
 
-    def _positions(self) -> dict[str, int]:
+    def _positions(self, lane: _Lane) -> dict[str, int]:
         """Each listed video's index; the listing is cut a page past the oldest tracked job
         (older videos are in no page the tracker reads)."""
-        if self._at is None:
-            tracked = (i for i, video_id in enumerate(self._listing) if video_id in self._jobs)
+        if lane.at is None:
+            tracked = (i for i, video_id in enumerate(lane.listing) if video_id in self._jobs)
             last = max(tracked, default=0)
-            for video_id in self._listing[last + self._page_size :]:
-                del self._seconds[video_id]
-                self._confirmed.discard(video_id)
-            del self._listing[last + self._page_size :]
-            self._at = {video_id: index for index, video_id in enumerate(self._listing)}
-            self._span = last + 1
-        return self._at
+            for video_id in lane.listing[last + self._page_size :]:
+                del lane.seconds[video_id]
+                lane.confirmed.discard(video_id)
+            del lane.listing[last + self._page_size :]
+            lane.at = {video_id: index for index, video_id in enumerate(lane.listing)}
+            lane.span = last + 1
+        return lane.at
 
-    def _place(self, video_id: str, created_at: int) -> None:
+    def _place(self, lane: _Lane, video_id: str, created_at: int) -> None:
         """A job no page has held yet: at the top of its creation second (the provider lists
         newer seconds first; within one second, its own order is learned from its pages)."""
-        index = bisect_left(self._listing, -created_at, key=lambda v: -self._seconds[v])
-        self._listing.insert(index, video_id)
-        self._seconds[video_id] = created_at
-        self._at = None
+        index = bisect_left(lane.listing, -created_at, key=lambda v: -lane.seconds[v])
+        lane.listing.insert(index, video_id)
+        lane.seconds[video_id] = created_at
+        lane.at = None
 
-    def _learn(self, after: str | None, videos: list[Video]) -> None:
+    def _learn(self, lane: _Lane, after: str | None, videos: list[Video]) -> None:
         """What a page shows of the provider's order: its videos, in its order, right after
         `after` (the top for None)."""
         if not videos:
             return
-        at = self._positions()
+        at = self._positions(lane)
         if after is not None and after not in at:
             return  # a cursor cut from the listing since: nothing to place them after
         start = 0 if after is None else at[after] + 1
         shown = [video.id for video in videos]
-        if self._listing[start : start + len(shown)] == shown:
-            self._confirmed.update(shown)
+        if lane.listing[start : start + len(shown)] == shown:
+            lane.confirmed.update(shown)
             return  # where the tracker had them
         held = set(shown)
         if after in held:
             return  # a page holding its own cursor says nothing of where it is
-        rest = [video_id for video_id in self._listing if video_id not in held]
+        rest = [video_id for video_id in lane.listing if video_id not in held]
         start = 0 if after is None else rest.index(after) + 1
-        self._listing = rest[:start] + shown + rest[start:]
+        lane.listing = rest[:start] + shown + rest[start:]
         # A video without its second takes the one above it, so the listing stays ordered.
-        second = 0 if after is None else self._seconds[after]
+        second = 0 if after is None else lane.seconds[after]
         for video in videos:
             second = video.created_at if video.created_at is not None else second
-            self._seconds[video.id] = second
-        self._confirmed.update(shown)
-        self._at = None
+            lane.seconds[video.id] = second
+        lane.confirmed.update(shown)
+        lane.at = None
 
-    def _pages_in_play(self) -> int:
+    def _pages_in_play(self, lane: _Lane) -> int:
         """How many pages hold the tracked jobs; 1 when every job is retrieved on its own."""
-        if self._cursors_refused or self._api.supports(Operation.LIST) is False:
+        if lane.cursors_refused or lane.api.supports(Operation.LIST) is False:
             return 1
-        return -(-self._span // self._page_size)
+        return -(-lane.span // self._page_size)
 
-    def _forget(self, video_id: str) -> None:
+    def _forget(self, lane: _Lane, video_id: str) -> None:
         """A video the provider no longer lists (deleted): no cursor any more."""
-        if self._seconds.pop(video_id, None) is not None:
-            self._listing.remove(video_id)
-            self._confirmed.discard(video_id)
-            self._at = None
+        if lane.seconds.pop(video_id, None) is not None:
+            lane.listing.remove(video_id)
+            lane.confirmed.discard(video_id)
+            lane.at = None
 
     async def _list_from(
-        self, after: str | None, wanted: set[str], planned: int, answers: _Answers, paging: _Paging
+        self,
+        lane: _Lane,
+        after: str | None,
+        wanted: set[str],
+        planned: int,
+        answers: _Answers,
+        paging: _Paging,
     ) -> None:
         """`planned` pages from `after` on, following the provider's cursors, until every
         wanted job was seen or the pages are older; a wanted job none held counts a miss.
@@ -623,28 +722,28 @@ class Tracker:
             # requests no other run or retrieve of this cycle needs.
             if sent >= planned:
                 paging.spare -= 1
-            if not self._spend():
+            if not self._spend(lane):
                 break
             paging.sent += 1
             try:
-                page = await self._api.list(limit=self._page_size, order="desc", after=after)
+                page = await lane.api.list(limit=self._page_size, order="desc", after=after)
             except APIStatusError as exc:
-                self._observe(exc.meta)
+                self._observe(lane, exc.meta)
                 if sent or after is None or exc.status is None or not 400 <= exc.status < 500:
                     raise
                 if isinstance(exc, RateLimitError):
                     raise
                 if after not in self._jobs:
-                    self._forget(after)  # a finished job, deleted since
+                    self._forget(lane, after)  # a finished job, deleted since
                     break
                 # A tracked job's id as a cursor, refused (a provider that takes only its own
                 # cursors): read pages from the newest from now on.
-                self._cursors_refused = True
+                lane.cursors_refused = True
                 log.warning("a page starting after %s was refused (%s)", after, exc)
                 break
             sent += 1
-            self._observe(page.meta)
-            self._learn(after, page.data)
+            self._observe(lane, page.meta)
+            self._learn(lane, after, page.data)
             for video in page.data:
                 job = self._jobs.get(video.id)
                 if job is not None:
@@ -667,7 +766,7 @@ class Tracker:
         return sum(1 for job in jobs if job is not None and job.misses == 0)
 
     async def _retrieve(
-        self, jobs: list[_Tracked], answers: _Answers, now: float
+        self, lane: _Lane, jobs: list[_Tracked], answers: _Answers, now: float
     ) -> VideoAPIError | None:
         """Retrieve each job; the provider's own trouble (a 429, no connection) is returned,
         to back off after.
@@ -676,11 +775,11 @@ class Tracker:
         cannot route, or a Gemini job its validation refuses): it retries on its own, and the
         other jobs keep their cadence.
         """
-        results = await asyncio.gather(*(self._retrieve_one(job.row.id) for job in jobs))
+        results = await asyncio.gather(*(self._retrieve_one(lane, job.row.id) for job in jobs))
         trouble: VideoAPIError | None = None
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, VideoAPIError | Video):
-                self._observe(result.meta)
+                self._observe(lane, result.meta)
             if isinstance(result, Video):
                 # Matched to the id asked for: LiteLLM re-encodes the id it answers with.
                 answers.add(job.row.id, result, result.meta.poll_after_ms)
@@ -694,10 +793,10 @@ class Tracker:
                 await self._look_failed(job, now, result)
         return trouble
 
-    async def _retrieve_one(self, video_id: str) -> Video | Exception:
+    async def _retrieve_one(self, lane: _Lane, video_id: str) -> Video | Exception:
         async with self._retrieve_slots:
             try:
-                return await self._api.retrieve(video_id)
+                return await lane.api.retrieve(video_id)
             except Exception as exc:  # sorted by the caller; one bad job stops nothing
                 return exc
 
@@ -764,12 +863,13 @@ class Tracker:
                 job.changes.append((now, row.progress))
         recent = job.changes[0] if len(job.changes) > 1 else None
         job.predicted_end = self._cadence.predict(row, now, job.running_since, recent)
+        pages = self._pages_in_play(self._lanes[row.provider])
         delay = self._cadence.delay(
-            row, now, hint_ms, job.predicted_end, stalled=stalled, pages=self._pages_in_play()
+            row, now, hint_ms, job.predicted_end, stalled=stalled, pages=pages
         )
         job.look_at(now + delay, self._cadence.wait_allowed(delay, now, job.predicted_end))
 
-    async def _enforce_deadline(self, now: float) -> int:
+    async def _enforce_deadline(self, lane: _Lane, now: float) -> int:
         """Fail the jobs past the deadline, each checked once more first: one the provider
         reports finished is stored and published, however late. Returns the requests made."""
         # One whose looks are failing is checked when its backoff allows, like any look.
@@ -777,14 +877,15 @@ class Tracker:
             job
             for job in self._jobs.values()
             if now - job.row.created_at > self._deadline
+            and job.row.provider == lane.name
             and (job.failing_since is None or job.due <= now)
         ]
         # The rest wait for the budget, still tracked: none is failed unchecked.
-        checked = [job for job in late if self._spend()]
+        checked = [job for job in late if self._spend(lane)]
         if not checked:
             return 0
         answers = _Answers()
-        trouble = await self._retrieve(checked, answers, now)
+        trouble = await self._retrieve(lane, checked, answers, now)
         await self._apply(answers, now)
         if trouble is not None:
             raise trouble  # checked again after the pause

@@ -29,7 +29,13 @@ class StubAssets:
         self.fetched: list[tuple[str, ContentVariant, str, Path | None]] = []
 
     async def fetch(
-        self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+        self,
+        video_id: str,
+        variant: ContentVariant,
+        dest: Path,
+        *,
+        source: Path | None = None,
+        provider: str | None = None,
     ) -> Path:
         self.fetched.append((video_id, variant, dest.name, source))
         if self.failures:

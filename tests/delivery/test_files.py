@@ -304,7 +304,12 @@ async def test_a_video_too_big_with_no_thumbnail_to_make_is_undeliverable(
     fetch = assets.fetch
 
     async def thumbnail_fails(
-        video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+        video_id: str,
+        variant: ContentVariant,
+        dest: Path,
+        *,
+        source: Path | None = None,
+        provider: str | None = None,
     ) -> Path:
         if variant == "thumbnail":
             raise failure
@@ -350,10 +355,16 @@ async def test_a_members_request_is_media_work_for_a_member_and_a_card_is_not(
 
     class Recording(StubAssets):
         async def fetch(
-            self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+            self,
+            video_id: str,
+            variant: ContentVariant,
+            dest: Path,
+            *,
+            source: Path | None = None,
+            provider: str | None = None,
         ) -> Path:
             lanes.append(media_pool._FOR_MEMBER.get())
-            return await super().fetch(video_id, variant, dest, source=source)
+            return await super().fetch(video_id, variant, dest, source=source, provider=provider)
 
     files = ResultFiles(Recording({"video": 1, "thumbnail": 1}), StubFit(1), cache)  # type: ignore[arg-type]
     await files.asset(ROW, "thumbnail", tmp_path, LIMIT)

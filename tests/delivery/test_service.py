@@ -174,7 +174,13 @@ class SettlingAssets(StubAssets):
     meanwhile: Callable[[], Awaitable[object]] | None = None
 
     async def fetch(
-        self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+        self,
+        video_id: str,
+        variant: ContentVariant,
+        dest: Path,
+        *,
+        source: Path | None = None,
+        provider: str | None = None,
     ) -> Path:
         if self.meanwhile is not None:
             await self.meanwhile()

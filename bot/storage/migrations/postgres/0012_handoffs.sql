@@ -1,2 +1,2 @@
--- PostgreSQL's copy of sqlite/0011_handoffs.sql.
+-- PostgreSQL's copy of sqlite/0012_handoffs.sql.
 ALTER TABLE videos ADD COLUMN handoff TEXT;
