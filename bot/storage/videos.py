@@ -195,7 +195,7 @@ _RELEASE_RETRY = (
     " WHERE key = ? AND error_code = 'retried'"
 )
 _SEND_AGAIN = (
-    "UPDATE videos SET handoff = ?, submitting_since = ?, updated_at = ?"
+    "UPDATE videos SET handoff = ?, provider = ?, model = ?, submitting_since = ?, updated_at = ?"
     " WHERE key = ? AND submitting_since IS NOT NULL"
 )
 _ABANDON = "DELETE FROM videos WHERE key = ? AND submitting_since IS NOT NULL"
@@ -441,13 +441,18 @@ class VideoRepository:
         await self._db.execute(_CONFIRM, (*(getattr(confirmed, name) for name in _CONFIRMED), key))
         return confirmed
 
-    async def send_again(self, key: int, handoff: str) -> VideoRow | None:
-        """The submitting job `key` is sent once more (its first call proven to have made
-        nothing): from now, saying how, and since when it is out; None if it is not submitting."""
+    async def send_again(
+        self, row: VideoRow, handoff: str, *, provider: str | None = None, model: str | None = None
+    ) -> VideoRow | None:
+        """The submitting job `row` is sent once more, its last call proven to have made
+        nothing: to `provider` with `model` when it moves (written before the call goes out, so
+        a lost answer is looked for there), saying how, and since when it is out. None if the
+        row is no longer submitting."""
         now = self._clock()
-        if await self._db.execute(_SEND_AGAIN, (handoff, now, now, key)) != 1:
+        moved = (handoff, provider or row.provider, model or row.model, now, now, row.key)
+        if await self._db.execute(_SEND_AGAIN, moved) != 1:
             return None
-        return await self.get_by_key(key)
+        return await self.get_by_key(row.key)
 
     async def abandon(self, key: int) -> bool:
         """Remove a submitting job the provider refused: nothing was created, nothing to keep."""

@@ -11,6 +11,7 @@ from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
 from bot.tracker.service import STATUS_UNKNOWN
 from bot.ui.text import duration_text, excerpt, handoff_text, timestamp
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
@@ -123,7 +124,10 @@ def status_card(
         embed.add_field(name="Took", value=duration_text(job.completed_at - job.created_at))
     elif job.status == "failed":
         embed.add_field(name="Why", value=failure_text(job), inline=False)
-    if handed := handoff_text(steps(job.handoff)):
+    if job.provider != DEFAULT_PROVIDER:
+        # Several providers configured: which one made it (and answers for it).
+        embed.add_field(name="Provider", value=excerpt(job.provider, ECHO_SHOWN))
+    if handed := handoff_text(steps(job.handoff), job.provider):
         embed.add_field(
             name="Sent", value=excerpt(handed, FIELD_VALUE_MAX, one_line=False), inline=False
         )

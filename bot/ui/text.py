@@ -5,7 +5,7 @@ No Discord import: a Discord timestamp is plain text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from bot.jobs.handoff import AGAIN, Step
@@ -72,17 +72,20 @@ REFUSAL_TEXT: Final = {
 }
 
 
-def handoff_text(steps: Iterable[Step]) -> str | None:
-    """What the bot did by itself to get a job made, one line a step; None if nothing."""
+def handoff_text(steps: Sequence[Step], made_by: str) -> str | None:
+    """What the bot did by itself to get a job made (by `made_by`, the provider that took it),
+    one line a step; None if nothing."""
     lines = []
-    for step in steps:
-        who = step.provider or "The provider"
+    for index, step in enumerate(steps):
+        who = step.provider
         if step.why == AGAIN:
             lines.append(
                 f"{who} did not answer, and its list showed nothing was made: "
-                "sent once more, billed once."
+                "sent to it once more, billed once."
             )
-        else:
-            why = REFUSAL_TEXT.get(step.why, step.why)
-            lines.append(f"{who} made nothing ({why}): moved on to the next provider.")
+            continue
+        # After a refusal the job moved on: to where the next step happened, or was made.
+        to = steps[index + 1].provider if index + 1 < len(steps) else made_by
+        why = REFUSAL_TEXT.get(step.why, step.why)
+        lines.append(f"{who} made nothing ({why}), so it went to {to}.")
     return "\n".join(lines) or None

@@ -51,6 +51,7 @@ from bot.videoapi.errors import (
 )
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import ProviderProfile
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 from ..media.images import ztxt_bomb
 
@@ -651,7 +652,7 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     # The list proved nothing was made, so it was sent once more; that answer was lost too,
     # and a third is never sent by itself.
     assert len(env.calls("POST", "/videos")) == 2 * tries
-    assert steps(row.handoff) == (Step("", AGAIN),)
+    assert steps(row.handoff) == (Step(DEFAULT_PROVIDER, AGAIN),)
     assert (row.status, row.error_code, row.error_message) == (
         "failed",
         NOT_CONFIRMED,
@@ -687,7 +688,7 @@ async def test_failover_recreates_once_at_the_same_provider_when_its_list_proves
     assert env.tracker.tracked == {"video_again"}
     stored = await env.videos.get_by_key(row.key)
     assert stored is not None
-    assert steps(stored.handoff) == (Step("", AGAIN),)
+    assert steps(stored.handoff) == (Step(DEFAULT_PROVIDER, AGAIN),)
     assert [posted.id for posted, _ in env.delivery.posted] == ["video_again"]
     assert poster.calls == ["begin"]
 
@@ -761,7 +762,11 @@ async def test_failover_recreates_a_waiting_job_once_too(env: Env) -> None:
         row = await refreshed(env)
     finally:
         await env.jobs.stop()
-    assert (row.key, row.id, steps(row.handoff)) == (waiting.key, "video_w", (Step("", AGAIN),))
+    assert (row.key, row.id, steps(row.handoff)) == (
+        waiting.key,
+        "video_w",
+        (Step(DEFAULT_PROVIDER, AGAIN),),
+    )
     assert len(env.calls("POST", "/videos")) == 2
     assert await env.states(row.key) == ["reserved"]
 

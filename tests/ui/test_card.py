@@ -194,15 +194,20 @@ def test_shown_state_ignores_what_the_card_does_not_show() -> None:
     assert shown_state(same) == shown_state(ROW)
 
 
-def test_failover_card_says_what_the_bot_did_by_itself() -> None:
+def test_failover_card_says_what_the_bot_did_by_itself_and_who_made_it() -> None:
     handoff = add(add(None, Step("openrouter", "credits")), Step("local", AGAIN))
-    embed = status_card(video_row(handoff=handoff))
-    [sent] = [field for field in embed.fields if field.name == "Sent"]
-    assert sent.value == (
-        "openrouter made nothing (its credits ran out): moved on to the next provider.\n"
-        "local did not answer, and its list showed nothing was made: sent once more, billed once."
+    embed = status_card(video_row(handoff=handoff, provider="local"))
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields["Provider"] == "local"
+    assert fields["Sent"] == (
+        "openrouter made nothing (its credits ran out), so it went to local.\n"
+        "local did not answer, and its list showed nothing was made: sent to it once more,"
+        " billed once."
     )
 
 
 def test_failover_card_of_a_job_made_as_asked_says_nothing_of_it() -> None:
-    assert "Sent" not in [field.name for field in status_card(video_row()).fields]
+    names = [field.name for field in status_card(video_row()).fields]
+    assert "Sent" not in names
+    # One provider configured (the default): the card does not name it.
+    assert "Provider" not in names
