@@ -10,40 +10,16 @@ from collections.abc import Sequence
 
 from bot.cli.logs import setup_logging
 from bot.config import Settings, SettingsError, load_settings
-from bot.videoapi.probe import probe
 
 log = logging.getLogger("videobot")
 
 
 async def _check(settings: Settings) -> int:
-    """What the provider serves, next to what its preset (PROVIDER) expects."""
+    """What every configured provider serves, next to what its preset expects."""
     # The wiring loads discord.py and the media parts: only the commands that build something.
-    from bot.wiring import open_api
+    from bot.cli.check import check_providers
 
-    expected_missing = settings.profile().missing
-    async with open_api(settings) as client:
-        print(f"provider: {client.base_url} (preset: {settings.provider})")
-        results = await probe(client)
-    width = max(len(op.value) for op in results)
-    failed = False
-    surprises = []
-    for op, result in results.items():
-        expected = "missing" if op in expected_missing else "served"
-        line = f"  {op.value:<{width}}  {result.status:<11}  preset: {expected}"
-        if result.reason and result.status != "supported":
-            line += f" ({result.reason})"
-        failed = failed or result.status == "error"
-        if (result.status == "unsupported") != (op in expected_missing):
-            surprises.append(op.value)
-        print(line)
-    unsupported = [op.value for op, r in results.items() if r.status == "unsupported"]
-    print(f"unsupported: {', '.join(unsupported) if unsupported else 'none'}")
-    if surprises:
-        print(
-            f"differs from the {settings.provider} preset: {', '.join(surprises)} "
-            "(the bot follows what the server answers; check PROVIDER)"
-        )
-    return 1 if failed else 0
+    return await check_providers(settings)
 
 
 async def _check_all(settings: Settings) -> int:

@@ -13,7 +13,7 @@ import functools
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,6 +48,7 @@ from bot.storage import (
     LedgerRepository,
     SqliteDatabase,
     VideoRepository,
+    VideoRow,
     open_database,
 )
 from bot.tracker.cadence import Cadence
@@ -56,10 +57,13 @@ from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.health import Health, watched
+from bot.videoapi.models import Operation
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, routed
 
 log = logging.getLogger("videobot")
+
+ResultView = Callable[[VideoRow, frozenset[Operation]], discord.ui.View | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,7 @@ def build_parts(
         videos,
         files,
         providers.primary.capabilities,
-        views=CardViews(buttons.result_view, buttons.waiting_view),
+        views=CardViews(result_views(providers), buttons.waiting_view),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,
@@ -184,6 +188,19 @@ def build_parts(
             claimant=leases.holder if leases is not None else None,
         ),
     )
+
+
+def result_views(providers: Providers) -> ResultView:
+    """A finished card's buttons by what the provider that made its video serves (delivery
+    hands in the first provider's; a removed provider serves nothing)."""
+
+    def view(row: VideoRow, first: frozenset[Operation]) -> discord.ui.View | None:
+        lacking = frozenset(Operation)
+        if row.provider in providers:
+            lacking = providers.get(row.provider).unsupported
+        return buttons.result_view(row, lacking)
+
+    return view
 
 
 def build_bot(

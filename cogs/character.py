@@ -85,7 +85,9 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
     async def create(self, interaction: Interaction, name: str, video: discord.Attachment) -> None:
         chosen = check_character_name(name)
         kind = check_clip(video)
-        self.bot.jobs.require(Operation.CREATE_CHARACTER)
+        # Characters are made at the first provider, and asked about where they were made.
+        providers = self.bot.providers
+        self.bot.jobs.require(Operation.CREATE_CHARACTER, providers.default)
         if interaction.user.id in self._creating:
             raise UserError("You are making a character already; wait for it first.")
         self._creating.add(interaction.user.id)
@@ -98,7 +100,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
                 # Streamed to disk and from disk: a clip is never held whole in memory.
                 path = Path(folder) / "clip"
                 await attachments.save(session, video, path, limit=CLIP_MAX_BYTES)
-                made = await self.bot.api.create_character(
+                made = await providers.primary.create_character(
                     chosen, Upload(video.filename, kind, path)
                 )
             if made.id is None:
@@ -110,6 +112,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
                 guild_id=interaction.guild_id,
                 name=made.name or chosen,
                 created_at=int(time.time()),
+                provider=providers.default,
             )
         finally:
             self._creating.discard(interaction.user.id)
@@ -125,7 +128,7 @@ class Characters(commands.GroupCog, group_name="character", group_description="Y
         if row is None:
             raise UserError("I can't find that character among yours.")
         try:
-            fresh = await self.bot.api.get_character(row.id)
+            fresh = await self.bot.providers.get(row.provider).get_character(row.id)
         except NotFoundError:
             raise UserError("The provider no longer has this character.") from None
         embed = character_embed(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from typing import TYPE_CHECKING
 
@@ -11,15 +12,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import InteractionPoster
+from bot.errors import UserError
 from bot.interactions.requires import requires
 from bot.interactions.who import asker_of
 from bot.jobs.requests import OPERATIONS, DerivedKind
 from bot.media.images import check_attachment, fit_reference
-from bot.spending.money import micros, usd
-from bot.ui.choices import LABEL_MAX, video_choices
-from bot.ui.text import excerpt
+from bot.ui.choices import model_choices, video_choices
+from bot.videoapi.errors import InvalidParameterError
 from bot.videoapi.models import Operation, Upload
 from bot.videoapi.profile import check_prompt
+from bot.videoapi.providers import ProviderRemoved, Route
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -135,32 +137,43 @@ class Generate(commands.Cog):
 
     @video.autocomplete("model")
     async def _models(self, interaction: Interaction, current: str) -> Choices:
-        # Each with its price, which a live catalogue's models differ in; a model the provider
-        # refused as gone is left off until it may be back.
-        profile = self.bot.api.profile
-        offered = self.bot.api.capabilities.available(profile.models)
-        return [
-            app_commands.Choice(name=excerpt(f"{model} · {price}/s", LABEL_MAX), value=model)
-            for model, price in (
-                (choice.value, usd(micros(profile.price_for(choice.value))))
-                for choice in _choices(offered, current)
-            )
-        ]
+        # Every provider's models, each once with where it goes and its price (a live
+        # catalogue's models differ in price); a model a provider refused as gone is left off
+        # until it may be back, and a server's admins may narrow the list (/limits models).
+        providers = self.bot.providers
+        access = await self.bot.spending.access(interaction.guild_id or 0)
+        return model_choices(providers.offers(), current, access.models, named=len(providers) > 1)
+
+    def _route(self, interaction: Interaction) -> Route:
+        """Where the model chosen so far goes (the default's, while none or a typo is there)."""
+        providers = self.bot.providers
+        try:
+            return providers.route(getattr(interaction.namespace, "model", None) or None)
+        except InvalidParameterError:
+            return providers.route(None)
 
     @video.autocomplete("size")
     async def _sizes(self, interaction: Interaction, current: str) -> Choices:
-        model = getattr(interaction.namespace, "model", None) or self.bot.api.profile.default_model
-        return _choices(self.bot.api.profile.sizes_for(model), current)
+        route = self._route(interaction)
+        return _choices(route.backend.profile.sizes_for(route.model), current)
 
     @video.autocomplete("seconds")
     async def _seconds(self, interaction: Interaction, current: str) -> Choices:
         # A live catalogue's models each take their own durations.
-        model = getattr(interaction.namespace, "model", None) or self.bot.api.profile.default_model
-        return _choices(self.bot.api.profile.seconds_for(model), current)
+        route = self._route(interaction)
+        return _choices(route.backend.profile.seconds_for(route.model), current)
 
     @extend.autocomplete("seconds")
     async def _extend_seconds(self, interaction: Interaction, current: str) -> Choices:
-        return _choices(self.bot.api.profile.extend_seconds, current)
+        # The lengths of the provider that made the video, once one is chosen.
+        backend = self.bot.api
+        ref = getattr(interaction.namespace, "video", None)
+        # Not a video they may see, or one from a provider gone: the first provider's lengths.
+        with contextlib.suppress(UserError, ProviderRemoved):
+            if ref:
+                row = await self.bot.jobs.visible(ref, interaction.user.id, interaction.guild_id)
+                backend = self.bot.jobs.provider_of(row)
+        return _choices(backend.profile.extend_seconds, current)
 
     @remix.autocomplete("video")
     @extend.autocomplete("video")

@@ -1,4 +1,5 @@
-"""/help: the commands this provider can serve, the caller's limits, and where to read more."""
+"""/help: the commands the providers can serve, the models offered here, the caller's limits,
+and where to read more."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.interactions.requires import required
+from bot.ui.choices import models_text
 from bot.videoapi.models import Operation
+from bot.videoapi.providers import Providers
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -36,11 +39,27 @@ def available(
     ]
 
 
+def served(providers: Providers) -> Callable[[Operation], bool | None]:
+    """Whether some provider serves an operation: False only when every one is known to lack it."""
+
+    def supports(operation: Operation) -> bool | None:
+        answers = [backend.supports(operation) for _, backend in providers]
+        return None if None in answers else any(answers)
+
+    return supports
+
+
+def lacking_everywhere(providers: Providers) -> frozenset[Operation]:
+    """The operations no provider serves."""
+    return frozenset.intersection(*(backend.unsupported for _, backend in providers))
+
+
 def help_card(
     shown: list[app_commands.Command[Any, ..., Any]],
     lacking: frozenset[Operation],
     running: int,
     limit: int | None,
+    models: str | None = None,
 ) -> discord.Embed:
     lines = [f"`/{command.qualified_name}` {command.description}" for command in shown]
     embed = discord.Embed(
@@ -53,6 +72,8 @@ def help_card(
         "`/usage` shows your seconds today and your spend.",
         inline=False,
     )
+    if models is not None:
+        embed.add_field(name="Models", value=models, inline=False)
     embed.add_field(name="Read more", value=READ_MORE, inline=False)
     if lacking:
         names = ", ".join(sorted(op.value.replace("_", " ") for op in lacking))
@@ -70,12 +91,14 @@ class Help(commands.Cog):
     async def help(self, interaction: Interaction) -> None:
         scope = interaction.guild_id or 0
         running = (await self.bot.videos.running()).get((scope, interaction.user.id), 0)
-        api = self.bot.api
+        providers = self.bot.providers
+        allowed = (await self.bot.spending.access(scope)).models
         embed = help_card(
-            available(self.bot.tree, api.supports),
-            api.unsupported,
+            available(self.bot.tree, served(providers)),
+            lacking_everywhere(providers),
             running,
             (await self.bot.spending.limits(scope)).jobs_per_user,
+            models_text(providers.offers(), allowed, named=len(providers) > 1),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

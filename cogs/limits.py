@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.errors import UserError
 from bot.spending.overrides import KNOBS, parse, under_ceiling
 from bot.storage.guilds import AccessKind
+from bot.ui.choices import model_choices, models_text
 from bot.ui.text import excerpt
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ KnobName = Literal[
     "jobs_per_member",
     "jobs_per_server",
 ]
+ModelUse = Literal["allow", "disallow", "every model"]
 
 
 def _guild_id(interaction: Interaction) -> int:
@@ -147,6 +149,31 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
     ) -> None:
         await self._allow(interaction, channel, role, add=False)
 
+    @app_commands.command(name="models", description="Which models may be used in this server")
+    @app_commands.describe(
+        model="A model the bot offers",
+        use="Allow it (then only the allowed ones may be used), take it off, or allow every model",
+    )
+    async def models(
+        self, interaction: Interaction, model: str | None = None, use: ModelUse | None = None
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        offers = self.bot.providers.offers()
+        allowed = (await self.bot.spending.access(guild_id)).models
+        if use is not None:
+            allowed = _changed_models(allowed, model, use, [offer.model for offer in offers])
+            await self.bot.spending.guilds.set_models(guild_id, allowed)
+            self.bot.spending.forget(guild_id)
+        heading = "Every model may be used here" if not allowed else "Models allowed here"
+        listed = models_text(offers, allowed, named=self._named)
+        await self._say(interaction, f"{heading}:\n{listed}")
+
+    @models.autocomplete("model")
+    async def _offered(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return model_choices(self.bot.providers.offers(), current, named=self._named)
+
     async def _allow(
         self,
         interaction: Interaction,
@@ -190,6 +217,11 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
         self.bot.spending.forget(guild_id)
         return changed
 
+    @property
+    def _named(self) -> bool:
+        """Whether models are shown with their provider: only when there are several."""
+        return len(self.bot.providers) > 1
+
     async def _say(self, interaction: Interaction, text: str) -> None:
         await interaction.response.send_message(
             _within(text), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -223,12 +255,35 @@ class Limits(commands.GroupCog, group_name="limits", group_description="Spending
             ),
             inline=False,
         )
+        embed.add_field(
+            name="Models" if access.models else "Models (every one may be used)",
+            value=models_text(self.bot.providers.offers(), access.models, named=self._named),
+            inline=False,
+        )
         embed.set_footer(
             text="Days are UTC days; the budget is per calendar month (UTC). "
             "A full slot puts a video in line; a daily or monthly limit refuses it. "
             "The ceilings are the bot operator's: limits here can be lower, never higher."
         )
         return embed
+
+
+def _changed_models(
+    allowed: frozenset[str], model: str | None, use: ModelUse, offered: list[str]
+) -> frozenset[str]:
+    """The models allowed after `use` of `model` (none: every model offered)."""
+    if use == "every model":
+        return frozenset()
+    if model is None:
+        raise UserError("Name a model.")
+    if model not in offered:
+        raise UserError(f"{model} is not offered; the models offered are {', '.join(offered)}.")
+    if use == "allow":
+        return allowed | {model}
+    remaining = (allowed or frozenset(offered)) - {model}
+    if not remaining:
+        raise UserError(f"{model} is the only model allowed here: allow another one first.")
+    return remaining
 
 
 async def setup(bot: VideoBot) -> None:

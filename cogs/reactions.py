@@ -62,7 +62,7 @@ class Reactions(commands.Cog):
         channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
         try:
             # A provider known to lack extensions is not asked again.
-            self.bot.jobs.require(Operation.EXTEND)
+            self.bot.jobs.require(Operation.EXTEND, row.provider)
             request = self.bot.jobs.derived(
                 "extend",
                 row,

@@ -48,11 +48,18 @@ def wait_for_port(
     raise RuntimeError(f"{name} did not listen on {port} within {timeout:.0f} s{_tail(log)}")
 
 
-def start_simulator(port: int, log: Path, job_seconds: float) -> subprocess.Popen[bytes]:
-    """`videobot simulator` as a user runs it, with jobs that finish in `job_seconds`."""
+def start_simulator(
+    port: int, log: Path, job_seconds: float, *, dialect: str = "openai", seed: int = 0
+) -> subprocess.Popen[bytes]:
+    """`videobot simulator` as a user runs it, with jobs that finish in `job_seconds`,
+    imitating `dialect` (with that preset's models and prices where there is one)."""
     env = {**os.environ, "SIMULATOR_JOB_SECONDS": str(job_seconds), "OPENAI_API_KEY": ""}
+    env.pop("PROVIDERS_FILE", None)
+    if dialect != "openai":
+        env["PROVIDER"] = dialect
+    command = ["--port", str(port), "--dialect", dialect, "--seed", str(seed)]
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot", "simulator", "--port", str(port)],
+        [sys.executable, "-m", "bot", "simulator", *command],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env=env,

@@ -1,5 +1,7 @@
-"""`videobot check`, the Discord half: logs in over REST only (no gateway) and says what stands
-between the bot and working in its servers, one line per problem with its fix."""
+"""`videobot check`: every configured provider probed, one block each (what it serves next to
+what its preset expects, and the models it offers); then the Discord half, which logs in over
+REST only (no gateway) and says what stands between the bot and working in its servers, one
+line per problem with its fix."""
 
 from __future__ import annotations
 
@@ -11,10 +13,14 @@ import discord
 
 from bot.config import Settings
 from bot.interactions.sync import Payload, compare
+from bot.spending.money import micros, usd
 from bot.storage import open_database
 from bot.storage.videos import used_channels
 from bot.ui.permissions import missing
-from bot.wiring import commands_in_code
+from bot.videoapi.backend import VideoBackend
+from bot.videoapi.probe import probe
+from bot.videoapi.providers import Providers, ProviderSpec
+from bot.wiring import commands_in_code, open_providers
 
 Problems = list[str]
 
@@ -23,6 +29,53 @@ def _problem(problems: Problems, what: str, fix: str) -> None:
     line = f"  problem: {what}. Fix: {fix}."
     problems.append(line)
     print(line)
+
+
+async def check_providers(settings: Settings) -> int:
+    """Probe every configured provider, in the operator's order; 1 when one could not be
+    asked (a refused key, no answer)."""
+    config = settings.providers
+    specs = config.specs if config is not None else (settings.default_provider(),)
+    failed = False
+    async with open_providers(settings) as providers:
+        for n, spec in enumerate(specs):
+            if n:
+                print()
+            failed = not await _check_provider(spec, providers.get(spec.name), providers) or failed
+    return 1 if failed else 0
+
+
+async def _check_provider(spec: ProviderSpec, client: VideoBackend, providers: Providers) -> bool:
+    """One provider's block; False when a probe failed."""
+    print(f"provider {spec.name}: {client.base_url} (preset: {spec.kind})")
+    results = await probe(client)
+    expected_missing = spec.profile.missing
+    width = max(len(op.value) for op in results)
+    ok = True
+    surprises = []
+    for op, result in results.items():
+        expected = "missing" if op in expected_missing else "served"
+        line = f"  {op.value:<{width}}  {result.status:<11}  preset: {expected}"
+        if result.reason and result.status != "supported":
+            line += f" ({result.reason})"
+        ok = ok and result.status != "error"
+        if (result.status == "unsupported") != (op in expected_missing):
+            surprises.append(op.value)
+        print(line)
+    profile = client.profile
+    offered = ", ".join(
+        f"{model} ({usd(micros(profile.price_for(model)))}/s)"
+        for model in providers.offered_by(spec.name)
+    )
+    print(f"models: {offered or 'none'}")
+    if surprises:
+        print(
+            f"differs from the {spec.kind} preset: {', '.join(surprises)} "
+            "(the bot follows what the server answers; check its preset)"
+        )
+    unsupported = [op.value for op, r in results.items() if r.status == "unsupported"]
+    print(f"unsupported: {', '.join(unsupported) if unsupported else 'none'}")
+    return ok
 
 
 async def check_discord(settings: Settings) -> int:

@@ -36,7 +36,6 @@ from bot.videoapi.models import ContentVariant, Operation
 if TYPE_CHECKING:
     from bot.interactions.cooldown import MemberCooldown
     from bot.jobs.service import Jobs
-    from bot.videoapi.backend import VideoBackend
 
 PREFIX: Final = "videobot:v2"
 OURS: Final = "videobot:"
@@ -62,8 +61,6 @@ class Host(Protocol):
     def jobs(self) -> Jobs[CardPoster]: ...
     @property
     def delivery(self) -> Delivery: ...
-    @property
-    def api(self) -> VideoBackend: ...
     @property
     def asset_cooldown(self) -> MemberCooldown: ...
 
@@ -313,7 +310,7 @@ async def pressed(
         # Read on opening and again on submit: it may have been deleted while the form was open.
         row = await host.jobs.parent(ref, user.id, guild_id, action.needs)
         if values is None:
-            seconds = host.api.profile.extend_seconds
+            seconds = host.jobs.provider_of(row).profile.extend_seconds
             await interaction.response.send_modal(prompt_form(action, row, seconds))
             return
     else:

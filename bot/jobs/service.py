@@ -48,7 +48,7 @@ from bot.jobs.requests import (
     Lineage,
     added_seconds,
 )
-from bot.spending.limits import Ask, Refuse, Wait, denied
+from bot.spending.limits import Access, Ask, Refuse, Wait, denied
 from bot.spending.money import micros
 from bot.spending.service import Spending
 from bot.storage import LedgerRepository, VideoRepository, VideoRow
@@ -125,6 +125,14 @@ class Jobs(Generic[PosterT]):
         if backend.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
+    @property
+    def providers(self) -> Providers:
+        return self._providers
+
+    def provider_of(self, row: VideoRow) -> VideoBackend:
+        """The provider that made `row` (ProviderRemoved when it is no longer configured)."""
+        return self._providers.get(row.provider)
+
     async def visible(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
         """The video named by `ref` (`#key` or a provider's id) if the caller may see it here."""
         row = await self._videos.visible(ref.strip(), user_id, guild_id)
@@ -164,10 +172,14 @@ class Jobs(Generic[PosterT]):
         guild_id: int | None,
         channel_id: int,
         image: ImageLoader | None = None,
+        provider: str | None = None,
     ) -> JobRequest:
         """A new video from a prompt (and a reference image), validated and priced, for the
-        first provider (in the operator's order) that serves `model`."""
-        route = self._route(model)
+        first provider (in the operator's order) that serves `model`, or for `provider`."""
+        if provider is not None and model is not None:
+            route = Route(provider, model, self._providers.get(provider))
+        else:
+            route = self._route(model)
         profile = route.backend.profile
         text = check_prompt(prompt)
         chosen_model = profile.check_model(route.model)
@@ -275,6 +287,7 @@ class Jobs(Generic[PosterT]):
         reason = denied(access, request.owner_id, where.channel_ids, where.role_ids)
         if reason is not None:
             raise NotAllowed(reason, access)
+        self._check_model(access, request)
         limits = await self._spending.limits(scope)
         # Answer, then decide: under a burst the transaction waits its turn for the connection.
         await poster.begin()
@@ -314,6 +327,13 @@ class Jobs(Generic[PosterT]):
         self._cards.expect(confirmed)
         await self._tracker.track(confirmed.id)
         return await self._cards.post_first(confirmed, poster, lineage)
+
+    def _check_model(self, access: Access, request: JobRequest) -> None:
+        """A server's admins may narrow the models used there (/limits models)."""
+        shown = self._providers.group(request.model)
+        if access.models and shown not in access.models:
+            allowed = ", ".join(sorted(access.models))
+            raise UserError(f"{shown} is not used in this server; its admins allow: {allowed}.")
 
     async def _post_waiting(
         self,
@@ -665,6 +685,8 @@ class Jobs(Generic[PosterT]):
                 owner_id=owner,
                 guild_id=guild,
                 channel_id=channel_id,
+                # Sent again where it was sent (or was to be, for a job that waited).
+                provider=row.provider,
             )
         parent = await self._videos.get(row.parent_id) if row.parent_id else None
         if parent is None or parent.deleted_at is not None or parent.status != "completed":

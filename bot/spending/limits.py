@@ -51,6 +51,9 @@ class Access:
     channels: frozenset[int] = frozenset()
     roles: frozenset[int] = frozenset()
     blocked: frozenset[int] = frozenset()
+    # The models a server may use, as the picker names them (/limits models); empty: every one
+    # the operator offers.
+    models: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from dataclasses import astuple, dataclass, replace
 
 from bot.storage.db import Database, Row, column_list, keyed_insert_sql
 from bot.storage.videos import REF_PREFIX, parse_ref
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class CharacterRow:
     guild_id: int | None  # where it was made; None in a DM
     name: str
     created_at: int
+    # The provider that made it: only it knows the id.
+    provider: str = DEFAULT_PROVIDER
 
     @property
     def ref(self) -> str:
@@ -41,10 +44,17 @@ class CharacterRepository:
         self._insert_sql = keyed_insert_sql(db, "characters", CharacterRow)
 
     async def insert(
-        self, character_id: str, *, owner_id: int, guild_id: int | None, name: str, created_at: int
+        self,
+        character_id: str,
+        *,
+        owner_id: int,
+        guild_id: int | None,
+        name: str,
+        created_at: int,
+        provider: str = DEFAULT_PROVIDER,
     ) -> CharacterRow:
         # Plain values rather than the API's Character: its id and name are optional there.
-        row = CharacterRow(0, character_id, owner_id, guild_id, name, created_at)
+        row = CharacterRow(0, character_id, owner_id, guild_id, name, created_at, provider)
         inserted = await self._db.fetch_one(self._insert_sql, astuple(row)[1:])
         assert inserted is not None  # RETURNING always answers for a row it inserted
         return replace(row, key=int(inserted[0]))

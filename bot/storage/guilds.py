@@ -62,6 +62,12 @@ _ADD_ACCESS = (
     " ON CONFLICT (guild_id, kind, target_id) DO NOTHING"
 )
 _REMOVE_ACCESS = "DELETE FROM guild_access WHERE guild_id = ? AND kind = ? AND target_id = ?"
+_MODELS = "SELECT model FROM guild_models WHERE guild_id = ?"
+_ADD_MODEL = (
+    "INSERT INTO guild_models (guild_id, model) VALUES (?, ?)"
+    " ON CONFLICT (guild_id, model) DO NOTHING"
+)
+_CLEAR_MODELS = "DELETE FROM guild_models WHERE guild_id = ?"
 
 
 class GuildRepository:
@@ -87,8 +93,14 @@ class GuildRepository:
         found: dict[str, set[int]] = {"channel": set(), "role": set(), "blocked": set()}
         for kind, target in await self._db.fetch_all(_ACCESS, (guild_id,)):
             found[str(kind)].add(int(target))
+        models = frozenset(
+            str(model) for (model,) in await self._db.fetch_all(_MODELS, (guild_id,))
+        )
         return Access(
-            frozenset(found["channel"]), frozenset(found["role"]), frozenset(found["blocked"])
+            frozenset(found["channel"]),
+            frozenset(found["role"]),
+            frozenset(found["blocked"]),
+            models,
         )
 
     async def add_access(self, guild_id: int, kind: AccessKind, target_id: int) -> bool:
@@ -98,3 +110,10 @@ class GuildRepository:
     async def remove_access(self, guild_id: int, kind: AccessKind, target_id: int) -> bool:
         """True if it was listed."""
         return await self._db.execute(_REMOVE_ACCESS, (guild_id, kind, target_id)) == 1
+
+    async def set_models(self, guild_id: int, models: frozenset[str]) -> None:
+        """The models the server may use from now on (none: every model offered)."""
+        async with self._db.transaction():
+            await self._db.execute(_CLEAR_MODELS, (guild_id,))
+            for model in sorted(models):
+                await self._db.execute(_ADD_MODEL, (guild_id, model))

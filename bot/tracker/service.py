@@ -157,6 +157,12 @@ class _Lane:
     # Set when the provider refused a page that starts after one of our ids: from then on
     # pages are read from the newest only.
     cursors_refused: bool = False
+    # Its cycle under way in the tracker's loop: a slow provider holds up only its own looks.
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and not self.task.done()
 
 
 # A job whose provider is no longer configured: nothing can be asked about it.
@@ -282,6 +288,7 @@ class Tracker:
     async def stop(self) -> None:
         await cancel_and_wait(self._task, self._lease_task)
         self._task = self._lease_task = None
+        await cancel_and_wait(*(lane.task for lane in self._lanes.values()))
 
     async def track(self, video_id: str) -> None:
         """Follow a job whose row was just inserted; its first refresh happens at once (by
@@ -410,23 +417,32 @@ class Tracker:
                     self._back_off(lane, None)
 
     async def _cycle(self) -> None:
-        """Every provider's due looks; a provider in trouble pauses alone."""
+        """Every provider's due looks, each provider's in a task of its own: a slow provider
+        holds up no other's looks (its next cycle starts once its last one ended), and one in
+        trouble pauses alone."""
         now = self._clock()
         # An announced state needs no request: it is taken while a provider's requests wait.
         await self._apply_sightings(now)
         await self._fail_orphans()
         for lane in self._lanes.values():
-            if now < lane.paused_until:
+            if now < lane.paused_until or lane.busy:
                 continue
-            try:
-                await self._refresh_lane(lane, now)
-            except PROVIDER_TROUBLE as exc:
-                self._back_off(lane, exc)
-            except Exception:
-                log.exception("tracker cycle of provider %s failed", lane.name)
-                self._back_off(lane, None)
-            else:
-                lane.trouble = 0
+            lane.task = asyncio.create_task(
+                self._cycle_lane(lane, now), name=f"videobot-tracker-{lane.name}"
+            )
+            # Its end may make its next looks due: the loop plans again.
+            lane.task.add_done_callback(lambda _: self._wakeup.set())
+
+    async def _cycle_lane(self, lane: _Lane, now: float) -> None:
+        try:
+            await self._refresh_lane(lane, now)
+        except PROVIDER_TROUBLE as exc:
+            self._back_off(lane, exc)
+        except Exception:
+            log.exception("tracker cycle of provider %s failed", lane.name)
+            self._back_off(lane, None)
+        else:
+            lane.trouble = 0
 
     def _seconds_to_next(self) -> float | None:
         now = self._clock()
@@ -440,6 +456,8 @@ class Tracker:
         waits = []
         for name, latest in earliest.items():
             lane = self._lanes[name]
+            if lane.busy:
+                continue  # its task wakes the loop when it ends
             if now < lane.paused_until:
                 waits.append(lane.paused_until - now)
             else:

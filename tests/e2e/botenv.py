@@ -20,7 +20,9 @@ from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app
 from bot.simulator.server import serve_app
 from bot.storage import open_database
 from bot.tracker.cadence import Cadence
-from bot.wiring import Tuning, build_bot, provider_client
+from bot.videoapi.backend import VideoBackend
+from bot.videoapi.providers import Providers
+from bot.wiring import Tuning, build_bot, provider_client, spec_client
 
 from .harness import Harness
 
@@ -53,6 +55,8 @@ class BotEnv:
     sim: SimulatorState | None
     db_path: Path
     api_requests: list[str] = field(default_factory=list)
+    # With a providers file: what each provider was sent, by its name.
+    provider_requests: dict[str, list[str]] = field(default_factory=dict)
 
     def set_faults(self, **faults: Any) -> None:
         assert self.sim is not None
@@ -94,16 +98,29 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
                 poll_interval=0.2,
                 **(settings or {}),
             )
-            if api_url is None:
-                if sim_app is None:
-                    sim.setdefault("job_seconds", 1.0)
-                    sim_app = make_app(SimulatorConfig(**sim))
-                api_url = await stack.enter_async_context(serve_app(sim_app))
+            counted: dict[str, list[str]] = {}
+            api: VideoBackend | Providers
             counting = CountingTransport()
-            key = SecretStr(api_key) if api_key is not None else None
-            api = await stack.enter_async_context(
-                provider_client(config, api_url, key, transport=counting)
-            )
+            if config.providers is not None:
+                # The providers file's servers, each its own process: no simulator here.
+                backends: dict[str, VideoBackend] = {}
+                for spec in config.providers.specs:
+                    each = CountingTransport()
+                    counted[spec.name] = each.sent
+                    backends[spec.name] = await stack.enter_async_context(
+                        spec_client(config, spec, transport=each)
+                    )
+                api = Providers(backends, equivalents=config.providers.equivalents)
+            else:
+                if api_url is None:
+                    if sim_app is None:
+                        sim.setdefault("job_seconds", 1.0)
+                        sim_app = make_app(SimulatorConfig(**sim))
+                    api_url = await stack.enter_async_context(serve_app(sim_app))
+                key = SecretStr(api_key) if api_key is not None else None
+                api = await stack.enter_async_context(
+                    provider_client(config, api_url, key, transport=counting)
+                )
             db_path = tmp_path / "videobot.sqlite3"
             db = await stack.enter_async_context(await open_database(database_url, db_path))
             session = await stack.enter_async_context(aiohttp.ClientSession())
@@ -119,6 +136,6 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
             # Unwound first: the bot and its in-flight commands stop before the DB and API close.
             stack.push_async_callback(harness.close)
             state = sim_app[STATE_KEY] if sim_app is not None else None
-            return BotEnv(harness, bot, state, db_path, counting.sent)
+            return BotEnv(harness, bot, state, db_path, counting.sent, counted)
 
         yield start

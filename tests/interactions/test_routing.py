@@ -55,6 +55,9 @@ class Jobs:
         assert self.row is not None
         return self.row
 
+    def provider_of(self, row: VideoRow) -> Api:
+        return Api()
+
 
 @dataclass
 class Delivery:
@@ -89,7 +92,6 @@ class Api:
 class Host:
     jobs: Jobs
     delivery: Delivery = field(default_factory=Delivery)
-    api: Api = field(default_factory=Api)
     asset_cooldown: Cooldown = field(default_factory=Cooldown)
 
 

@@ -16,6 +16,7 @@ from bot.interactions.tree import describe, explain
 from bot.jobs.service import Jobs
 from bot.spending.service import Spending
 from bot.storage import Database, GuildRepository, LedgerRepository, VideoRepository, VideoRow
+from bot.storage.videos import NOT_CONFIRMED
 from bot.timing.backoff import Backoff
 from bot.tracker.service import Tracker
 from bot.videoapi.client import VideoClient
@@ -40,7 +41,9 @@ from .test_service import (
 URLS = {"contract": "https://contract.test/v1", "gateway": "https://gateway.test/v1"}
 PROFILES = {
     "contract": ProviderProfile(models=("sora-2",), price_per_second={"sora-2": 0.1}),
-    "gateway": ProviderProfile(models=("wan2.2",), price_per_second={"wan2.2": 0.02}),
+    "gateway": ProviderProfile(
+        models=("wan2.2", "sora-2"), price_per_second={"wan2.2": 0.02, "sora-2": 0.1}
+    ),
 }
 
 
@@ -180,3 +183,30 @@ async def test_routing_a_video_of_a_removed_provider_says_so(two: Two) -> None:
         "I can't do that: the provider 'old-gateway' that made this video is no longer configured."
     )
     assert all(router.calls.call_count == 0 for router in two.routers.values())
+
+
+async def test_routing_a_retry_goes_where_the_job_was_sent_not_to_the_first_provider(
+    two: Two,
+) -> None:
+    # Both serve sora-2 and the contract comes first; this job was sent to the gateway.
+    row = await two.videos.begin_submit(
+        owner_id=OWNER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        kind="create",
+        prompt="a red kite",
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
+        provider="gateway",
+    )
+    failed = await two.videos.unconfirmed(row.key, NOT_CONFIRMED, "no answer")
+    assert failed is not None
+    two.routers["gateway"].post("/videos").respond(200, json=video_json("sora_again"))
+
+    again = await two.jobs.retry(failed, OWNER, CHANNEL, Poster())
+
+    assert (again.id, again.provider) == ("sora_again", "gateway")
+    assert two.paths("gateway", "POST") == ["/v1/videos"]
+    assert two.routers["contract"].calls.call_count == 0
+    assert two.providers.route("sora-2").provider == "contract"

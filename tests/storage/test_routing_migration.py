@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage import SqliteDatabase, VideoRepository
+from bot.storage import CharacterRepository, SqliteDatabase, VideoRepository
 from bot.storage.migrate import load_migrations
 from bot.videoapi.providers import DEFAULT_PROVIDER
 
@@ -25,6 +25,11 @@ async def test_routing_rows_from_before_belong_to_the_default_provider(
             " 'sora-2', '720x1280', '4', 'completed', 1700000000, 0)",
             (OWNER,),
         )
+        await db.execute(
+            "INSERT INTO characters (id, owner_id, name, created_at)"
+            " VALUES ('char_old', ?, 'Mossy', 1700000000)",
+            (OWNER,),
+        )
     async with await SqliteDatabase.open(db_path) as db:
         videos = VideoRepository(db)
         old = await videos.get("video_old")
@@ -33,3 +38,6 @@ async def test_routing_rows_from_before_belong_to_the_default_provider(
         new = await add_video(videos, "video_new")
         assert new.provider == DEFAULT_PROVIDER
         assert await db.fetch_all("SELECT guild_id, model FROM guild_models") == []
+        character = await CharacterRepository(db).visible("char_old", OWNER)
+        assert character is not None
+        assert character.provider == DEFAULT_PROVIDER

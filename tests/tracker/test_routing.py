@@ -3,7 +3,8 @@ budget and its own pauses; a job whose provider was removed says so."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,3 +161,42 @@ async def test_routing_a_job_whose_provider_was_removed_says_so(two: Two) -> Non
     assert (row.status, row.error_code) == ("failed", PROVIDER_REMOVED)
     assert "retired-gateway" in (row.error_message or "")
     assert [e.job.status for e in drain(events)] == ["failed"]
+
+
+async def test_routing_a_provider_that_hangs_holds_up_no_other(
+    two: Two, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    never = asyncio.Event()
+    asked: list[str] = []
+
+    async def hang(*args: Any, **kwargs: Any) -> Any:
+        asked.append("first")
+        await never.wait()
+
+    stuck = two.providers.get("first")
+    monkeypatch.setattr(stuck, "list", hang)
+    monkeypatch.setattr(stuck, "retrieve", hang)
+    tracker = two.tracker(clock=lambda: two.clock.now)
+    events = tracker.subscribe()
+    first = await two.create("first", tracker)
+    second = await two.create("second", tracker)
+    await tracker.start()
+    await _eventually(lambda: asked == ["first"])
+
+    # The second provider's job runs to its end, looked at again and again, while the first
+    # provider has not answered its first look.
+    two.clock.advance(60)
+    tracker.wake()
+    await _eventually(lambda: second not in tracker.tracked)
+    finished = [e.job for e in drain(events) if e.job.finished]
+    assert [(row.id, row.status) for row in finished] == [(second, "completed")]
+    assert first in tracker.tracked
+    assert asked == ["first"]
+    await tracker.stop()
+
+
+async def _eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        # Polls state that the tracker's own tasks change; there is no event to wait on.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
