@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Final, get_args
+from typing import Final
 
 from bot.videoapi.refusals import Refusal
 
 # The step of a create sent once more at the same provider.
 AGAIN: Final = "again"
-_REFUSALS: Final = frozenset(get_args(Refusal))
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    # The provider's configured name ("" where only one is configured).
+    # The provider's configured name (`default` where only one is configured).
     provider: str
     # Why the provider made nothing, or AGAIN: its answer was lost, and the create sent again.
     why: Refusal | str
@@ -38,7 +37,3 @@ def steps(handoff: str | None) -> tuple[Step, ...]:
     if not handoff:
         return ()
     return tuple(Step(str(provider), str(why)) for provider, why in json.loads(handoff))
-
-
-def is_refusal(why: str) -> bool:
-    return why in _REFUSALS

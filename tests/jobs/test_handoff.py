@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jobs.handoff import AGAIN, Step, add, is_refusal, steps
+from bot.jobs.handoff import AGAIN, Step, add, steps
 
 
 def test_failover_steps_are_kept_in_order() -> None:
@@ -19,8 +19,3 @@ def test_failover_none_or_empty_handoff_has_no_steps() -> None:
 def test_failover_provider_names_with_separators_survive() -> None:
     name = 'lab; "gpu" = 2'
     assert steps(add(None, Step(name, "not_accepted"))) == (Step(name, "not_accepted"),)
-
-
-def test_failover_refusals_are_told_from_a_send_again() -> None:
-    assert is_refusal("credits")
-    assert not is_refusal(AGAIN)
