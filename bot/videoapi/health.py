@@ -165,10 +165,6 @@ class Watched:
         self._health = health
 
     @property
-    def watched(self) -> VideoBackend:
-        return self._backend
-
-    @property
     def profile(self) -> ProviderProfile:
         return self._backend.profile
 
