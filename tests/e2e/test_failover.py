@@ -43,8 +43,9 @@ LAB_PROFILE = ProviderProfile(
     seconds=("4", "8"),
     price_per_second={"veo-3.1-fast": 0.10},
 )
-# The bot gives up on an answer after this; the lab's slow creates answer later.
-READ_TIMEOUT = 0.5
+# The bot gives up on an answer after this (long enough for any answer on loopback under load);
+# the lab's slow creates answer later.
+READ_TIMEOUT = 2.0
 
 
 class ImpatientTransport(CountingTransport):
@@ -156,7 +157,7 @@ async def test_failover_never_sends_a_create_that_timed_out_to_the_second(
 ) -> None:
     h = two.harness
     two.lab.create_refusals.clear()
-    two.lab.config = two.lab.config.model_copy(update={"create_answer_delay": READ_TIMEOUT * 3})
+    two.lab.config = two.lab.config.model_copy(update={"create_answer_delay": READ_TIMEOUT * 2})
     record = await h.slash(
         "video", {"prompt": "a slow boat", "model": "veo-3.1"}, user=h.world.alice
     )
