@@ -320,6 +320,20 @@ async def open_providers(settings: Settings) -> AsyncIterator[Providers]:
         async with open_api(settings) as api:
             yield Providers.single(api)
         return
+    ignored = [
+        name
+        for name, value in (
+            ("OPENAI_API_KEY", settings.openai_api_key),
+            ("WEBHOOK_PUBLIC_URL", settings.webhook_public_url),
+        )
+        if value is not None
+    ]
+    if ignored:
+        log.warning(
+            "PROVIDERS_FILE is set, so %s is not used: each provider's entry says its own "
+            "(and with the file every provider is polled)",
+            " and ".join(ignored),
+        )
     async with AsyncExitStack() as stack:
         backends: dict[str, VideoBackend] = {}
         for spec in config.specs:

@@ -60,6 +60,8 @@ def help_card(
     running: int,
     limit: int | None,
     models: str | None = None,
+    *,
+    several: bool = False,
 ) -> discord.Embed:
     lines = [f"`/{command.qualified_name}` {command.description}" for command in shown]
     embed = discord.Embed(
@@ -77,7 +79,8 @@ def help_card(
     embed.add_field(name="Read more", value=READ_MORE, inline=False)
     if lacking:
         names = ", ".join(sorted(op.value.replace("_", " ") for op in lacking))
-        embed.set_footer(text=f"This provider lacks: {names}. Those commands are left out.")
+        who = "No provider here serves" if several else "This provider lacks"
+        embed.set_footer(text=f"{who}: {names}. Those commands are left out.")
     return embed
 
 
@@ -99,6 +102,7 @@ class Help(commands.Cog):
             running,
             (await self.bot.spending.limits(scope)).jobs_per_user,
             models_text(providers.offers(), allowed, named=len(providers) > 1),
+            several=len(providers) > 1,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

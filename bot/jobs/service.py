@@ -125,10 +125,6 @@ class Jobs(Generic[PosterT]):
         if backend.supports(operation) is False:
             raise UnsupportedOperationError(operation)
 
-    @property
-    def providers(self) -> Providers:
-        return self._providers
-
     def provider_of(self, row: VideoRow) -> VideoBackend:
         """The provider that made `row` (ProviderRemoved when it is no longer configured)."""
         return self._providers.get(row.provider)

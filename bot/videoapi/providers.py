@@ -93,8 +93,11 @@ class Providers:
         if not backends:
             raise ValueError("at least one provider is needed")
         self._backends = dict(backends)
-        # Group name -> the model ids it stands for; and each id (and the name) -> its group.
-        self._groups = {name: tuple(ids) for name, ids in (equivalents or {}).items()}
+        # Group name -> the model ids it stands for (a provider may also serve a model by the
+        # group's own name); and each id (and the name) -> its group.
+        self._groups = {
+            name: tuple(dict.fromkeys((*ids, name))) for name, ids in (equivalents or {}).items()
+        }
         self._group_of: dict[str, str] = {}
         for name, ids in self._groups.items():
             self._group_of[name] = name
@@ -170,8 +173,12 @@ class Providers:
         return routes
 
     def route(self, model: str | None) -> Route:
-        """Where a new job for `model` goes (the first provider's default model for None)."""
+        """Where a new job for `model` goes; for None, the picker's first model (the first
+        provider's default, unless it refused it as gone)."""
         if model is None:
+            offers = self.offers()
+            if offers:
+                return self.serving(offers[0].model)[0]
             backend = self.primary
             return Route(self.default, backend.profile.default_model, backend)
         routes = self.serving(model) or self.serving(model, retired=True)

@@ -113,3 +113,28 @@ async def test_routing_one_backend_alone_is_the_default_provider() -> None:
 def test_routing_needs_a_provider() -> None:
     with pytest.raises(ValueError, match="at least one"):
         Providers({})
+
+
+async def test_routing_without_a_model_skips_a_default_refused_as_gone(
+    providers: Providers,
+) -> None:
+    providers.get("openrouter").capabilities.retire("google/veo-3.1")
+    route = providers.route(None)
+    # The picker's first model now: the first provider's next one.
+    assert (route.provider, route.model) == ("openrouter", "kling-2")
+
+
+async def test_routing_a_model_served_under_its_groups_own_name() -> None:
+    registry = Providers(
+        {
+            "first": client(("google/veo-3.1",), {}),
+            "second": client(("veo-3.1",), {}),
+        },
+        equivalents={"veo-3.1": ("google/veo-3.1", "veo-3.1-generate-001")},
+    )
+    assert [(r.provider, r.model) for r in registry.serving("veo-3.1")] == [
+        ("first", "google/veo-3.1"),
+        ("second", "veo-3.1"),
+    ]
+    assert [o.model for o in registry.offers()] == ["veo-3.1"]
+    await registry.aclose()
