@@ -210,7 +210,9 @@ class Jobs(Generic[PosterT]):
         route = self._providers.route(model)
         if model is None or self._health is None or not self._health.demoted(route.provider):
             return route
-        return self._health.order(self._providers.serving(model), lambda r: r.provider)[0]
+        # Empty when every provider refused the model as gone: the first says so again.
+        serving = self._health.order(self._providers.serving(model), lambda r: r.provider)
+        return serving[0] if serving else route
 
     @staticmethod
     def create_call(

@@ -316,3 +316,13 @@ async def test_failover_health_sends_a_new_job_past_a_demoted_first_provider(
     assert request.provider == "b"
     row = await several.jobs.start(request, Poster())
     assert (row.provider, row.handoff, several.posts("a")) == ("b", None, 0)
+
+
+async def test_failover_health_leaves_a_model_every_provider_refused_to_the_first(
+    several: Several,
+) -> None:
+    for name in PRICES:
+        several.providers.get(name).capabilities.retire("veo")
+    several.health.record("a", InternalServerError("down", status=500))
+    # Nobody serves it now: the first provider is named, and refuses it saying why.
+    assert several.request().provider == "a"
