@@ -16,6 +16,8 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.simulator import STATE_KEY, SimulatorConfig, SimulatorState, make_app, serve_app
 from bot.storage import SqliteDatabase
+from bot.videoapi.backend import VideoBackend
+from bot.videoapi.providers import Providers
 from bot.wiring import Tuning, build_bot, provider_client
 from tests.e2e.botenv import CountingTransport
 from tests.e2e.fake_discord import FakeDiscord
@@ -32,13 +34,26 @@ async def start_bot(
     **settings: Any,
 ) -> tuple[FakeDiscord, Harness, list[str]]:
     """A started bot on a new fake Discord; the list fills with the API requests it sends."""
-    fake = await stack.enter_async_context(FakeDiscord())
-    stack.enter_context(pointed_at(fake))
-    world = build_world(fake)
     config = Settings(_env_file=None, discord_token="fake", **settings)  # type: ignore[call-arg]
     counting = CountingTransport()
     key = SecretStr(api_key) if api_key is not None else None
     api = await stack.enter_async_context(provider_client(config, api_url, key, transport=counting))
+    fake, harness = await start_bot_on(stack, tmp, config, api, edit_interval=edit_interval)
+    return fake, harness, counting.sent
+
+
+async def start_bot_on(
+    stack: AsyncExitStack,
+    tmp: Path,
+    config: Settings,
+    api: VideoBackend | Providers,
+    *,
+    edit_interval: float = 1.0,
+) -> tuple[FakeDiscord, Harness]:
+    """A started bot on a new fake Discord, on the providers given."""
+    fake = await stack.enter_async_context(FakeDiscord())
+    stack.enter_context(pointed_at(fake))
+    world = build_world(fake)
     db = await stack.enter_async_context(await SqliteDatabase.open(tmp / "videobot.sqlite3"))
     session = await stack.enter_async_context(aiohttp.ClientSession())
     bot = build_bot(config, db, api, session, Tuning(edit_interval=edit_interval))
@@ -46,7 +61,7 @@ async def start_bot(
     await harness.start()
     harness.allow_errors()  # benchmarks report what went wrong instead of failing
     stack.push_async_callback(harness.close)
-    return fake, harness, counting.sent
+    return fake, harness
 
 
 async def start_on_simulator(

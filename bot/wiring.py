@@ -59,6 +59,7 @@ from bot.tracker.leases import Leases
 from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
+from bot.videoapi.health import Health, watched
 from bot.videoapi.models import Operation
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, routed
@@ -104,7 +105,11 @@ def build_parts(
 ) -> Parts:
     """Every part, sharing one database, the providers' clients and one session; `client` is
     the bot whose connection delivery and the contest poster post through."""
-    providers = routed(api)
+    # Every call to a provider, whoever makes it, counts in its health: creates and failover
+    # try a failing provider last.
+    health = Health()
+    configured = routed(api)
+    providers = configured.wrapped(lambda name, backend: watched(backend, name, health))
     videos = VideoRepository(db)
     leases = (
         Leases(
@@ -159,11 +164,12 @@ def build_parts(
         reconcile_wait=tuning.reconcile_wait,
         leases=leases,
         prompts=prompts,
+        health=health,
     )
     contests = ContestRepository(db)
     return Parts(
         db=db,
-        api=providers.primary,
+        api=configured.primary,
         providers=providers,
         http_session=http_session,
         videos=videos,

@@ -11,7 +11,7 @@ from bot.spending.limits import Ask
 from bot.spending.money import to_usd
 from bot.storage import NewJob, VideoKind, VideoRow
 from bot.videoapi.models import Operation, Upload, Video
-from bot.videoapi.providers import DEFAULT_PROVIDER
+from bot.videoapi.providers import DEFAULT_PROVIDER, Route
 
 DerivedKind = Literal["remix", "extend", "edit"]
 OPERATIONS: Final[dict[DerivedKind, Operation]] = {
@@ -44,6 +44,9 @@ class JobRequest:
     with_image: bool = False
     # The provider the call goes to: the row records it (bot/videoapi/providers.py).
     provider: str = DEFAULT_PROVIDER
+    # The same create sent to another provider, after a refusal that made nothing (failover);
+    # None for a derived job, which only its parent's provider can make.
+    elsewhere: Callable[[Route], Call] | None = None
 
     @property
     def cost(self) -> float:

@@ -3,8 +3,11 @@
 A job's row is written before the billable call goes out (write-ahead), in the transaction that
 checks the spending limits and reserves its seconds and cost in the ledger, and completed with
 the provider's answer. When that answer is lost (a 5xx, a timeout, a crash), the provider's
-newest videos are searched for the job before anyone is told anything; only when it is not
-there does the card offer a Retry button, which starts a new (billable) job.
+newest videos are searched for the job before anyone is told anything. When the provider's list
+shows twice, a few seconds apart, that nothing was made, the call is sent once more by itself,
+on the same row and reservation, and the card says so; only when the job is neither found nor
+proven absent (a provider that cannot list) does the card offer a Retry button, which starts
+a new (billable) job.
 
 A job whose only obstacle is a full slot (its owner's or its server's) waits in line instead,
 holding its reservation; the line is the table, so it survives restarts, and it moves whenever
@@ -32,7 +35,9 @@ from typing import Final, Generic
 
 from bot.errors import NotAllowed, SpendingRefused, UserError, VideoNotFound, VideoNotReady
 from bot.jobs.cards import Cards, Explain, PosterT
-from bot.jobs.reconcile import find_created
+from bot.jobs.failover import next_destinations
+from bot.jobs.handoff import AGAIN, Step, add
+from bot.jobs.reconcile import UNKNOWN, Look, look
 from bot.jobs.requests import (
     OPERATIONS,
     Asker,
@@ -54,20 +59,15 @@ from bot.timing.tasks import cancel_and_wait
 from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent, Tracker
 from bot.videoapi.backend import VideoBackend
-from bot.videoapi.errors import (
-    APIConnectionError,
-    InternalServerError,
-    NotFoundError,
-    UnsupportedOperationError,
-)
+from bot.videoapi.errors import NotFoundError, UnsupportedOperationError
+from bot.videoapi.health import Health
 from bot.videoapi.models import Operation, Video
 from bot.videoapi.profile import check_prompt
 from bot.videoapi.providers import ProviderRemoved, Providers, Route, routed
+from bot.videoapi.refusals import answer_lost, nothing_made
 
 log = logging.getLogger(__name__)
 
-# The call went out and no answer came back: the provider may or may not have made the job.
-LOST_ANSWERS: Final = (InternalServerError, APIConnectionError)
 NOT_CONFIRMED_TEXT: Final = (
     "The provider did not answer when asked to make this video, and it is not among its videos."
 )
@@ -93,6 +93,7 @@ class Jobs(Generic[PosterT]):
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
         prompts: PromptRules | None = None,
+        health: Health | None = None,
     ) -> None:
         # Every configured provider: a new job goes where its model is served, every later
         # call about a job to the provider its row names.
@@ -109,9 +110,11 @@ class Jobs(Generic[PosterT]):
         self._leases = leases
         # A server's prompt rules and the moderation check, before anything is reserved.
         self._prompts = prompts
-        # The calls of waiting jobs, kept while this process runs: after a restart a call is
+        # Which providers fail often: a new job and a failover try them last.
+        self._health = health
+        # The requests of waiting jobs, kept while this process runs: after a restart one is
         # rebuilt from the row (all but a reference image can be).
-        self._calls: dict[int, Call] = {}
+        self._requests: dict[int, JobRequest] = {}
         # Waiting jobs whose card is being posted: they start only once it is there.
         self._posting: set[int] = set()
         self._line_moved = asyncio.Event()
@@ -177,14 +180,16 @@ class Jobs(Generic[PosterT]):
         if provider is not None and model is not None:
             route = Route(provider, model, self._providers.get(provider))
         else:
-            route = self._providers.route(model)
+            route = self._route(model)
         profile = route.backend.profile
         text = check_prompt(prompt)
         chosen_model = profile.check_model(route.model)
         chosen_size = profile.check_size(chosen_model, size)
         chosen_seconds = profile.check_seconds(chosen_model, seconds)
         self.require(Operation.CREATE, route.provider)
-        call = self.create_call(route, text, chosen_size, chosen_seconds, image)
+        elsewhere = functools.partial(
+            self.create_call, prompt=text, size=chosen_size, seconds=chosen_seconds, image=image
+        )
         price = micros(profile.price_for(chosen_model))
         return JobRequest(
             owner_id,
@@ -195,13 +200,24 @@ class Jobs(Generic[PosterT]):
             None,
             Ask(int(chosen_seconds), price * int(chosen_seconds)),
             price,
-            call,
+            elsewhere(route),
             model=chosen_model,
             size=chosen_size,
             seconds=chosen_seconds,
             with_image=image is not None,
             provider=route.provider,
+            elsewhere=elsewhere,
         )
+
+    def _route(self, model: str | None) -> Route:
+        """Where a new job for `model` goes: the first provider serving it in the operator's
+        order, unless that one is demoted for failing and another serves it too."""
+        route = self._providers.route(model)
+        if model is None or self._health is None or not self._health.demoted(route.provider):
+            return route
+        # Empty when every provider refused the model as gone: the first says so again.
+        serving = self._health.order(self._providers.serving(model), lambda r: r.provider)
+        return serving[0] if serving else route
 
     @staticmethod
     def create_call(
@@ -295,15 +311,12 @@ class Jobs(Generic[PosterT]):
             raise SpendingRefused(verdict, scope, self._clock())
         lineage = Lineage.of(request.parent) if request.parent else None
         if isinstance(verdict, Wait):
-            return await self._post_waiting(row, request.call, poster, lineage, verdict.position)
+            return await self._post_waiting(row, request, poster, lineage, verdict.position)
         try:
             if self._leases is not None:
                 # Leased before the call goes out: no other process takes it for a dead one's.
                 await self._leases.claim(row.key)
-            video: Video | None = await request.call()
-        except LOST_ANSWERS as exc:
-            log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)
-            video = await self._find_after_a_moment(row)
+            video = await self._sent(row, request)
         except Exception as exc:
             if blocked_by_provider(exc):
                 # Its own card state, kept for the record; nothing was made, nothing is owed.
@@ -337,12 +350,12 @@ class Jobs(Generic[PosterT]):
     async def _post_waiting(
         self,
         row: VideoRow,
-        call: Call,
+        request: JobRequest,
         poster: PosterT,
         lineage: Lineage | None,
         position: int,
     ) -> VideoRow:
-        self._calls[row.key] = call
+        self._requests[row.key] = request
         self._posting.add(row.key)
         try:
             if self._leases is not None:
@@ -361,7 +374,7 @@ class Jobs(Generic[PosterT]):
             raise UserError("Only whoever asked for this video can cancel it.")
         if not row.waiting or not await self._ledger.cancel(row.key):
             raise UserError("That video has started already, so it can no longer be cancelled.")
-        self._calls.pop(row.key, None)
+        self._requests.pop(row.key, None)
         self._move_line()
         return row
 
@@ -487,11 +500,8 @@ class Jobs(Generic[PosterT]):
     async def _start_waited(self, row: VideoRow) -> None:
         """The API call of a job that waited for its slot; its card says how it went."""
         try:
-            call = self._calls.pop(row.key, None) or await self._rebuilt_call(row)
-            video: Video | None = await call()
-        except LOST_ANSWERS as exc:
-            log.warning("starting %s got no answer (%s); looking for it", row.ref, exc)
-            video = await self._find_after_a_moment(row)
+            request = self._requests.pop(row.key, None) or await self._rebuilt_request(row)
+            video = await self._sent(row, request)
         except Exception as exc:
             # Refused, or failed before its call was answered: the card says why (a bug: its id).
             text = self._explain(exc, f"starting {row.ref}")
@@ -509,11 +519,11 @@ class Jobs(Generic[PosterT]):
         await self._tracker.track(confirmed.id)
         self._cards.refresh(confirmed)
 
-    async def _rebuilt_call(self, row: VideoRow) -> Call:
-        """The call of a job that waited across a restart, from its row."""
+    async def _rebuilt_request(self, row: VideoRow) -> JobRequest:
+        """The request of a job that waited across a restart, from its row."""
         if row.with_image:
             raise UserError(IMAGE_GONE)
-        return (await self._request_for(row, row.channel_id)).call
+        return await self._request_for(row, row.channel_id)
 
     async def retry(
         self,
@@ -547,7 +557,7 @@ class Jobs(Generic[PosterT]):
         out or was released, taken first, so that one process recovers each.
         """
         for row in await self._stranded():
-            video = await self._find(row)
+            video = (await self._look(row)).video
             if video is not None:
                 log.info("found %s at the provider after a restart", row.ref)
                 await self._videos.confirm(row.key, video)
@@ -578,24 +588,107 @@ class Jobs(Generic[PosterT]):
         if await self._videos.mark_deleted(row.id):
             await self._cards.tombstone(row, actor_id)
 
-    async def _find_after_a_moment(self, row: VideoRow) -> Video | None:
+    async def _sent(self, row: VideoRow, request: JobRequest) -> Video | None:
+        """The job's billable call, and what the bot does by itself when it fails.
+
+        A create refused with proof that nothing was made goes on to the next provider serving
+        its model (bot/jobs/failover.py). A call whose answer was lost is looked for at its
+        provider, never sent elsewhere; when that provider's list shows twice that nothing was
+        made, the call is sent there once more. Either way on the same row and reservation, the
+        row saying so for the card, and a billable POST goes out again only on such proof.
+        None: the job is neither found nor proven absent, and the card offers Retry. A refusal
+        with nowhere left to go is raised.
+        """
+        call, tried, sent_again = request.call, {row.provider}, False
+        while True:
+            try:
+                return await call()
+            except Exception as exc:
+                error = exc
+            if blocked_by_provider(error):
+                # A safety refusal is about the prompt: another provider is not asked (OpenRouter
+                # flags with a 403, which would otherwise read as a refusal to fail over from).
+                raise error
+            why = nothing_made(error)
+            if why is not None:
+                failover = self._failover(row, request, tried)
+                if failover is None:
+                    raise error
+                route, call = failover
+                moved = await self._videos.send_again(
+                    row,
+                    add(row.handoff, Step(row.provider, why)),
+                    provider=route.provider,
+                    model=route.model,
+                )
+                if moved is None:
+                    raise error
+                log.warning(
+                    "%s: %s made nothing (%s); sending it to %s",
+                    row.ref,
+                    row.provider,
+                    why,
+                    route.provider,
+                )
+                row = moved
+                tried.add(route.provider)
+                continue
+            if not answer_lost(error):
+                raise error
+            log.warning("sending %s got no answer (%s); looking for it", row.ref, error)
+            seen = await self._look_after_a_moment(row)
+            if seen.found_nothing and not sent_again:
+                # A provider lists a job a moment after accepting it: one empty look is not
+                # enough to send it again.
+                seen = await self._look_after_a_moment(row)
+            if sent_again or not seen.found_nothing:
+                return seen.video
+            again = await self._videos.send_again(row, add(row.handoff, Step(row.provider, AGAIN)))
+            if again is None:
+                return None
+            log.info(
+                "%s was not made at %s (its list shows it twice): sending it again",
+                row.ref,
+                row.provider,
+            )
+            row, sent_again = again, True
+
+    def _failover(
+        self, row: VideoRow, request: JobRequest, tried: set[str]
+    ) -> tuple[Route, Call] | None:
+        """Where a create refused without making anything goes next, and its call there."""
+        if request.elsewhere is None:
+            return None
+        destinations = next_destinations(
+            self._providers.serving(row.model),
+            tried,
+            size=row.size,
+            seconds=row.seconds,
+            micros_per_second=request.micros_per_second,
+            health=self._health,
+        )
+        if not destinations:
+            return None
+        return destinations[0], request.elsewhere(destinations[0])
+
+    async def _look_after_a_moment(self, row: VideoRow) -> Look:
         # A provider lists a job it accepted a moment after; asking at once would miss it.
         await asyncio.sleep(self._reconcile_wait)
         try:
-            return await self._find(row)
+            return await self._look(row)
         except Exception:
-            # Not found, as when the list cannot be read: the card says so and offers Retry.
+            # As when the list cannot be read: nothing found, nothing proven.
             log.exception("looking for %s at the provider failed", row.ref)
-            return None
+            return UNKNOWN
 
-    async def _find(self, row: VideoRow) -> Video | None:
+    async def _look(self, row: VideoRow) -> Look:
         """The job `row`'s lost call made, looked for at the provider it was sent to."""
         try:
             api = self._providers.get(row.provider)
         except ProviderRemoved:
             log.warning("%s was sent to %r, no longer configured", row.ref, row.provider)
-            return None
-        return await find_created(api, row, self._videos.known_ids)
+            return UNKNOWN
+        return await look(api, row, self._videos.known_ids)
 
     async def _request_for(self, row: VideoRow, channel_id: int) -> JobRequest:
         """The request that made `row`, to send again."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.simulator.clock import Clock
 from bot.simulator.dialects import DialectName
+from bot.simulator.errors import CreateRefusal
 from bot.simulator.progress import ProgressShapeSetting
 from bot.videoapi.models import Operation
 from bot.videoapi.profile import ProviderProfile
@@ -42,6 +43,12 @@ class SimulatorConfig(BaseModel):
     # A 500 answered after a billable job was made: the job exists, its answer is lost.
     rate_500_after_create: Probability = 0.0
     rate_moderation_failure: Probability = 0.0
+    # Creates refused, one each in this order, before any job is made (then served as usual);
+    # more are queued at run time through the state or POST /simulator/faults.
+    create_refusals: tuple[CreateRefusal, ...] = ()
+    # A create's job is made at once but its answer sent this many seconds later: a client
+    # that gives up sooner has lost the answer to a job that exists.
+    create_answer_delay: float = Field(default=0.0, ge=0)
     latency_ms: int = Field(default=0, ge=0)
     # Pads the MP4 past Discord's default 10 MiB upload limit.
     big_assets: bool = False

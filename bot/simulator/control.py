@@ -2,7 +2,8 @@
 
 `POST /simulator/release` starts every held job's clock at once; `GET /simulator/jobs` says when
 each job really ends and how many calls each operation got, so a benchmark can measure how late
-a client noticed. Under the same bearer key as the contract when one is set.
+a client noticed; `POST /simulator/faults` changes faults while it runs (creates to refuse,
+answers to delay, error rates). Under the same bearer key as the contract when one is set.
 """
 
 from __future__ import annotations
@@ -11,10 +12,26 @@ import hmac
 import math
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.simulator.config import Probability
+from bot.simulator.errors import CreateRefusal
 from bot.simulator.state import SimulatorState
 
 CONTROL_PREFIX = "/simulator"
+
+
+class Faults(BaseModel):
+    """What `POST /simulator/faults` changes; what it leaves out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Queued after the creates already waiting to be refused.
+    create_refusals: tuple[CreateRefusal, ...] = ()
+    create_answer_delay: float | None = Field(default=None, ge=0)
+    rate_429: Probability | None = None
+    rate_500: Probability | None = None
+    rate_500_after_create: Probability | None = None
 
 
 def control_routes(state: SimulatorState) -> list[web.RouteDef]:
@@ -49,7 +66,19 @@ def control_routes(state: SimulatorState) -> list[web.RouteDef]:
             }
         )
 
+    async def faults(request: web.Request) -> web.Response:
+        authorized(request)
+        try:
+            change = Faults.model_validate_json(await request.read())
+        except ValidationError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        state.create_refusals.extend(change.create_refusals)
+        update = change.model_dump(exclude={"create_refusals"}, exclude_none=True)
+        state.config = state.config.model_copy(update=update)
+        return web.json_response({"create_refusals": list(state.create_refusals)})
+
     return [
         web.post(f"{CONTROL_PREFIX}/release", release),
+        web.post(f"{CONTROL_PREFIX}/faults", faults),
         web.get(f"{CONTROL_PREFIX}/jobs", jobs),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from bot.videoapi.errors import InvalidParameterError
 
@@ -56,3 +56,24 @@ def missing(param: str) -> ApiError:
 
 def not_found(kind: str, object_id: str, *, param: str) -> ApiError:
     return ApiError(404, f"No {kind} found with id '{object_id}'.", param=param)
+
+
+# Refusals of a create that made nothing, as real providers word them (bot/videoapi/refusals.py):
+# credits out (402) and a server that did not accept the job (503 saying so).
+CreateRefusal = Literal["credits", "not_accepted"]
+
+
+def refused_create(refusal: CreateRefusal) -> ApiError:
+    if refusal == "credits":
+        return ApiError(
+            402,
+            "Insufficient credits. Add more credits to your account to create videos.",
+            code="insufficient_credits",
+            error_type="insufficient_quota",
+        )
+    return ApiError(
+        503,
+        "The job was not accepted: no capacity right now. Nothing was created.",
+        code="not_accepted",
+        error_type="server_error",
+    )

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.simulator.dialects import DIALECTS
-from bot.simulator.errors import ApiError
+from bot.simulator.errors import ApiError, refused_create
 from bot.simulator.responses import error_response
 from bot.simulator.state import SimulatorState
 from bot.videoapi.errors import InvalidParameterError
@@ -51,10 +51,14 @@ def gateway(state: SimulatorState) -> Middleware:
                     503, "The service is temporarily unavailable.", error_type="server_error"
                 )
             _inject_fault(state)
+            if operation is Operation.CREATE and state.create_refusals:
+                raise refused_create(state.create_refusals.popleft())
             response = await handler(request)
             if operation in _BILLABLE and state.chance(state.config.rate_500_after_create):
                 # The job exists, but its answer is lost: a gateway that timed out.
                 raise _server_error()
+            if operation is Operation.CREATE and state.config.create_answer_delay:
+                await asyncio.sleep(state.config.create_answer_delay)
             return response
         except ApiError as error:
             return error_response(error, dialect)

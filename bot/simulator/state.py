@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
 from bot.simulator.config import SimulatorConfig
 from bot.simulator.dialects import DIALECTS
-from bot.simulator.errors import ApiError, invalid, not_found
+from bot.simulator.errors import ApiError, CreateRefusal, invalid, not_found
 from bot.simulator.progress import SHAPES, ProgressShape, shaped
 from bot.videoapi.models import (
     Character,
@@ -113,6 +113,8 @@ class SimulatorState:
         self.characters: dict[str, Character] = {}
         # Every request that reached a contract route, faulted or not: the API calls a client made.
         self.calls: Counter[Operation] = Counter()
+        # The next creates to refuse, first first (faults a test or a bench adds as it runs).
+        self.create_refusals: deque[CreateRefusal] = deque(config.create_refusals)
         # Sort keys outlive deletion, so a page cursor naming a deleted video still works.
         self._sort_keys: dict[str, tuple[int, str]] = {}
 

@@ -1,4 +1,4 @@
-"""A server's prompt rules and the count of prompts they refused (migration 0014)."""
+"""A server's prompt rules and the count of prompts they refused (migration 0012)."""
 
 # SQL here is composed from constants only; every value goes in as a `?` parameter.
 # ruff: noqa: S608

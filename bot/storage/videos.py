@@ -54,6 +54,8 @@ class VideoRow:
     waiting_since: float | None = None
     # The name of the provider that made it (or will): every call about it goes there.
     provider: str = DEFAULT_PROVIDER
+    # How the bot stepped in to get it made (bot/jobs/handoff.py); None: made as first asked.
+    handoff: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -191,6 +193,10 @@ _CLAIM_RETRY = (
 _RELEASE_RETRY = (
     f"UPDATE videos SET error_code = '{NOT_CONFIRMED}', updated_at = ?"
     " WHERE key = ? AND error_code = 'retried'"
+)
+_SEND_AGAIN = (
+    "UPDATE videos SET handoff = ?, provider = ?, model = ?, submitting_since = ?, updated_at = ?"
+    " WHERE key = ? AND submitting_since IS NOT NULL"
 )
 _ABANDON = "DELETE FROM videos WHERE key = ? AND submitting_since IS NOT NULL"
 _UNCONFIRMED = (
@@ -434,6 +440,19 @@ class VideoRepository:
         )
         await self._db.execute(_CONFIRM, (*(getattr(confirmed, name) for name in _CONFIRMED), key))
         return confirmed
+
+    async def send_again(
+        self, row: VideoRow, handoff: str, *, provider: str | None = None, model: str | None = None
+    ) -> VideoRow | None:
+        """The submitting job `row` is sent once more, its last call proven to have made
+        nothing: to `provider` with `model` when it moves (written before the call goes out, so
+        a lost answer is looked for there), saying how, and since when it is out. None if the
+        row is no longer submitting."""
+        now = self._clock()
+        moved = (handoff, provider or row.provider, model or row.model, now, now, row.key)
+        if await self._db.execute(_SEND_AGAIN, moved) != 1:
+            return None
+        return await self.get_by_key(row.key)
 
     async def abandon(self, key: int) -> bool:
         """Remove a submitting job the provider refused: nothing was created, nothing to keep."""

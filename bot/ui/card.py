@@ -17,6 +17,7 @@ from typing import Any
 
 import discord
 
+from bot.jobs.handoff import steps
 from bot.jobs.requests import Lineage
 from bot.spending.money import micros, usd
 from bot.storage import VideoRow
@@ -32,7 +33,8 @@ from bot.ui.layout import (
     media_gallery,
     subtext,
 )
-from bot.ui.text import duration_text, excerpt, timestamp
+from bot.ui.text import duration_text, excerpt, handoff_text, timestamp
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 BAR_CELLS = 12
 PROMPT_SHOWN = 1000
@@ -162,6 +164,14 @@ def status_card(
             )
         )
     about += _progress(job, finishes_at)
+    where: list[tuple[str, str]] = []
+    if job.provider != DEFAULT_PROVIDER:
+        # Several providers configured: which one made it (and answers for it).
+        where.append(("Provider", excerpt(job.provider, ECHO_SHOWN)))
+    if handed := handoff_text(steps(job.handoff), job.provider):
+        where.append(("Sent", excerpt(handed, NOTE_SHOWN)))
+    if where:
+        about.append(facts(where))
     items.append(discord.ui.TextDisplay("\n".join(about)))
     if note:
         items.append(discord.ui.TextDisplay(facts([("Note", excerpt(note, NOTE_SHOWN))])))

@@ -5,8 +5,10 @@ No Discord import: a Discord timestamp is plain text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
+
+from bot.jobs.handoff import AGAIN, Step
 
 # Discord refuses a message whose content is longer than this.
 MESSAGE_MAX: Final = 2000
@@ -56,3 +58,34 @@ def join(words: Iterable[str], last: str = "and") -> str:
     """Words as a sentence lists them: "a", "a and b", "a, b and c" (`last`: "and" or "or")."""
     items = list(words)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+# Why a provider made nothing, as a card says it (bot/videoapi/refusals.py).
+REFUSAL_TEXT: Final = {
+    "key": "it refused the key",
+    "credits": "its credits ran out",
+    "forbidden": "it refused this account or request",
+    "model": "it no longer serves this model",
+    "unsupported": "it does not make videos this way",
+    "busy": "it was too busy, even after waiting",
+    "not_accepted": "it did not accept the job",
+}
+
+
+def handoff_text(steps: Sequence[Step], made_by: str) -> str | None:
+    """What the bot did by itself to get a job made (by `made_by`, the provider that took it),
+    one line a step; None if nothing."""
+    lines = []
+    for index, step in enumerate(steps):
+        who = step.provider
+        if step.why == AGAIN:
+            lines.append(
+                f"{who} did not answer, and its list showed nothing was made: "
+                "sent to it once more, billed once."
+            )
+            continue
+        # After a refusal the job moved on: to where the next step happened, or was made.
+        to = steps[index + 1].provider if index + 1 < len(steps) else made_by
+        why = REFUSAL_TEXT.get(step.why, step.why)
+        lines.append(f"{who} made nothing ({why}), so it went to {to}.")
+    return "\n".join(lines) or None

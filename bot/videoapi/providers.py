@@ -17,7 +17,7 @@ may move after a refusal that made nothing (failover).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -103,6 +103,11 @@ class Providers:
             self._group_of[name] = name
             for model in ids:
                 self._group_of[model] = name
+
+    def wrapped(self, wrap: Callable[[str, VideoBackend], VideoBackend]) -> Providers:
+        """The same providers in the same order, each backend wrapped (given its name)."""
+        wrapped = {name: wrap(name, backend) for name, backend in self._backends.items()}
+        return Providers(wrapped, equivalents=self._groups)
 
     @classmethod
     def single(cls, backend: VideoBackend, name: str = DEFAULT_PROVIDER) -> Providers:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.jobs.reconcile import CLOCK_SLACK, PAGE, WINDOW, find_created, matches
+from bot.jobs.reconcile import CLOCK_SLACK, PAGE, WINDOW, look, matches
 from bot.videoapi.errors import InternalServerError, VideoAPIError
 from bot.videoapi.models import ListOrder, Operation, Video, VideoPage
 from tests.rows import video_row
@@ -93,11 +93,11 @@ def test_the_time_window_with_clock_slack(offset: float, expected: bool) -> None
     assert matches(video(created_at=int(SENT + offset)), ROW) is expected
 
 
-# -- find_created ----------------------------------------------------------------------------
+# -- look: finding the job -------------------------------------------------------------------
 
 
 class ListingApi:
-    """What find_created asks of the client: whether it lists, and one page, newest first."""
+    """What a look asks of the client: whether it lists, and one page, newest first."""
 
     def __init__(
         self,
@@ -105,8 +105,10 @@ class ListingApi:
         *,
         lists: bool | None = True,
         error: VideoAPIError | None = None,
+        has_more: bool = False,
     ) -> None:
         self._videos = list(videos)
+        self._has_more = has_more
         self._lists = lists
         self._error = error
         self.asked: list[tuple[int | None, ListOrder | None]] = []
@@ -119,7 +121,7 @@ class ListingApi:
         self.asked.append((limit, order))
         if self._error is not None:
             raise self._error
-        return VideoPage(data=self._videos)
+        return VideoPage(data=self._videos, has_more=self._has_more)
 
 
 class Known:
@@ -134,7 +136,7 @@ class Known:
 
 async def test_it_asks_for_the_newest_page_and_finds_the_job() -> None:
     api = ListingApi([video("video_other", prompt="a dog"), video("video_kite")])
-    found = await find_created(api, ROW, Known())  # type: ignore[arg-type]
+    found = (await look(api, ROW, Known())).video  # type: ignore[arg-type]
     assert found is not None
     assert found.id == "video_kite"
     assert api.asked == [(PAGE, "desc")]
@@ -142,32 +144,32 @@ async def test_it_asks_for_the_newest_page_and_finds_the_job() -> None:
 
 async def test_a_provider_known_not_to_list_is_not_asked() -> None:
     api = ListingApi([video()], lists=False)
-    assert await find_created(api, ROW, Known()) is None  # type: ignore[arg-type]
+    assert (await look(api, ROW, Known())).video is None  # type: ignore[arg-type]
     assert api.asked == []
 
 
 async def test_a_provider_not_yet_known_to_list_is_asked() -> None:
     api = ListingApi([video()], lists=None)
-    assert await find_created(api, ROW, Known()) is not None  # type: ignore[arg-type]
+    assert (await look(api, ROW, Known())).video is not None  # type: ignore[arg-type]
 
 
 async def test_a_list_error_finds_nothing() -> None:
     api = ListingApi(error=InternalServerError("down", status=500))
-    assert await find_created(api, ROW, Known()) is None  # type: ignore[arg-type]
+    assert (await look(api, ROW, Known())).video is None  # type: ignore[arg-type]
     assert api.asked == [(PAGE, "desc")]
 
 
 async def test_nothing_matching_finds_nothing_without_asking_the_database() -> None:
     known = Known()
     api = ListingApi([video(prompt="a dog"), video(created_at=int(SENT - 3600))])
-    assert await find_created(api, ROW, known) is None  # type: ignore[arg-type]
+    assert (await look(api, ROW, known)).video is None  # type: ignore[arg-type]
     assert known.asked == []
 
 
 async def test_ids_already_known_are_skipped() -> None:
     known = Known("video_taken")
     api = ListingApi([video("video_taken", created_at=int(SENT)), video("video_free")])
-    found = await find_created(api, ROW, known)  # type: ignore[arg-type]
+    found = (await look(api, ROW, known)).video  # type: ignore[arg-type]
     assert found is not None
     assert found.id == "video_free"
     assert known.asked == [["video_taken", "video_free"]]
@@ -175,7 +177,7 @@ async def test_ids_already_known_are_skipped() -> None:
 
 async def test_only_known_ids_find_nothing() -> None:
     api = ListingApi([video("video_taken")])
-    assert await find_created(api, ROW, Known("video_taken")) is None  # type: ignore[arg-type]
+    assert (await look(api, ROW, Known("video_taken"))).video is None  # type: ignore[arg-type]
 
 
 async def test_the_closest_in_time_wins() -> None:
@@ -186,6 +188,55 @@ async def test_the_closest_in_time_wins() -> None:
             video("video_later", created_at=int(SENT + 20)),
         ]
     )
-    found = await find_created(api, ROW, Known())  # type: ignore[arg-type]
+    found = (await look(api, ROW, Known())).video  # type: ignore[arg-type]
     assert found is not None
     assert found.id == "video_close"
+
+
+# -- look: what proves nothing was made (the ground for sending a create again) ------------------
+
+
+async def test_failover_proof_a_whole_list_without_the_job_found_nothing() -> None:
+    api = ListingApi([video(prompt="a dog"), video(created_at=int(SENT - 3600))])
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.complete, seen.found_nothing) == (None, True, True)
+
+
+async def test_failover_proof_a_match_another_row_holds_is_not_this_job() -> None:
+    seen = await look(ListingApi([video("video_taken")]), ROW, Known("video_taken"))  # type: ignore[arg-type]
+    assert seen.found_nothing
+
+
+async def test_failover_proof_a_found_job_is_not_nothing() -> None:
+    seen = await look(ListingApi([video()]), ROW, Known())  # type: ignore[arg-type]
+    assert seen.video is not None
+    assert not seen.found_nothing
+
+
+@pytest.mark.parametrize(
+    ("oldest", "complete"),
+    [
+        pytest.param(SENT - CLOCK_SLACK - 1, True, id="reaches-before-the-call"),
+        pytest.param(SENT - CLOCK_SLACK, False, id="inside-the-slack"),
+        pytest.param(None, False, id="undated"),
+    ],
+)
+async def test_failover_proof_a_page_cut_short_proves_only_what_it_reaches(
+    oldest: float | None, complete: bool
+) -> None:
+    last = video("video_oldest", prompt="a dog", created_at=None if oldest is None else int(oldest))
+    api = ListingApi([video("video_new", prompt="a cat"), last], has_more=True)
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.complete) == (None, complete)
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        pytest.param(ListingApi(lists=False), id="no-list"),
+        pytest.param(ListingApi(error=InternalServerError("down", status=500)), id="list-fails"),
+    ],
+)
+async def test_failover_proof_none_without_a_list(api: ListingApi) -> None:
+    seen = await look(api, ROW, Known())  # type: ignore[arg-type]
+    assert (seen.video, seen.found_nothing) == (None, False)

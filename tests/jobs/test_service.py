@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from bot.errors import LimitReached, UserError, VideoNotReady
 from bot.interactions.buttons import result_buttons
 from bot.interactions.tree import describe, explain
+from bot.jobs.handoff import AGAIN, Step, steps
 from bot.jobs.requests import JobRequest, Lineage
 from bot.jobs.service import NOT_CONFIRMED_TEXT, Jobs
 from bot.media.images import fit_reference
@@ -50,6 +51,7 @@ from bot.videoapi.errors import (
 )
 from bot.videoapi.models import Operation, Upload, Video
 from bot.videoapi.profile import ProviderProfile
+from bot.videoapi.providers import DEFAULT_PROVIDER
 
 from ..media.images import ztxt_bomb
 
@@ -641,10 +643,16 @@ async def test_a_lost_answer_whose_job_exists_is_confirmed_and_tracked(
 async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     env: Env, post: httpx.Response | Exception, listed: dict[str, Any]
 ) -> None:
-    env.router.post("/videos").mock(side_effect=[post] * 3)
+    # A connection that fails before the request leaves is tried three times by the client.
+    tries = 3 if isinstance(post, httpx.ConnectError) else 1
+    env.router.post("/videos").mock(side_effect=[post] * 2 * tries)
     env.router.get("/videos").respond(200, json=listed)
     poster = Poster()
     row = await env.jobs.start(env.request(), poster)
+    # The list proved nothing was made, so it was sent once more; that answer was lost too,
+    # and a third is never sent by itself.
+    assert len(env.calls("POST", "/videos")) == 2 * tries
+    assert steps(row.handoff) == (Step(DEFAULT_PROVIDER, AGAIN),)
     assert (row.status, row.error_code, row.error_message) == (
         "failed",
         NOT_CONFIRMED,
@@ -658,6 +666,108 @@ async def test_a_lost_answer_with_no_job_ends_unconfirmed_with_the_retry_card(
     assert [posted.key for posted, _ in env.delivery.posted] == [row.key]
     buttons = result_buttons(row, frozenset())
     assert [item.custom_id for item in buttons] == [f"videobot:v2:retry:{row.key}"]
+
+
+async def test_failover_recreates_once_at_the_same_provider_when_its_list_proves_nothing_made(
+    env: Env,
+) -> None:
+    env.router.post("/videos").mock(
+        side_effect=[httpx.Response(500), httpx.Response(200, json=video_json("video_again"))]
+    )
+    env.router.get("/videos").respond(200, json=page(video_json("video_old", created_at=1)))
+    poster = Poster()
+    row = await env.jobs.start(env.request(), poster)
+    assert (row.id, row.status) == ("video_again", "queued")
+    # Looked at twice before sending again: a provider lists a job a moment after taking it.
+    assert len(env.calls("GET", "/videos")) == 2
+    assert len(env.calls("POST", "/videos")) == 2
+    # The same row and the same reservation: one job, one charge.
+    assert await env.states(row.key) == ["reserved"]
+    assert len(await env.videos.list_visible(OWNER, GUILD, limit=10)) == 1
+    assert env.tracker.tracked == {"video_again"}
+    stored = await env.videos.get_by_key(row.key)
+    assert stored is not None
+    assert steps(stored.handoff) == (Step(DEFAULT_PROVIDER, AGAIN),)
+    assert [posted.id for posted, _ in env.delivery.posted] == ["video_again"]
+    assert poster.calls == ["begin"]
+
+
+async def test_failover_recreate_waits_for_the_second_look_which_finds_the_job(env: Env) -> None:
+    env.router.post("/videos").mock(side_effect=[httpx.Response(502)])
+    env.router.get("/videos").mock(
+        side_effect=[
+            httpx.Response(200, json=page()),
+            httpx.Response(200, json=page(video_json("video_late"))),
+        ]
+    )
+    row = await env.jobs.start(env.request(), Poster())
+    assert row.id == "video_late"
+    assert row.handoff is None
+    assert len(env.calls("POST", "/videos")) == 1
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        pytest.param(httpx.Response(500), id="list-fails"),
+        pytest.param(httpx.Response(404, text="404: Not Found"), id="no-list"),
+        pytest.param(
+            # The newest 100 are all newer than the call: the job may be further down.
+            httpx.Response(
+                200, json=page(video_json("video_newer", prompt="other")) | {"has_more": True}
+            ),
+            id="cut-short",
+        ),
+    ],
+)
+async def test_no_failover_recreate_without_proof_from_the_list(
+    env: Env, listing: httpx.Response
+) -> None:
+    env.router.post("/videos").mock(side_effect=[httpx.Response(500), httpx.Response(500)])
+    env.router.get("/videos").mock(return_value=listing)
+    row = await env.jobs.start(env.request(), Poster())
+    assert (row.status, row.error_code) == ("failed", NOT_CONFIRMED)
+    assert row.handoff is None
+    # Never sent again without proof: the card's Retry is the member's to press.
+    assert len(env.calls("POST", "/videos")) == 1
+    assert await env.states(row.key) == ["released"]
+
+
+async def test_failover_recreate_refused_abandons_the_row_and_releases(env: Env) -> None:
+    env.router.post("/videos").mock(
+        side_effect=[httpx.Response(500), httpx.Response(400, json={"error": {"message": "no"}})]
+    )
+    env.router.get("/videos").respond(200, json=page())
+    poster = Poster()
+    with pytest.raises(BadRequestError):
+        await env.jobs.start(env.request(), poster)
+    assert poster.calls == ["begin", "abort"]
+    assert await env.videos.list_visible(OWNER, GUILD, limit=10) == []
+    assert await env.held() == 0
+
+
+async def test_failover_recreates_a_waiting_job_once_too(env: Env) -> None:
+    await running(env, LIMIT, tracked=False)
+    waiting = await env.jobs.start(env.request(), Poster())
+    assert waiting.waiting
+    env.router.post("/videos").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=video_json("video_w"))]
+    )
+    env.router.get("/videos").respond(200, json=page())
+    events: asyncio.Queue[JobEvent] = asyncio.Queue()
+    env.jobs.watch(events)
+    try:
+        await finish_one_running(env, events)
+        row = await refreshed(env)
+    finally:
+        await env.jobs.stop()
+    assert (row.key, row.id, steps(row.handoff)) == (
+        waiting.key,
+        "video_w",
+        (Step(DEFAULT_PROVIDER, AGAIN),),
+    )
+    assert len(env.calls("POST", "/videos")) == 2
+    assert await env.states(row.key) == ["reserved"]
 
 
 async def test_a_lost_answer_whose_lookup_hits_a_bug_ends_unconfirmed(
@@ -677,9 +787,9 @@ async def test_a_lost_answer_whose_lookup_hits_a_bug_ends_unconfirmed(
 
 
 async def unconfirmed(env: Env, *, owner: int = OWNER, image: bool = False) -> VideoRow:
-    """A job whose create got a 500 and which the provider does not list."""
+    """A job whose create got a 500 and which the provider's list cannot show (it fails)."""
     env.router.post("/videos").mock(side_effect=[httpx.Response(500)])
-    env.router.get("/videos").respond(200, json=page())
+    env.router.get("/videos").respond(500)
 
     async def loader(size: str) -> Upload:
         return Upload("ref.png", "image/png", b"\x89PNG")
@@ -772,7 +882,7 @@ async def test_a_retry_over_a_spending_limit_may_be_tried_again(make_env: MakeEn
 
 async def derived_unconfirmed(env: Env, parent: VideoRow) -> VideoRow:
     env.router.post("/videos/extensions").mock(side_effect=[httpx.Response(502)])
-    env.router.get("/videos").respond(200, json=page())
+    env.router.get("/videos").respond(500)
     request = env.jobs.derived(
         "extend",
         parent,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from bot.videoapi.models import Operation
@@ -142,3 +143,37 @@ async def test_calls_are_counted_per_operation_faults_included(start: StartSim) 
         Operation.RETRIEVE: 4,
         Operation.EXTEND: 1,
     }
+
+
+async def test_failover_faults_refuse_creates_in_order_making_nothing(start: StartSim) -> None:
+    sim = await start(create_refusals=("credits", "not_accepted"))
+    body = {"prompt": "a cat"}
+
+    credits = await sim.client.post("videos", json=body)
+    not_accepted = await sim.client.post("videos", json=body)
+    served = await sim.client.post("videos", json=body)
+
+    assert credits.status_code == 402
+    assert credits.json()["error"]["code"] == "insufficient_credits"
+    assert not_accepted.status_code == 503
+    assert "not accepted" in not_accepted.json()["error"]["message"]
+    assert served.status_code == 200
+    assert list(sim.state.jobs) == [served.json()["id"]]
+    assert sim.state.calls[Operation.CREATE] == 3
+
+
+async def test_failover_faults_change_while_it_runs(start: StartSim) -> None:
+    sim = await start()
+    root = sim.base_url.removesuffix("/v1")
+    faults = {"create_refusals": ["credits"], "create_answer_delay": 0.01, "rate_500": 0.0}
+    async with httpx.AsyncClient() as control:
+        changed = await control.post(f"{root}/simulator/faults", json=faults)
+        refused = await control.post(f"{root}/simulator/faults", json={"rate_500": 2})
+    assert changed.json() == {"create_refusals": ["credits"]}
+    assert refused.status_code == 400
+    assert sim.state.config.create_answer_delay == 0.01
+    assert (await sim.client.post("videos", json={"prompt": "a cat"})).status_code == 402
+    # The answer comes late, but the job was made when the create arrived.
+    made = await sim.client.post("videos", json={"prompt": "a cat"})
+    assert made.status_code == 200
+    assert list(sim.state.jobs) == [made.json()["id"]]

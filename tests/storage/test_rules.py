@@ -1,4 +1,4 @@
-"""A server's prompt rules and its refusal counts, on SQLite and PostgreSQL (migration 0014)."""
+"""A server's prompt rules and its refusal counts, on SQLite and PostgreSQL (migration 0012)."""
 
 from __future__ import annotations
 

@@ -326,3 +326,45 @@ async def test_an_out_of_date_known_row_never_moves_a_job_backwards(
     answer = {"video_1": api_video("video_1", status="in_progress", progress=50)}
     assert await videos.apply_refreshes(answer, {"video_1": stale}) == []
     assert await videos.get("video_1") == done
+
+
+async def test_failover_send_again_moves_a_submitting_row_before_its_call(
+    videos: VideoRepository, clock: Clock
+) -> None:
+    row = await videos.begin_submit(
+        owner_id=OWNER,
+        guild_id=None,
+        channel_id=CHANNEL,
+        kind="create",
+        prompt="a kite",
+        model="veo-3.1-fast",
+        size="720x1280",
+        seconds="4",
+        provider="lab",
+    )
+    clock.now += 5
+    moved = await videos.send_again(
+        row, '[["lab", "credits"]]', provider="openrouter", model="google/veo-3.1-fast"
+    )
+    assert moved is not None
+    assert (moved.key, moved.provider, moved.model, moved.handoff) == (
+        row.key,
+        "openrouter",
+        "google/veo-3.1-fast",
+        '[["lab", "credits"]]',
+    )
+    # Out since the new call: a lost answer is matched from then, at the new provider.
+    assert moved.submitting_since == clock.now
+    again = await videos.send_again(moved, '[["lab", "credits"], ["openrouter", "again"]]')
+    assert again is not None
+    assert (again.provider, again.model) == ("openrouter", "google/veo-3.1-fast")
+
+
+async def test_failover_send_again_leaves_a_row_no_longer_submitting(
+    videos: VideoRepository,
+) -> None:
+    row = await add_video(videos, "video_made")
+    assert await videos.send_again(row, '[["lab", "again"]]', provider="other") is None
+    stored = await videos.get("video_made")
+    assert stored is not None
+    assert (stored.provider, stored.handoff) == (row.provider, None)

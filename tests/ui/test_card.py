@@ -10,6 +10,7 @@ import discord
 import pytest
 
 from bot.interactions.buttons import result_buttons, waiting_buttons
+from bot.jobs.handoff import AGAIN, Step, add
 from bot.jobs.requests import Lineage
 from bot.storage import VideoRow
 from bot.storage.videos import NOT_STARTED
@@ -327,3 +328,21 @@ def test_components_v2_the_tombstones_carry_no_buttons_and_no_media() -> None:
 def test_components_v2_a_gallery_naming_a_file_not_sent_is_refused() -> None:
     with pytest.raises(DiscordError):
         Card(status_card(DONE, media=["video-12.mp4"]), files=("video-13.mp4",))
+
+
+def test_failover_card_says_what_the_bot_did_by_itself_and_who_made_it() -> None:
+    handoff = add(add(None, Step("openrouter", "credits")), Step("local", AGAIN))
+    found = fields(card(video_row(handoff=handoff, provider="local")))
+    assert found["Provider"] == "local"
+    assert found["Sent"] == (
+        "openrouter made nothing (its credits ran out), so it went to local. "
+        "local did not answer, and its list showed nothing was made: sent to it once more,"
+        " billed once."
+    )
+
+
+def test_failover_card_of_a_job_made_as_asked_says_nothing_of_it() -> None:
+    found = fields(card(video_row()))
+    assert "Sent" not in found
+    # One provider configured (the default): the card does not name it.
+    assert "Provider" not in found

@@ -1,4 +1,4 @@
--- PostgreSQL's copy of sqlite/0014_prompt_rules.sql; Discord's ids and unix seconds are BIGINT.
+-- PostgreSQL's copy of sqlite/0012_prompt_rules.sql; Discord's ids and unix seconds are BIGINT.
 CREATE TABLE prompt_rules (
     guild_id BIGINT NOT NULL,
     rule     TEXT NOT NULL CHECK (length(rule) BETWEEN 1 AND 60),
