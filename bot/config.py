@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.providers_file import ProvidersConfig, ProvidersFileError, read_providers_file
 from bot.spending.limits import NO_LIMIT_WORDS, Limits
 from bot.spending.money import MICROS_PER_USD
-from bot.videoapi.presets import PRESETS, PresetName
+from bot.videoapi.presets import PresetName, overridden
 from bot.videoapi.profile import BodyEncoding, ProviderProfile
 from bot.videoapi.providers import DEFAULT_PROVIDER, ProviderSpec
 
@@ -270,25 +270,21 @@ class Settings(BaseSettings):
 
     def profile(self) -> ProviderProfile:
         """The preset's profile, with whatever the PROVIDER_* settings override."""
-        overrides: dict[str, object] = {
-            name: value
-            for name, value in (
-                ("models", self.provider_models),
-                ("sizes", self.provider_sizes),
-                ("seconds", self.provider_seconds),
-                ("extend_seconds", self.provider_extend_seconds),
-                ("body", self.provider_body),
-                ("requests_per_minute", self.provider_requests_per_minute),
-            )
-            if value is not None
-        }
+        default: float | None = None
+        per_model: dict[str, float] | None = None
         if self.provider_price_per_second is not None:
             default, per_model = _parse_prices(self.provider_price_per_second)
-            overrides["price_per_second"] = per_model
-            if default is not None:
-                overrides["default_price_per_second"] = default
-        base = PRESETS[self.provider].model_dump()
-        return ProviderProfile.model_validate(base | overrides)
+        return overridden(
+            self.provider,
+            models=self.provider_models,
+            sizes=self.provider_sizes,
+            seconds=self.provider_seconds,
+            extend_seconds=self.provider_extend_seconds,
+            body=self.provider_body,
+            requests_per_minute=self.provider_requests_per_minute,
+            price_per_second=per_model,
+            default_price_per_second=default,
+        )
 
     @property
     def providers(self) -> ProvidersConfig | None:

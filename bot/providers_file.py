@@ -28,7 +28,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from bot.videoapi.presets import PRESETS, PresetName
+from bot.videoapi.presets import PRESETS, PresetName, overridden
 from bot.videoapi.profile import BodyEncoding, ProviderProfile
 from bot.videoapi.providers import NAME_PATTERN, ProviderSpec
 
@@ -67,23 +67,18 @@ class ProviderEntry(BaseModel):
 
     def profile(self) -> ProviderProfile:
         """The preset's profile with what this entry overrides."""
-        overrides: dict[str, object] = {
-            name: value
-            for name, value in (
-                ("models", self.models),
-                ("sizes", self.sizes),
-                ("seconds", self.seconds),
-                ("extend_seconds", self.extend_seconds),
-                ("body", self.body),
-                ("requests_per_minute", self.requests_per_minute),
-                ("default_price_per_second", self.default_price_per_second),
-            )
-            if value is not None
-        }
-        base = PRESETS[self.kind].model_dump()
-        if self.price_per_second:
-            overrides["price_per_second"] = base["price_per_second"] | self.price_per_second
-        return ProviderProfile.model_validate(base | overrides)
+        return overridden(
+            self.kind,
+            models=self.models,
+            sizes=self.sizes,
+            seconds=self.seconds,
+            extend_seconds=self.extend_seconds,
+            body=self.body,
+            requests_per_minute=self.requests_per_minute,
+            default_price_per_second=self.default_price_per_second,
+            # An entry's prices add to the preset's (or replace them), model by model.
+            price_per_second=PRESETS[self.kind].price_per_second | self.price_per_second,
+        )
 
     def spec(self, environ: Mapping[str, str]) -> ProviderSpec:
         key: SecretStr | None = None

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NoReturn, Protocol
 
 from bot.errors import UserError
+from bot.spending.cache import VersionedCache
 from bot.spending.limits import DM_SCOPE
 from bot.storage.rules import SAFETY_CODES, PromptSettings, RefusalReason, RulesRepository
 
@@ -186,8 +187,8 @@ UNCHECKED: Final = (
 
 
 class PromptRules:
-    """The check before every job, with each server's rules kept in memory a short while (as
-    bot.spending.service does for limits): commands read them on every request."""
+    """The check before every job, with each server's rules kept in memory a short while
+    (bot.spending.cache, as for limits): commands read them on every request."""
 
     def __init__(
         self,
@@ -200,12 +201,10 @@ class PromptRules:
     ) -> None:
         self.store = store
         self._moderator = moderator
-        self._fresh_for = fresh_for
-        self._clock = clock
         self._wall_clock = wall_clock
-        self._cached: dict[int, tuple[float, PromptSettings, Matcher]] = {}
-        self._versions: dict[int, int] = {}
-        self._loading: dict[int, asyncio.Lock] = {}
+        self._kept: VersionedCache[int, tuple[PromptSettings, Matcher]] = VersionedCache(
+            fresh_for=fresh_for, clock=clock
+        )
 
     @property
     def moderated(self) -> bool:
@@ -213,8 +212,7 @@ class PromptRules:
 
     def forget(self, scope: int) -> None:
         """The server's rules changed: read them again next time."""
-        self._versions[scope] = self._versions.get(scope, 0) + 1
-        self._cached.pop(scope, None)
+        self._kept.forget(scope)
 
     async def settings(self, scope: int) -> PromptSettings:
         return (await self._load(scope))[0]
@@ -247,24 +245,8 @@ class PromptRules:
         raise refusal
 
     async def _load(self, scope: int) -> tuple[PromptSettings, Matcher]:
-        cached = self._fresh(scope)
-        if cached is not None:
-            return cached
-        async with self._loading.setdefault(scope, asyncio.Lock()):
-            cached = self._fresh(scope)
-            if cached is not None:
-                return cached
-            version = self._versions.get(scope, 0)
-            read_at = self._clock()
-            settings = await self.store.settings(scope)
-            matcher = Matcher.of(list(settings.rules))
-            # Changed while this read was under way: what it read may predate the change.
-            if self._versions.get(scope, 0) == version:
-                self._cached[scope] = (read_at, settings, matcher)
-            return settings, matcher
+        return await self._kept.get(scope, lambda: self._read(scope))
 
-    def _fresh(self, scope: int) -> tuple[PromptSettings, Matcher] | None:
-        cached = self._cached.get(scope)
-        if cached is None or self._clock() - cached[0] >= self._fresh_for:
-            return None
-        return cached[1], cached[2]
+    async def _read(self, scope: int) -> tuple[PromptSettings, Matcher]:
+        settings = await self.store.settings(scope)
+        return settings, Matcher.of(list(settings.rules))

@@ -10,12 +10,12 @@ operator's command line, another process) is read within `fresh_for` seconds.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from bot.spending.cache import VersionedCache
 from bot.spending.limits import DM_SCOPE, LIMIT_FIELDS, Access, LimitField, Limits
 from bot.storage import NO_LIMIT, GuildRepository, GuildSettings
 
@@ -54,7 +54,6 @@ class Rules:
     ceilings: Limits
     limits: Limits
     access: Access
-    read_at: float
 
 
 class Spending:
@@ -68,11 +67,8 @@ class Spending:
     ) -> None:
         self.guilds = guilds
         self.defaults = defaults
-        self._fresh_for = fresh_for
-        self._clock = clock
-        self._rules: dict[int, Rules] = {}
-        self._versions: dict[int, int] = {}
-        self._loading: dict[int, asyncio.Lock] = {}
+        # A burst of commands in a new guild reads its rules once.
+        self._rules: VersionedCache[int, Rules] = VersionedCache(fresh_for=fresh_for, clock=clock)
 
     async def limits(self, scope: int) -> Limits:
         return (await self._load(scope)).limits
@@ -90,32 +86,14 @@ class Spending:
 
     def forget(self, scope: int) -> None:
         """The scope's rules changed: read them again next time, and drop any read under way."""
-        self._versions[scope] = self._versions.get(scope, 0) + 1
-        self._rules.pop(scope, None)
+        self._rules.forget(scope)
 
     async def _load(self, scope: int) -> Rules:
         if scope == DM_SCOPE:
-            return Rules(self.defaults, self.defaults, Access(), 0.0)
-        cached = self._fresh(scope)
-        if cached is not None:
-            return cached
-        # A burst of commands in a new guild reads its rules once.
-        async with self._loading.setdefault(scope, asyncio.Lock()):
-            cached = self._fresh(scope)
-            if cached is not None:
-                return cached
-            version = self._versions.get(scope, 0)
-            read_at = self._clock()
-            cap = ceilings(self.defaults, await self.guilds.get(scope, "guild_ceilings"))
-            own = await self.guilds.get(scope)
-            rules = Rules(cap, effective(cap, own), await self.guilds.access(scope), read_at)
-            # Changed while this read was under way: what it read may predate the change.
-            if self._versions.get(scope, 0) == version:
-                self._rules[scope] = rules
-            return rules
+            return Rules(self.defaults, self.defaults, Access())
+        return await self._rules.get(scope, lambda: self._read(scope))
 
-    def _fresh(self, scope: int) -> Rules | None:
-        cached = self._rules.get(scope)
-        if cached is None or self._clock() - cached.read_at >= self._fresh_for:
-            return None
-        return cached
+    async def _read(self, scope: int) -> Rules:
+        cap = ceilings(self.defaults, await self.guilds.get(scope, "guild_ceilings"))
+        own = await self.guilds.get(scope)
+        return Rules(cap, effective(cap, own), await self.guilds.access(scope))

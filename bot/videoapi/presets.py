@@ -98,3 +98,13 @@ PRESETS: Final[dict[PresetName, ProviderProfile]] = {
 
 def preset(name: PresetName) -> ProviderProfile:
     return PRESETS[name]
+
+
+def overridden(name: PresetName, **fields: object) -> ProviderProfile:
+    """The preset's profile with each field given a value (None: the preset's own) in its place,
+    validated as a whole; the settings and the providers file both build a profile this way."""
+    unknown = fields.keys() - ProviderProfile.model_fields.keys()
+    if unknown:
+        raise TypeError(f"not a profile field: {', '.join(sorted(unknown))}")
+    chosen = {field: value for field, value in fields.items() if value is not None}
+    return ProviderProfile.model_validate(PRESETS[name].model_dump() | chosen)

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import respx
+from pydantic import ValidationError
 
 from bot.videoapi.client import VideoClient
 from bot.videoapi.errors import UnsupportedOperationError
 from bot.videoapi.models import Operation, Upload
-from bot.videoapi.presets import PRESETS, PresetName, preset
+from bot.videoapi.presets import PRESETS, PresetName, overridden, preset
 
 from .conftest import MakeClient
 from .helpers import video_json
@@ -52,6 +53,21 @@ CALLS: dict[Operation, Callable[[VideoClient], Awaitable[object]]] = {
 
 def test_every_preset_is_listed_here() -> None:
     assert set(PRESETS) == set(MISSING)
+
+
+def test_an_overridden_preset_keeps_its_own_values_where_none_is_given() -> None:
+    profile = overridden("litellm", models=("sora-2-pro",), sizes=None, requests_per_minute=5.0)
+    assert profile.models == ("sora-2-pro",)
+    assert profile.requests_per_minute == 5.0
+    assert profile.sizes == PRESETS["litellm"].sizes
+    assert profile.missing == PRESETS["litellm"].missing
+
+
+def test_an_override_is_validated_and_a_misspelt_field_is_refused() -> None:
+    with pytest.raises(ValidationError, match="body"):
+        overridden("openai", body="xml")
+    with pytest.raises(TypeError, match="model_list"):
+        overridden("openai", model_list=("sora-2",))
 
 
 @pytest.mark.parametrize("name", list(MISSING))
