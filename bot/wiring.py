@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -58,6 +58,9 @@ from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.openrouter.client import OpenRouterClient
 
+if TYPE_CHECKING:
+    from bot.storage.notices import ChangeFeed
+
 log = logging.getLogger("videobot")
 
 
@@ -87,6 +90,16 @@ def cadence_of(settings: Settings) -> Cadence:
     return Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval))
 
 
+def change_feed(settings: Settings, db: Database, leases: Leases | None) -> ChangeFeed | None:
+    """With other processes on PostgreSQL: notices of changed jobs, instead of polling for them."""
+    url = settings.database_dsn()
+    if leases is None or not url:
+        return None
+    from bot.storage.notices import ChangeFeed  # asyncpg is loaded only for PostgreSQL
+
+    return ChangeFeed(url, db, leases.holder)
+
+
 def build_parts(
     settings: Settings,
     db: Database,
@@ -114,6 +127,7 @@ def build_parts(
         deadline=settings.job_deadline_minutes * 60,
         status_give_up=settings.status_give_up_minutes * 60,
         leases=leases,
+        changes=change_feed(settings, db, leases),
         announced=settings.uses_webhooks,
         # Status requests the provider allows: its profile's rate, tightened by its headers.
         budget=RequestBudget(api.profile.requests_per_minute),

@@ -32,6 +32,7 @@ from bisect import bisect_left
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.storage import VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
@@ -51,6 +52,9 @@ from bot.videoapi.errors import (
     VideoAPIError,
 )
 from bot.videoapi.models import Operation, ResponseMeta, Video, VideoStatus
+
+if TYPE_CHECKING:  # only handed in on PostgreSQL, whose client the tracker need not load
+    from bot.storage.notices import ChangeFeed
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,9 @@ class JobEvent:
 RECENT_CHANGES = 2
 # Seconds of changes read again by a process that does not lead (see Tracker._sync).
 SYNC_OVERLAP = 2.0
+# With a change feed, the least seconds between two reads of changes that notices ask for: a
+# busy leader's notices come many times a second, and one read serves them all.
+NOTICE_SPACING = 1.0
 # Announced states kept for jobs not followed (yet): one may come before `track` does.
 KEPT_SIGHTINGS = 1000
 
@@ -147,6 +154,7 @@ class Tracker:
         budget: RequestBudget | None = None,
         status_give_up: float = 10 * 60.0,
         announced: bool = False,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self._api = api
         # Whether the provider announces each job's end (OpenRouter's webhooks, handed in by
@@ -199,6 +207,10 @@ class Tracker:
         self._shown: dict[int, VideoRow] = {}
         self._changes_read_to = 0.0
         self._sync_at = 0.0
+        self._synced_at = 0.0
+        # With leases on PostgreSQL: notices of this process's jobs changed by the leader (and
+        # sent by it for other processes' jobs), so that a follower need not poll for them.
+        self._changes = changes
 
     @property
     def tracked(self) -> frozenset[str]:
@@ -249,10 +261,14 @@ class Tracker:
             self._lease_task = asyncio.create_task(
                 self._keep_leases(self._leases), name="videobot-leases"
             )
+        if self._changes is not None:
+            self._changes.start(self._changes_noticed)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task, self._lease_task)
         self._task = self._lease_task = None
+        if self._changes is not None:
+            await self._changes.stop()
 
     async def track(self, video_id: str) -> None:
         """Follow a job whose row was just inserted; its first refresh happens at once (by
@@ -302,8 +318,15 @@ class Tracker:
 
     async def _sync(self) -> None:
         """With other processes: the leader picks up every new unfinished job; the others
-        publish their jobs' changes as the leader wrote them."""
-        self._sync_at = self._clock() + self._cadence.floor
+        publish their jobs' changes as the leader wrote them.
+
+        A follower with a change feed reads when a notice says one of its jobs changed
+        (`_changes_noticed`); its own reads, at the cadence's ceiling (no job waits longer
+        for a look), are only the safety net for a notice that was lost.
+        """
+        now = self._synced_at = self._clock()
+        slow = not self._leading and self._changes is not None
+        self._sync_at = now + (self._cadence.ceiling if slow else self._cadence.floor)
         if self._leading:
             followed = {job.row.key for job in self._jobs.values()}
             new = await self._videos.unfinished_keys() - followed
@@ -319,6 +342,19 @@ class Tracker:
             shown = self._shown.get(row.key)
             if shown is None or row.shown != shown.shown:
                 self._publish(row, None if shown is None else shown.status)
+
+    def _changes_noticed(self) -> None:
+        """Another process changed one of this process's jobs (or the feed reconnected and may
+        have missed some): read the changes now, or as soon as NOTICE_SPACING allows."""
+        spacing = min(self._cadence.floor, NOTICE_SPACING)
+        self._sync_at = min(self._sync_at, self._synced_at + spacing)
+        self._wakeup.set()
+
+    async def _announce(self, keys: set[int]) -> None:
+        """After writing: tell the holders of other processes' jobs that they changed."""
+        keys -= self._held
+        if self._changes is not None and keys:
+            await self._changes.announce(keys)
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
@@ -726,6 +762,7 @@ class Tracker:
         known = {vid: self._jobs[vid].row for vid in answers.videos if vid in self._jobs}
         stored = await self._videos.store_refreshes(answers.videos, known)
         rows = {row.id: (row, shown) for row, shown in stored}
+        await self._announce({row.key for row, shown in stored if shown})
         for video_id, video in answers.videos.items():
             job = self._jobs.get(video_id)
             if job is None:
@@ -800,6 +837,7 @@ class Tracker:
     async def _fail(self, job: _Tracked, code: str, message: str) -> None:
         self._drop(job.row.id)
         if await self._videos.mark_failed(job.row.id, code, message):
+            await self._announce({job.row.key})
             row = await self._videos.get(job.row.id)
             if row is not None:
                 self._publish(row, job.row.status)

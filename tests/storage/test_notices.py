@@ -1,0 +1,132 @@
+"""Notices of changed jobs on the real PostgreSQL server: each holder hears of its own jobs only,
+and a listening connection that drops comes back and says to read again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import asyncpg
+import pytest
+
+from bot.storage import LeaseRepository, VideoRepository
+from bot.storage.notices import APPLICATION_NAME, ChangeFeed
+from bot.storage.postgres import PostgresDatabase
+from bot.timing.backoff import Backoff
+from tests.postgres import PostgresServer
+
+from .helpers import add_video
+
+# Every wait is bounded: a notice that never comes fails the test instead of hanging it.
+WITHIN = 15.0
+FAR = 4_000_000_000.0  # a lease that does not run out during the test
+
+
+class Heard:
+    """Counts a feed's calls to `on_change`; a test waits for the n-th."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._called = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self._called.set()
+
+    async def until(self, count: int) -> None:
+        async with asyncio.timeout(WITHIN):
+            while self.count < count:
+                self._called.clear()
+                await self._called.wait()
+
+
+class Feeds:
+    def __init__(self, stack: AsyncExitStack, url: str, db: PostgresDatabase) -> None:
+        self.stack, self.url, self.db = stack, url, db
+
+    def start(self, holder: str) -> tuple[ChangeFeed, Heard]:
+        # Reconnects at once: the test is about coming back, not about how long it waits.
+        feed = ChangeFeed(self.url, self.db, holder, backoff=Backoff(base_delay=0.01))
+        heard = Heard()
+        feed.start(heard)
+        self.stack.push_async_callback(feed.stop)
+        return feed, heard
+
+
+@pytest.fixture
+async def url(postgres: PostgresServer) -> str:
+    return await postgres.new_database()
+
+
+@pytest.fixture
+async def feeds(url: str) -> AsyncIterator[Feeds]:
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(await PostgresDatabase.open(url))
+        yield Feeds(stack, url, db)
+
+
+async def leased(db: PostgresDatabase, video_id: str, holder: str) -> int:
+    row = await add_video(VideoRepository(db), video_id)
+    assert await LeaseRepository(db).claim(row.key, holder, FAR, 0.0)
+    return row.key
+
+
+async def test_each_holder_hears_of_its_own_jobs_only(feeds: Feeds) -> None:
+    first_key = await leased(feeds.db, "video_first", "first")
+    second_key = await leased(feeds.db, "video_second", "second")
+    _, first = feeds.start("first")
+    _, second = feeds.start("second")
+    writer, _ = feeds.start("writer")
+    # Connected: each is told to read once, for what changed before it listened.
+    await first.until(1)
+    await second.until(1)
+
+    await writer.announce({first_key})
+    await writer.announce({second_key})
+
+    await first.until(2)
+    await second.until(2)
+    # The second heard its own notice, which came after the first's: it did not hear that one.
+    assert second.count == 2
+
+
+async def test_a_process_is_not_told_of_its_own_writes(feeds: Feeds) -> None:
+    mine = await leased(feeds.db, "video_mine", "first")
+    theirs = await leased(feeds.db, "video_theirs", "second")
+    first_feed, first = feeds.start("first")
+    _, second = feeds.start("second")
+    await first.until(1)
+    await second.until(1)
+
+    await first_feed.announce({mine, theirs})
+    await second.until(2)
+    await first_feed.announce({theirs})
+    await second.until(3)
+    # Notices on one connection come in the order they were sent: the first's would be there.
+    assert first.count == 1
+
+
+async def test_a_dropped_listener_reconnects_and_says_to_read_again(feeds: Feeds, url: str) -> None:
+    key = await leased(feeds.db, "video_1", "follower")
+    feed, heard = feeds.start("follower")
+    writer, _ = feeds.start("writer")
+    await heard.until(1)
+    statements = feed.statements
+
+    admin = await asyncpg.connect(url)
+    try:
+        dropped = await admin.fetchval(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1 AND datname = current_database()",
+            APPLICATION_NAME,
+        )
+    finally:
+        await admin.close()
+    assert dropped == 2  # the follower's and the writer's
+
+    # Back: told to read what changed while it was away, and listening again.
+    await heard.until(2)
+    assert feed.statements > statements  # a new LISTEN
+    await writer.announce({key})
+    await heard.until(3)
