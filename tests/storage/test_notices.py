@@ -1,11 +1,13 @@
 """Notices of changed jobs on the real PostgreSQL server: each holder hears of its own jobs only,
-and a listening connection that drops comes back and says to read again."""
+and a listening connection that drops (closed by the server, or silent) is replaced, with a call
+to read again."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -14,6 +16,7 @@ from bot.storage import LeaseRepository, VideoRepository
 from bot.storage.notices import APPLICATION_NAME, ChangeFeed
 from bot.storage.postgres import PostgresDatabase
 from bot.timing.backoff import Backoff
+from bot.timing.tasks import cancel_and_wait
 from tests.postgres import PostgresServer
 
 from .helpers import add_video
@@ -128,5 +131,76 @@ async def test_a_dropped_listener_reconnects_and_says_to_read_again(feeds: Feeds
     # Back: told to read what changed while it was away, and listening again.
     await heard.until(2)
     assert feed.statements > statements  # a new LISTEN
+    await writer.announce({key})
+    await heard.until(3)
+
+
+class Proxy:
+    """A TCP relay to the server that can go silent: the connections it relays stay open but
+    nothing passes any more, as when a network drops a connection without a word."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._relays: list[asyncio.Task[None]] = []
+        self._silenced: list[list[bool]] = []
+
+    async def serve(self, stack: AsyncExitStack) -> int:
+        server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        stack.push_async_callback(self._close, server)
+        return int(server.sockets[0].getsockname()[1])
+
+    def silence(self) -> None:
+        for silent in self._silenced:
+            silent[0] = True
+
+    async def _relay(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection("127.0.0.1", self._port)
+        silent = [False]
+        self._silenced.append(silent)
+        pumps = [
+            asyncio.create_task(_pump(client_in, server_out, silent)),
+            asyncio.create_task(_pump(server_in, client_out, silent)),
+        ]
+        self._relays += pumps
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        for writer in (client_out, server_out):
+            writer.close()
+
+    async def _close(self, server: asyncio.Server) -> None:
+        server.close()
+        await cancel_and_wait(*self._relays)
+
+
+async def _pump(
+    source: asyncio.StreamReader, sink: asyncio.StreamWriter, silent: list[bool]
+) -> None:
+    while data := await source.read(65536):
+        if not silent[0]:
+            sink.write(data)
+            await sink.drain()
+
+
+async def test_a_listener_cut_off_without_a_word_is_noticed_and_replaced(
+    feeds: Feeds, url: str
+) -> None:
+    key = await leased(feeds.db, "video_1", "follower")
+    parts = urlsplit(url)
+    assert parts.port is not None
+    proxy = Proxy(parts.port)
+    port = await proxy.serve(feeds.stack)
+    through = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}"))
+    feed = ChangeFeed(through, feeds.db, "follower", check_every=0.5, backoff=Backoff(0.01))
+    heard = Heard()
+    feed.start(heard)
+    feeds.stack.push_async_callback(feed.stop)
+    writer, _ = feeds.start("writer")
+    await heard.until(1)
+
+    proxy.silence()
+
+    # Its check went unanswered: a new connection, told to read, and listening again.
+    await heard.until(2)
     await writer.announce({key})
     await heard.until(3)
