@@ -14,11 +14,20 @@ from discord import app_commands
 from bot.app import VideoBot
 from bot.config import Settings
 from bot.errors import UserError, VideoNotFound
-from bot.storage import Database, SqliteDatabase, open_database
+from bot.storage import Database, LeaseRepository, SqliteDatabase, open_database
+from bot.storage.notices import ChangeFeed
 from bot.tracker.cadence import Cadence
+from bot.tracker.leases import Leases
 from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import OpenRouterClient
-from bot.wiring import WEBHOOK_SAFETY_LOOK, Tuning, build_bot, cadence_of, open_api
+from bot.wiring import (
+    WEBHOOK_SAFETY_LOOK,
+    Tuning,
+    build_bot,
+    cadence_of,
+    change_feed,
+    open_api,
+)
 from tests.postgres import PostgresServer
 
 # Long before any real clock reads now: only the tuned contest clock puts a contest's
@@ -139,6 +148,19 @@ async def test_a_shared_database_gets_leases(postgres: PostgresServer) -> None:
         # Other processes on this database: each job is followed by the holder of its lease.
         assert db.shared
         assert bot.leases is not None
+
+
+async def test_only_processes_sharing_postgresql_hear_of_their_jobs_changes(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://bot@127.0.0.1:5432/videobot"
+    # The feed is only built here, never started: any database serves.
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
+        leases = Leases(LeaseRepository(db), holder="this one")
+        assert isinstance(change_feed(settings(database_url=url), db, leases), ChangeFeed)
+        # One process on its SQLite file, or no other process: nothing to hear.
+        assert change_feed(settings(), db, leases) is None
+        assert change_feed(settings(database_url=url), db, None) is None
 
 
 async def test_provider_openrouter_without_a_key_runs_on_the_openrouter_dialect() -> None:
