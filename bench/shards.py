@@ -168,7 +168,9 @@ async def worker(args: argparse.Namespace) -> None:
     leases = Leases(LeaseRepository(db), ttl=ttl, renew_every=ttl * RENEW_SECONDS / LEASE_SECONDS)
     cadence = Cadence(base=5.0 / compress, floor=1.0 / compress, ceiling=30.0 / compress)
     # As the bot wires it on PostgreSQL: notices of changed jobs instead of polling for them.
-    changes = ChangeFeed(args.worker_url, db, leases.holder, check_every=30.0 / compress)
+    changes = ChangeFeed(
+        args.worker_url, db, leases.holder, check_every=30.0 / compress, spacing=1.0 / compress
+    )
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     seen: dict[str, float] = {}
     delivered: list[str] = []

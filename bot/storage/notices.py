@@ -55,14 +55,21 @@ class ChangeFeed:
         holder: str,
         *,
         check_every: float = 30.0,
+        spacing: float = 1.0,
         backoff: Backoff | None = None,
     ) -> None:
         self._url = url
         self._db = db
         self._holder = holder
         self._check_every = check_every
+        # The least seconds between two rounds of notices this process sends.
+        self.spacing = spacing
         self._backoff = backoff or Backoff(base_delay=1.0, max_delay=30.0)
         self._task: asyncio.Task[None] | None = None
+        # Jobs changed since the last notices went out, and when they did (monotonic seconds).
+        self._unannounced: set[int] = set()
+        self._announced_at = -spacing
+        self._announcing: asyncio.Task[None] | None = None
         # Statements sent on the listening connection (LISTEN, checks): it is not the pool's,
         # so a benchmark counting the pool's statements adds these.
         self.statements = 0
@@ -73,21 +80,30 @@ class ChangeFeed:
         self._task = asyncio.create_task(self._listen(on_change), name="videobot-notices")
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await cancel_and_wait(self._task, self._announcing)
+        self._task = self._announcing = None
 
-    async def announce(self, keys: Collection[int]) -> None:
+    def announce(self, keys: Collection[int]) -> None:
         """Tell the holders of these jobs, other than this process, that their rows changed.
 
-        Called after the write committed. A notice that cannot be sent is only logged: its
-        holder reads the change at its next safety read.
+        Called after the write committed. Notices go out at once, and then at most once every
+        `spacing` seconds, each for every job changed since: a busy leader writes many times a
+        second, and a holder reads at most that often anyway.
         """
-        if not keys:
-            return
-        try:
-            await self._db.fetch_all(_ANNOUNCE, (CHANNEL, sorted(keys), self._holder))
-        except Exception as exc:  # the database is away: the holders read it later on their own
-            log.warning("could not announce %d changed jobs (%s)", len(keys), exc)
+        self._unannounced.update(keys)
+        if self._unannounced and (self._announcing is None or self._announcing.done()):
+            self._announcing = asyncio.create_task(self._send(), name="videobot-announce")
+
+    async def _send(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._unannounced:
+            await asyncio.sleep(self._announced_at + self.spacing - loop.time())
+            keys, self._unannounced = sorted(self._unannounced), set()
+            self._announced_at = loop.time()
+            try:
+                await self._db.fetch_all(_ANNOUNCE, (CHANNEL, keys, self._holder))
+            except Exception as exc:  # the database is away: the holders read it on their own
+                log.warning("could not announce %d changed jobs (%s)", len(keys), exc)
 
     async def _listen(self, on_change: Callable[[], None]) -> None:
         retry = 0

@@ -82,9 +82,6 @@ class JobEvent:
 RECENT_CHANGES = 2
 # Seconds of changes read again by a process that does not lead (see Tracker._sync).
 SYNC_OVERLAP = 2.0
-# With a change feed, the least seconds between two reads of changes that notices ask for: a
-# busy leader's notices come many times a second, and one read serves them all.
-NOTICE_SPACING = 1.0
 # Announced states kept for jobs not followed (yet): one may come before `track` does.
 KEPT_SIGHTINGS = 1000
 
@@ -345,16 +342,16 @@ class Tracker:
 
     def _changes_noticed(self) -> None:
         """Another process changed one of this process's jobs (or the feed reconnected and may
-        have missed some): read the changes now, or as soon as NOTICE_SPACING allows."""
-        spacing = min(self._cadence.floor, NOTICE_SPACING)
-        self._sync_at = min(self._sync_at, self._synced_at + spacing)
+        have missed some): read the changes now, or one spacing after the last read (notices
+        come at most that often, and one read serves every notice before it)."""
+        assert self._changes is not None  # only the feed calls this
+        self._sync_at = min(self._sync_at, self._synced_at + self._changes.spacing)
         self._wakeup.set()
 
-    async def _announce(self, keys: set[int]) -> None:
+    def _announce(self, keys: set[int]) -> None:
         """After writing: tell the holders of other processes' jobs that they changed."""
-        keys -= self._held
-        if self._changes is not None and keys:
-            await self._changes.announce(keys)
+        if self._changes is not None:
+            self._changes.announce(keys - self._held)
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
@@ -762,7 +759,7 @@ class Tracker:
         known = {vid: self._jobs[vid].row for vid in answers.videos if vid in self._jobs}
         stored = await self._videos.store_refreshes(answers.videos, known)
         rows = {row.id: (row, shown) for row, shown in stored}
-        await self._announce({row.key for row, shown in stored if shown})
+        self._announce({row.key for row, shown in stored if shown})
         for video_id, video in answers.videos.items():
             job = self._jobs.get(video_id)
             if job is None:
@@ -837,7 +834,7 @@ class Tracker:
     async def _fail(self, job: _Tracked, code: str, message: str) -> None:
         self._drop(job.row.id)
         if await self._videos.mark_failed(job.row.id, code, message):
-            await self._announce({job.row.key})
+            self._announce({job.row.key})
             row = await self._videos.get(job.row.id)
             if row is not None:
                 self._publish(row, job.row.status)

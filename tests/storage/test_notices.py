@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from bot.storage import LeaseRepository, VideoRepository
-from bot.storage.notices import APPLICATION_NAME, ChangeFeed
+from bot.storage.notices import APPLICATION_NAME, CHANNEL, ChangeFeed
 from bot.storage.postgres import PostgresDatabase
 from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
@@ -44,17 +44,45 @@ class Heard:
                 await self._called.wait()
 
 
+class Recorder:
+    """A plain listener on the channel: every notice, whoever it names, in the order it came."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._came = asyncio.Event()
+
+    def __call__(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        self.names.append(payload)
+        self._came.set()
+
+    async def until(self, count: int) -> list[str]:
+        async with asyncio.timeout(WITHIN):
+            while len(self.names) < count:
+                self._came.clear()
+                await self._came.wait()
+        return self.names
+
+
 class Feeds:
     def __init__(self, stack: AsyncExitStack, url: str, db: PostgresDatabase) -> None:
         self.stack, self.url, self.db = stack, url, db
 
-    def start(self, holder: str) -> tuple[ChangeFeed, Heard]:
-        # Reconnects at once: the test is about coming back, not about how long it waits.
-        feed = ChangeFeed(self.url, self.db, holder, backoff=Backoff(base_delay=0.01))
+    def start(self, holder: str, spacing: float = 0.0) -> tuple[ChangeFeed, Heard]:
+        # Reconnects at once: the tests are about coming back, not about how long it waits.
+        feed = ChangeFeed(
+            self.url, self.db, holder, spacing=spacing, backoff=Backoff(base_delay=0.01)
+        )
         heard = Heard()
         feed.start(heard)
         self.stack.push_async_callback(feed.stop)
         return feed, heard
+
+    async def record(self) -> Recorder:
+        recorder = Recorder()
+        connection = await asyncpg.connect(self.url)
+        self.stack.push_async_callback(connection.close)
+        await connection.add_listener(CHANNEL, recorder)
+        return recorder
 
 
 @pytest.fixture
@@ -75,7 +103,7 @@ async def leased(db: PostgresDatabase, video_id: str, holder: str) -> int:
     return row.key
 
 
-async def test_each_holder_hears_of_its_own_jobs_only(feeds: Feeds) -> None:
+async def test_each_holder_hears_of_its_own_jobs(feeds: Feeds) -> None:
     first_key = await leased(feeds.db, "video_first", "first")
     second_key = await leased(feeds.db, "video_second", "second")
     _, first = feeds.start("first")
@@ -85,29 +113,45 @@ async def test_each_holder_hears_of_its_own_jobs_only(feeds: Feeds) -> None:
     await first.until(1)
     await second.until(1)
 
-    await writer.announce({first_key})
-    await writer.announce({second_key})
-
+    writer.announce({second_key})
+    await second.until(2)
+    writer.announce({first_key})
     await first.until(2)
-    await second.until(2)
-    # The second heard its own notice, which came after the first's: it did not hear that one.
-    assert second.count == 2
 
 
-async def test_a_process_is_not_told_of_its_own_writes(feeds: Feeds) -> None:
-    mine = await leased(feeds.db, "video_mine", "first")
-    theirs = await leased(feeds.db, "video_theirs", "second")
-    first_feed, first = feeds.start("first")
-    _, second = feeds.start("second")
-    await first.until(1)
-    await second.until(1)
+async def test_a_notice_names_each_other_holder_once(feeds: Feeds) -> None:
+    mine = await leased(feeds.db, "video_mine", "writer")
+    theirs = [await leased(feeds.db, f"video_{n}", "second") for n in range(3)]
+    other = await leased(feeds.db, "video_other", "third")
+    recorder = await feeds.record()
+    writer, _ = feeds.start("writer")
 
-    await first_feed.announce({mine, theirs})
-    await second.until(2)
-    await first_feed.announce({theirs})
-    await second.until(3)
-    # Notices on one connection come in the order they were sent: the first's would be there.
-    assert first.count == 1
+    writer.announce({mine, *theirs, other})
+
+    # Not the writer itself: it published its own jobs as it wrote them.
+    assert sorted(await recorder.until(2)) == ["second", "third"]
+    writer.announce({theirs[0]})
+    assert (await recorder.until(3))[2:] == ["second"]
+
+
+async def test_notices_of_a_busy_writer_go_out_together(feeds: Feeds) -> None:
+    first_key = await leased(feeds.db, "video_first", "first")
+    second_keys = [await leased(feeds.db, f"video_{n}", "second") for n in range(2)]
+    recorder = await feeds.record()
+    writer, _ = feeds.start("writer", spacing=0.5)
+
+    writer.announce({first_key})  # at once
+    await recorder.until(1)
+    # Within the spacing: held, then sent in one go, one notice for the holder of both.
+    writer.announce({second_keys[0]})
+    writer.announce({second_keys[1]})
+    writer.announce({first_key})
+    names = await recorder.until(3)
+    writer.announce({first_key})
+    names = await recorder.until(4)
+    assert names[0] == "first"
+    assert sorted(names[1:3]) == ["first", "second"]
+    assert names[3] == "first"
 
 
 async def test_a_dropped_listener_reconnects_and_says_to_read_again(feeds: Feeds, url: str) -> None:
@@ -131,7 +175,7 @@ async def test_a_dropped_listener_reconnects_and_says_to_read_again(feeds: Feeds
     # Back: told to read what changed while it was away, and listening again.
     await heard.until(2)
     assert feed.statements > statements  # a new LISTEN
-    await writer.announce({key})
+    writer.announce({key})
     await heard.until(3)
 
 
@@ -202,5 +246,5 @@ async def test_a_listener_cut_off_without_a_word_is_noticed_and_replaced(
 
     # Its check went unanswered: a new connection, told to read, and listening again.
     await heard.until(2)
-    await writer.announce({key})
+    writer.announce({key})
     await heard.until(3)

@@ -34,7 +34,7 @@ TTL = 60.0  # no lease runs out during a test
 HOUR = 3600.0
 LEADER_CADENCE = Cadence(base=0.2, floor=0.05, ceiling=0.5)
 # The follower reads changes on its own once an hour: only a notice brings a read sooner (at
-# most one every NOTICE_SPACING seconds).
+# most one a second: the feed's spacing).
 FOLLOWER_CADENCE = Cadence(base=HOUR, floor=HOUR, ceiling=HOUR)
 
 
