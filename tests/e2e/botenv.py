@@ -96,6 +96,8 @@ async def start_bot(start_harness: StartHarness, tmp_path: Path) -> AsyncIterato
                 _env_file=None,  # type: ignore[call-arg]
                 discord_token="fake",
                 poll_interval=0.2,
+                # As `videobot run` has it: the bot's parts see the database it runs on.
+                database_url=database_url,
                 **(settings or {}),
             )
             counted: dict[str, list[str]] = {}
