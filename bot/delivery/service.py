@@ -6,7 +6,11 @@ While the interaction's token is fresh the card is edited through it; after that
 restart, when no token is known) through the bot's channel route; if the card is gone, a new
 message mentioning the owner carries the result. A result is marked delivered only after it
 was posted, and a delivered row is never posted again; with several processes on one database
-only the holder of the job's lease posts it. Delivery never gives up while the
+only the holder of the job's lease writes to its card, checked with the lease's fencing number
+at the moment of each write (a holder that stalled past its lease drops the card instead), and
+before posting a result the holder reads the card back: a result posted by a holder that could
+not record it (it stalled, lost the database, or died) is recorded, never posted again.
+Delivery never gives up while the
 provider still has the files: attempts back off (capped, with jitter) and the next one's time
 is stored, so a restart keeps the schedule; one that waits out a provider failure goes as soon
 as the provider answers again. A result that no retry can post (not a video, over every cap)
@@ -40,6 +44,7 @@ from bot.delivery.files import (
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.jobs.requests import Lineage
+from bot.media.assets import file_name
 from bot.storage import VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
@@ -66,6 +71,12 @@ log = logging.getLogger(__name__)
 TOKEN_SAFETY = datetime.timedelta(minutes=1)
 INVALID_WEBHOOK_TOKEN = 50027
 REQUEST_TOO_LARGE = 40005
+# A card gone, the bot's recent messages in its channel are read back for a posted result.
+READ_BACK = 50
+
+
+class _LeaseLost(Exception):
+    """Another process holds the job's lease now: this one writes nothing more about it."""
 
 
 @dataclass(slots=True)
@@ -95,6 +106,8 @@ class _Card:
     cancel_shown: bool = False
     # While its first post is out, the card is not edited: the edit would not find it.
     posting: bool = False
+    # The fencing number of this process's lease of the job (None without other processes).
+    fence: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -174,8 +187,10 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._backoff = Backoff(base_delay=retry_base, max_delay=retry_max)
-        # With other processes on the database, only the job's lease holder posts its result.
+        # With other processes on the database, only the job's lease holder writes its card.
         self._leases = leases
+        if leases is not None:
+            leases.on_lost(self._lost)
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
@@ -325,7 +340,24 @@ class Delivery:
                 # Stored on the wall clock so that it survives a restart.
                 card.retry_at = self._clock() + max(0.0, row.delivery_retry_at - self._wall())
         card.row = row
+        if self._leases is not None:
+            # The grant this process holds now: a card made under an older one writes the row
+            # it is handed now, under the number that may write it.
+            card.fence = self._leases.fence(row.key)
         return card
+
+    def _lost(self, keys: set[int]) -> None:
+        """Leases found lost: every pending edit and result of those jobs is dropped at once."""
+        current = asyncio.current_task()
+        for key in keys:
+            card = self._cards.pop(key, None)
+            if card is not None and card.task is not None and card.task is not current:
+                card.task.cancel()
+
+    async def _check_lease(self, card: _Card) -> None:
+        """Raise `_LeaseLost` unless this process still holds the job under the card's grant."""
+        if self._leases is not None and not await self._leases.holds(card.row.key, card.fence):
+            raise _LeaseLost(card.row.id)
 
     def _schedule(self, card: _Card) -> None:
         card.wake.set()
@@ -358,6 +390,8 @@ class Delivery:
         # A finished row still needs its result, even when the card already shows its status (a
         # job the provider finished before the card was first posted).
         while card.row.finished or card.shown != _state(card):
+            if self._cards.get(card.row.key) is not card:
+                return  # dropped: the lease was lost, or the card was closed
             if card.posting:
                 card.wake.clear()
                 await card.wake.wait()
@@ -377,6 +411,10 @@ class Delivery:
                     return
                 await self._show(card, embed=await self._embed(card, row), view=self._view(card))
                 card.shown = _state(card)
+            except _LeaseLost:
+                log.info("%s is another process's now; its card is left to it", row.id)
+                self._lost({row.key})
+                return
             except Exception as exc:
                 await self._failed(card, exc)
 
@@ -404,7 +442,9 @@ class Delivery:
             "delivering %s failed (attempt %d: %r); again in %.0f s", row.id, attempts, exc, delay
         )
         try:
-            stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
+            stored = await self._videos.delivery_failed(
+                row.id, self._wall() + delay, fence=card.fence
+            )
             card.row = stored or row
             again = timestamp(self._wall() + delay)
             note = f"Your video is ready. Posting it failed, so I'll try again {again}."
@@ -420,7 +460,9 @@ class Delivery:
                 self._cards.pop(card.row.key, None)
                 return
             card.posted = True
-        await self._videos.mark_delivered(card.row.id)
+        # Recorded only under the card's grant: a holder that lost it leaves the record to its
+        # successor, which finds the result on the card.
+        await self._videos.mark_delivered(card.row.id, fence=card.fence)
         self._cards.pop(card.row.key, None)
 
     async def _post_result(self, card: _Card) -> bool:
@@ -428,10 +470,15 @@ class Delivery:
         row = await self._videos.get(card.row.id)
         if row is None or row.delivered_at is not None or row.deleted_at is not None:
             return False
-        if self._leases is not None and not await self._leases.holds(row.key):
+        card.row = row
+        try:
+            await self._check_lease(card)
+        except _LeaseLost:
             log.info("%s is another process's to deliver now", row.id)
             return False
-        card.row = row
+        if row.status == "completed" and await self._already_posted(card, row):
+            log.info("the result of %s is on Discord already; recording it", row.id)
+            return True
         expired = row.expires_at is not None and row.expires_at < self._wall()
         if row.status == "completed" and expired:
             row = card.row = await self._expire(row)
@@ -454,6 +501,35 @@ class Delivery:
                 return False
             await self._show_result(card, row, files, note, limit)
         return True
+
+    async def _already_posted(self, card: _Card, row: VideoRow) -> bool:
+        """Whether a file of the job's result is on its card (or, the card gone, on one of the
+        bot's recent messages in its channel): posted by a holder that could not record it."""
+        names = {file_name(row.key, "video"), file_name(row.key, "thumbnail")}
+        try:
+            messages = await self._posted(card, row)
+        except discord.HTTPException as exc:
+            # Unreadable (no history permission, say): posting beats never delivering.
+            log.info("could not read back the card of %s (%s); posting its result", row.id, exc)
+            return False
+        return any(a.filename in names for m in messages for a in m.attachments)
+
+    async def _posted(self, card: _Card, row: VideoRow) -> list[discord.Message]:
+        if _usable(card.interaction):
+            assert card.interaction is not None
+            try:
+                return [await card.interaction.original_response()]
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise
+        channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is not None:
+            try:
+                return [await channel.fetch_message(row.status_message_id)]
+            except discord.NotFound:
+                pass
+        me = self._client.user
+        return [m async for m in channel.history(limit=READ_BACK) if me and m.author.id == me.id]
 
     def _view(self, card: _Card) -> discord.ui.View | None:
         """The buttons for the card's row; None leaves the card's buttons as they are."""
@@ -558,6 +634,7 @@ class Delivery:
         if _usable(card.interaction):
             assert card.interaction is not None
             try:
+                await self._check_lease(card)
                 await card.interaction.edit_original_response(**fields())
                 return
             except discord.HTTPException as exc:
@@ -568,16 +645,20 @@ class Delivery:
         channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
         if row.status_message_id is not None:
             try:
+                await self._check_lease(card)
                 await channel.get_partial_message(row.status_message_id).edit(**fields())
                 return
             except discord.NotFound:
                 log.info("the card of %s was deleted; posting a new one", row.id)
         fresh = fields()
         fresh["files"] = fresh.pop("attachments", [])
+        await self._check_lease(card)
         message = await channel.send(
             content=f"<@{row.owner_id}> here is your video's status.",
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
             **fresh,
         )
-        await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        await self._videos.set_status_message(
+            row.id, message.channel.id, message.id, fence=card.fence
+        )
         card.row = await self._videos.get(row.id) or row

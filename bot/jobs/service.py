@@ -112,6 +112,8 @@ class Jobs(Generic[PosterT]):
         self._line_still.set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        if leases is not None:
+            leases.on_lost(self._lost)
 
     def require(self, operation: Operation) -> None:
         if self._api.supports(operation) is False:
@@ -309,6 +311,12 @@ class Jobs(Generic[PosterT]):
             self._posting.discard(row.key)
             # A slot may have freed while the card went up.
             self._move_line()
+
+    def _lost(self, keys: set[int]) -> None:
+        """Leases found lost: the calls kept for those jobs in line are the new holder's to
+        make (rebuilt from their rows), never this process's."""
+        for key in keys:
+            self._calls.pop(key, None)
 
     async def cancel(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
         """Take a waiting job out of line: nothing was sent, its reservation is released."""
