@@ -201,6 +201,13 @@ class Delivery:
         await cancel_and_wait(self._task, self._watch, *cards)
         self._task = self._watch = None
 
+    @property
+    def pending(self) -> frozenset[int]:
+        """The keys of the jobs whose card has a write pending (tests and benchmarks)."""
+        return frozenset(
+            key for key, card in self._cards.items() if card.task and not card.task.done()
+        )
+
     async def idle(self) -> None:
         """Wait until no card has an edit pending (tests and benchmarks)."""
         while pending := [c.task for c in self._cards.values() if c.task and not c.task.done()]:
