@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -45,7 +45,7 @@ from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.jobs.requests import Lineage
 from bot.media.assets import file_name
-from bot.storage import VideoRepository, VideoRow
+from bot.storage import ReplyRepository, VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
 from bot.timing.waits import wait_event
@@ -73,6 +73,9 @@ INVALID_WEBHOOK_TOKEN = 50027
 REQUEST_TOO_LARGE = 40005
 # A card gone, the bot's recent messages in its channel are read back for a posted result.
 READ_BACK = 50
+# The deferred reply of an interaction, named as its webhook's message: discord.py puts the id
+# in the route's path as it is given.
+ORIGINAL = cast(int, "@original")
 
 
 class _LeaseLost(Exception):
@@ -172,6 +175,7 @@ class Delivery:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         leases: Leases | None = None,
+        replies: ReplyRepository | None = None,
     ) -> None:
         self._client = client
         self._videos = videos
@@ -191,6 +195,8 @@ class Delivery:
         self._leases = leases
         if leases is not None:
             leases.on_lost(self._lost)
+        # The tokens of deferred replies whose card is not up yet, for whoever posts it.
+        self._replies = replies
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
@@ -218,6 +224,21 @@ class Delivery:
     def expect(self, row: VideoRow) -> None:
         """A new job whose first card is about to be posted: nothing is shown before it."""
         self._card(row).posting = True
+
+    async def keep_reply(self, row: VideoRow, poster: CardPoster) -> None:
+        """A deferred reply's token, kept until the job's first card is up: a process taking
+        the job over (this one dead) resolves the reply with it instead of leaving it on
+        "thinking…" (bot/storage/leases.py ReplyRepository)."""
+        interaction = poster.interaction
+        if self._replies is not None and interaction is not None:
+            expires_at = interaction.expires_at.timestamp()
+            await self._replies.keep(row.key, interaction.token, expires_at)
+
+    async def _reply_answered(self, row: VideoRow, poster: CardPoster) -> None:
+        """The process that deferred the reply answered it (or Discord refused it that): its
+        token is kept no longer, for no one else to use."""
+        if self._replies is not None and poster.interaction is not None:
+            await self._replies.drop(row.key)
 
     async def post_first(
         self,
@@ -252,11 +273,19 @@ class Delivery:
         view: discord.ui.View | None,
     ) -> VideoRow:
         try:
+            # A process stopped while its call was out may find the job taken over (and its
+            # reply resolved) by another when it resumes: that one's card stands.
+            await self._check_lease(card)
             message = await poster.show(embed, view)
+        except _LeaseLost:
+            log.info("%s was taken over while its call was out; its card is not ours", row.id)
+            return row
         except discord.HTTPException:
             log.warning("posting the first card of %s failed; it will be posted anew", row.id)
+            await self._reply_answered(row, poster)
             return row
         await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        await self._reply_answered(row, poster)
         row = await self._videos.get(row.id) or row
         card.row = row
         card.interaction = poster.interaction
@@ -538,6 +567,32 @@ class Delivery:
         me = self._client.user
         return [m async for m in channel.history(limit=READ_BACK) if me and m.author.id == me.id]
 
+    async def _resolve_reply(self, card: _Card, fields: Callable[[], dict[str, Any]]) -> bool:
+        """The card of a job whose process died before posting it, put in that process's
+        deferred reply if its token was kept and still works; False if it cannot be."""
+        row = card.row
+        if self._replies is None or self._client.application_id is None:
+            return False
+        application_id = self._client.application_id
+        await self._check_lease(card)
+        token = await self._replies.take(row.key, self._wall() + TOKEN_SAFETY.total_seconds())
+        if token is None:
+            return False
+        reply = discord.Webhook.partial(application_id, token, client=self._client)
+        try:
+            message = await reply.edit_message(ORIGINAL, **fields())
+        except discord.HTTPException as exc:
+            if not _token_dead(exc):
+                raise
+            log.info("the deferred reply of %s is gone; posting its card anew", row.id)
+            return False
+        log.info("put the card of %s in the deferred reply its process left", row.id)
+        await self._videos.set_status_message(
+            row.id, message.channel.id, message.id, fence=card.fence
+        )
+        card.row = await self._videos.get(row.id) or row
+        return True
+
     def _view(self, card: _Card) -> discord.ui.View | None:
         """The buttons for the card's row; None leaves the card's buttons as they are."""
         row = card.row
@@ -650,6 +705,8 @@ class Delivery:
                 log.info("interaction token of %s is gone; using the channel route", row.id)
             card.interaction = None
         channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is None and await self._resolve_reply(card, fields):
+            return
         if row.status_message_id is not None:
             try:
                 await self._check_lease(card)

@@ -270,6 +270,7 @@ class Jobs(Generic[PosterT]):
             if self._leases is not None:
                 # Leased before the call goes out: no other process takes it for a dead one's.
                 await self._leases.claim(row.key)
+            await self._cards.keep_reply(row, poster)
             video: Video | None = await request.call()
         except LOST_ANSWERS as exc:
             log.warning("creating %s got no answer (%s); looking for it", row.ref, exc)

@@ -161,3 +161,37 @@ class LeaseRepository:
         async with self._db.transaction():
             await self._db.execute(_RELEASE, (holder,))
             await self._db.execute(_STOP_LEADING, (holder,))
+
+
+_KEEP_REPLY = (
+    "INSERT INTO job_replies (video_key, token, expires_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (video_key) DO UPDATE SET token = excluded.token,"
+    " expires_at = excluded.expires_at"
+)
+_TAKE_REPLY = "DELETE FROM job_replies WHERE video_key = ? RETURNING token, expires_at"
+_DROP_REPLY = "DELETE FROM job_replies WHERE video_key = ?"
+
+
+class ReplyRepository:
+    """The token of each job's deferred reply while its first card is not posted: whoever
+    posts that card (its process, or one that took the job over) resolves the reply with it.
+
+    A token is an interaction's secret for 15 minutes: it is kept only that long at most, read
+    once (taking deletes it), and dropped as soon as the card is up.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def keep(self, key: int, token: str, expires_at: float) -> None:
+        await self._db.execute(_KEEP_REPLY, (key, token, expires_at))
+
+    async def take(self, key: int, usable_after: float) -> str | None:
+        """The job's token if it is still usable after `usable_after`; it is kept no more."""
+        row = await self._db.fetch_one(_TAKE_REPLY, (key,))
+        if row is None or float(row[1]) <= usable_after:
+            return None
+        return str(row[0])
+
+    async def drop(self, key: int) -> None:
+        await self._db.execute(_DROP_REPLY, (key,))

@@ -805,8 +805,9 @@ async def test_a_pending_edit_of_a_job_another_process_took_is_dropped(
 ) -> None:
     shared = Shared(database)
     env.restart(leases=shared.mine)
-    row = await env.posted(await env.job())
-    assert await shared.mine.claim(row.key)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)  # before its call, as jobs leases it
+    row = await env.posted(row)
     await shared.taken_over(row.key)
     row = await env.refresh(row, status="in_progress", progress=40)
     await env.publish(row)
@@ -822,8 +823,9 @@ async def test_a_renewal_that_finds_the_lease_lost_drops_the_waiting_edit_at_onc
 ) -> None:
     shared = Shared(database)
     env.restart(leases=shared.mine, edit_interval=3600.0)
-    row = await env.posted(await env.job())
-    assert await shared.mine.claim(row.key)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)  # before its call, as jobs leases it
+    row = await env.posted(row)
     row = await env.refresh(row, status="in_progress", progress=40)
     await env.publish(row)  # waits out the interval
     await shared.taken_over(row.key)
@@ -838,8 +840,9 @@ async def test_a_result_of_a_job_another_process_took_is_neither_posted_nor_reco
 ) -> None:
     shared = Shared(database)
     env.restart(leases=shared.mine)
-    row = await env.done(await env.posted(await env.job()))
+    row = await env.job()
     assert await shared.mine.claim(row.key)
+    row = await env.done(await env.posted(row))
     # The other process takes the job over while this one downloads its result.
     env.assets.meanwhile = lambda: shared.taken_over(row.key)
     await env.publish(row)
@@ -851,3 +854,16 @@ async def test_a_result_of_a_job_another_process_took_is_neither_posted_nor_reco
     theirs = shared.theirs.fence(row.key)
     assert await env.videos.mark_delivered(row.id, fence=(theirs or 0) - 1) is False
     assert await env.videos.mark_delivered(row.id, fence=theirs) is True
+
+
+async def test_a_first_card_of_a_job_taken_over_while_its_call_was_out_is_not_posted(
+    env: Env, database: Database
+) -> None:
+    shared = Shared(database)
+    env.restart(leases=shared.mine)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)
+    await shared.taken_over(row.key)  # stopped during the call; the other process took it
+    await env.posted(row)
+
+    assert env.discord.shown == []

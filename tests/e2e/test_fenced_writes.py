@@ -94,11 +94,21 @@ async def start_job(h: Harness) -> JSON:
     return await h.original(rec, lambda m: has_card(m) and status(m) == "⏳ Queued", within=15)
 
 
-@dataclass
-class HeldDownload:
-    """The simulator holds the first download of a result until released: its process is
-    provably between asking for the file and uploading it."""
+def download(request: web.Request) -> bool:
+    return request.path.endswith("/content")
 
+
+def create(request: web.Request) -> bool:
+    return request.method == "POST" and request.path.endswith("/videos")
+
+
+@dataclass
+class HeldRequest:
+    """The simulator holds the first request `where` picks until released: its process is
+    provably between sending it and going on (the result's download before its upload, a
+    create's billable call before its card)."""
+
+    where: Callable[[web.Request], bool]
     reached: asyncio.Event = field(default_factory=asyncio.Event)
     go_on: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -106,7 +116,7 @@ class HeldDownload:
     async def middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if request.path.endswith("/content") and not self.reached.is_set():
+        if self.where(request) and not self.reached.is_set():
             self.reached.set()
             await self.go_on.wait()
         return await handler(request)
@@ -158,6 +168,9 @@ async def test_a_process_stopped_past_its_lease_with_an_edit_pending_leaves_the_
         api_url=api_url, database_url=url, settings=LEASES, edit_interval=30.0
     )
     other = await start_bot(api_url=api_url, database_url=url, settings=LEASES)
+    # A transaction it had open when stopped is ended by the server (its locks would hold the
+    # other process up): resumed, it reports the failure of that transaction.
+    paused.env.harness.allow_errors()
     fake = other.harness.fake
     card = await start_job(paused.env.harness)
     job, key, card_id = video_id(card), video_key(card), int(card["id"])
@@ -186,19 +199,22 @@ async def test_a_process_stopped_between_download_and_upload_posts_nothing(
 ) -> None:
     url = await postgres.new_database()
     sim_app = make_app(SimulatorConfig(job_seconds=2.0))
-    download = HeldDownload()
-    sim_app.middlewares.append(download.middleware)
+    held = HeldRequest(download)
+    sim_app.middlewares.append(held.middleware)
     api_url = await sim_served(sim_app)
     paused = await start_stoppable(api_url=api_url, database_url=url, settings=LEASES)
     other = await start_bot(api_url=api_url, database_url=url, settings=LEASES)
+    # A transaction it had open when stopped is ended by the server (its locks would hold the
+    # other process up): resumed, it reports the failure of that transaction.
+    paused.env.harness.allow_errors()
     fake = other.harness.fake
     card = await start_job(paused.env.harness)
     job, key, card_id = video_id(card), video_key(card), int(card["id"])
-    await asyncio.wait_for(download.reached.wait(), 15)
+    await asyncio.wait_for(held.reached.wait(), 15)
 
     # Stopped with its file on the way: when it resumes it has it, and uploads next.
     await paused.stop_dead()
-    download.go_on.set()
+    held.go_on.set()
     await row_when(other.bot.videos, job, delivered, within=TAKEOVER)
     await other.bot.delivery.idle()
     assert as_tuple(seen(fake, key, card_id)) == ONCE
@@ -277,3 +293,33 @@ async def test_a_result_posted_by_a_process_killed_before_recording_it_is_not_po
     await row_when(other.bot.videos, job, delivered, within=TAKEOVER)
     await other.bot.delivery.idle()
     assert as_tuple(seen(fake, key, card_id)) == ONCE
+
+
+async def test_the_deferred_reply_of_a_process_that_died_during_its_create_shows_the_card(
+    postgres: PostgresServer,
+    sim_served: Callable[[web.Application], Awaitable[str]],
+    start_stoppable: StartStoppable,
+    start_bot: StartBot,
+) -> None:
+    url = await postgres.new_database()
+    sim_app = make_app(SimulatorConfig(job_seconds=2.0))
+    held = HeldRequest(create)
+    sim_app.middlewares.append(held.middleware)
+    api_url = await sim_served(sim_app)
+    dead = await start_stoppable(api_url=api_url, database_url=url, settings=LEASES)
+    other = await start_bot(api_url=api_url, database_url=url, settings=LEASES)
+    # Resumed only when the test ends, its database and Discord gone: whatever it says is moot.
+    dead.env.harness.allow_errors()
+    h = dead.env.harness
+    rec = await h.slash("video", {"prompt": "a lighthouse in fog"}, user=h.world.alice)
+    await asyncio.wait_for(held.reached.wait(), 15)
+    await dead.stop_dead()
+    held.go_on.set()  # the provider makes the job; its process never hears of it
+
+    # The other process finds the job at the provider, follows it, and shows it where its
+    # owner is looking: the reply that said "thinking…".
+    card = await h.original(rec, lambda m: has_card(m) and has_mp4(m), within=TAKEOVER)
+    await row_when(other.bot.videos, video_id(card), delivered, within=10)
+    await other.bot.delivery.idle()
+    assert as_tuple(seen(h.fake, video_key(card), int(card["id"]))) == ONCE
+    assert len(h.messages()) == 1  # no second card posted in the channel

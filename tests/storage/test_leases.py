@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from bot.storage import Database, LeaseRepository, VideoRepository
+from bot.storage import Database, LeaseRepository, ReplyRepository, VideoRepository
 
 from .conftest import OpenDb
 from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
@@ -243,3 +243,19 @@ async def test_waiting_jobs_are_their_queuers_until_their_leases_run_out(
     assert adopted == {dead: 2, unleased: 1}
     assert await leases.held_waiting("a", NOW) == {mine, dead, unleased}
     assert await leases.held_waiting("b", NOW) == {theirs}
+
+
+async def test_a_deferred_replys_token_is_taken_once_and_only_while_usable(
+    db: Database, videos: VideoRepository
+) -> None:
+    replies = ReplyRepository(db)
+    kept, expired, never = await keys(videos, "video_1", "video_2", "video_3")
+    await replies.keep(kept, "token-1", NOW + 900)
+    await replies.keep(expired, "token-2", NOW - 1)
+    assert await replies.take(kept, NOW) == "token-1"
+    assert await replies.take(kept, NOW) is None  # read once: kept no longer
+    assert await replies.take(expired, NOW) is None
+    assert await replies.take(never, NOW) is None
+    await replies.keep(kept, "token-3", NOW + 900)
+    await replies.drop(kept)  # its card is up
+    assert await replies.take(kept, NOW) is None
