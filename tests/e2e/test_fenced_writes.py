@@ -104,9 +104,9 @@ def create(request: web.Request) -> bool:
 
 @dataclass
 class HeldRequest:
-    """The simulator holds the first request `where` picks until released: its process is
-    provably between sending it and going on (the result's download before its upload, a
-    create's billable call before its card)."""
+    """The simulator carries out the first request `where` picks and holds its answer until
+    released: its process is provably between sending it and going on (a result's download
+    before its upload, a create that made the job before its card)."""
 
     where: Callable[[web.Request], bool]
     reached: asyncio.Event = field(default_factory=asyncio.Event)
@@ -116,10 +116,12 @@ class HeldRequest:
     async def middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if self.where(request) and not self.reached.is_set():
-            self.reached.set()
-            await self.go_on.wait()
-        return await handler(request)
+        if not self.where(request) or self.reached.is_set():
+            return await handler(request)
+        response = await handler(request)
+        self.reached.set()
+        await self.go_on.wait()
+        return response
 
 
 def landed_upload(request: RecordedRequest) -> bool:
@@ -313,13 +315,14 @@ async def test_the_deferred_reply_of_a_process_that_died_during_its_create_shows
     h = dead.env.harness
     rec = await h.slash("video", {"prompt": "a lighthouse in fog"}, user=h.world.alice)
     await asyncio.wait_for(held.reached.wait(), 15)
-    await dead.stop_dead()
-    held.go_on.set()  # the provider makes the job; its process never hears of it
-
-    # The other process finds the job at the provider, follows it, and shows it where its
-    # owner is looking: the reply that said "thinking…".
-    card = await h.original(rec, lambda m: has_card(m) and has_mp4(m), within=TAKEOVER)
-    await row_when(other.bot.videos, video_id(card), delivered, within=10)
-    await other.bot.delivery.idle()
-    assert as_tuple(seen(h.fake, video_key(card), int(card["id"]))) == ONCE
-    assert len(h.messages()) == 1  # no second card posted in the channel
+    await dead.stop_dead()  # the provider made the job; its process never hears of it
+    try:
+        # The other process finds the job at the provider, follows it, and shows it where its
+        # owner is looking: the reply that said "thinking…".
+        card = await h.original(rec, lambda m: has_card(m) and has_mp4(m), within=TAKEOVER)
+        await row_when(other.bot.videos, video_id(card), delivered, within=10)
+        await other.bot.delivery.idle()
+        assert as_tuple(seen(h.fake, video_key(card), int(card["id"]))) == ONCE
+        assert len(h.messages()) == 1  # no second card posted in the channel
+    finally:
+        held.go_on.set()  # for the simulator to close
