@@ -9,14 +9,14 @@ was posted, and a delivered row is never posted again; with several processes on
 only the holder of the job's lease writes to its card, checked with the lease's fencing number
 at the moment of each write (a holder that stalled past its lease drops the card instead), and
 before posting a result the holder reads the card back: a result posted by a holder that could
-not record it (it stalled, lost the database, or died) is recorded, never posted again.
-Delivery never gives up while the
-provider still has the files: attempts back off (capped, with jitter) and the next one's time
-is stored, so a restart keeps the schedule; one that waits out a provider failure goes as soon
-as the provider answers again. A result that no retry can post (not a video, over every cap)
-ends at once with its reason on the card. A result posted but not recorded (the database or
-the disk failing) is recorded again from memory, never posted again, and no failure ends the
-card's task.
+not record it (it stalled, lost the database, or died) is recorded, never posted again; the
+card of a job whose process died before posting it goes into that process's deferred reply.
+Delivery never gives up while the provider still has the files: attempts back off (capped,
+with jitter) and the next one's time is stored, so a restart keeps the schedule; one that
+waits out a provider failure goes as soon as the provider answers again. A result that no
+retry can post (not a video, over every cap) ends at once with its reason on the card. A
+result posted but not recorded (the database or the disk failing) is recorded again from
+memory, never posted again, and no failure ends the card's task.
 """
 
 from __future__ import annotations
