@@ -116,11 +116,16 @@ class Leases:
     async def renew(self) -> set[int]:
         """Extend this process's leases; the keys it still holds. Those it held before and no
         longer does (run out, taken over, or done) are forgotten and told to `on_lost`."""
-        before = set(self._fences)
+        before = dict(self._fences)
         now = self._clock()
         held = await self._leases.renew(self.holder, now + self.ttl, now)
-        # A key granted again while the renewal ran is not lost: it has a new number.
-        lost = {key for key in before - held if self._fences.get(key) is not None}
+        # Only a grant held before the renewal can have been lost by it: a job let go and
+        # granted again meanwhile (by another part of this process) has a new number.
+        lost = {
+            key
+            for key, fence in before.items()
+            if key not in held and self._fences.get(key) == fence
+        }
         self._forget(lost)
         return held
 
