@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -139,6 +140,28 @@ async def dropped(bot: StoppableBot, key: int) -> None:
     await bot.until(gone, 15, f"the resumed process to drop job {key}")
 
 
+class _MainThreadErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == threading.main_thread().ident:
+            self.records.append(record)
+
+
+@pytest.fixture
+def main_thread_clean() -> Iterator[None]:
+    """Fails the test if anything but the stopped bot's thread logged an error: a stopped bot
+    reports, once resumed, the transaction the server ended while it was stopped, and the
+    harnesses (whose handlers see every thread) are told to allow that."""
+    handler = _MainThreadErrors()
+    logging.getLogger().addHandler(handler)
+    yield
+    logging.getLogger().removeHandler(handler)
+    assert not handler.records, [r.getMessage() for r in handler.records]
+
+
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """A PostgreSQL server of this test's own, which it stops and starts again."""
@@ -158,6 +181,7 @@ async def sim_served() -> AsyncIterator[Callable[[web.Application], Awaitable[st
 
 
 async def test_a_process_stopped_past_its_lease_with_an_edit_pending_leaves_the_card_alone(
+    main_thread_clean: None,
     postgres: PostgresServer,
     sim_served: Callable[[web.Application], Awaitable[str]],
     start_stoppable: StartStoppable,
@@ -173,6 +197,7 @@ async def test_a_process_stopped_past_its_lease_with_an_edit_pending_leaves_the_
     # A transaction it had open when stopped is ended by the server (its locks would hold the
     # other process up): resumed, it reports the failure of that transaction.
     paused.env.harness.allow_errors()
+    other.harness.allow_errors()  # the main thread's own are failed by main_thread_clean
     fake = other.harness.fake
     card = await start_job(paused.env.harness)
     job, key, card_id = video_id(card), video_key(card), int(card["id"])
@@ -194,6 +219,7 @@ async def test_a_process_stopped_past_its_lease_with_an_edit_pending_leaves_the_
 
 
 async def test_a_process_stopped_between_download_and_upload_posts_nothing(
+    main_thread_clean: None,
     postgres: PostgresServer,
     sim_served: Callable[[web.Application], Awaitable[str]],
     start_stoppable: StartStoppable,
@@ -209,6 +235,7 @@ async def test_a_process_stopped_between_download_and_upload_posts_nothing(
     # A transaction it had open when stopped is ended by the server (its locks would hold the
     # other process up): resumed, it reports the failure of that transaction.
     paused.env.harness.allow_errors()
+    other.harness.allow_errors()  # the main thread's own are failed by main_thread_clean
     fake = other.harness.fake
     card = await start_job(paused.env.harness)
     job, key, card_id = video_id(card), video_key(card), int(card["id"])
