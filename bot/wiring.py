@@ -48,6 +48,7 @@ from bot.storage import (
     GuildRepository,
     LeaseRepository,
     LedgerRepository,
+    ReplyRepository,
     SqliteDatabase,
     VideoRepository,
     VideoRow,
@@ -163,6 +164,7 @@ def build_parts(
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,
         leases=leases,
+        replies=ReplyRepository(db),
     )
     ledger = LedgerRepository(db, videos)
     spending = Spending(GuildRepository(db), settings.default_limits)

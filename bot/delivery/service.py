@@ -6,13 +6,17 @@ While the interaction's token is fresh the card is edited through it; after that
 restart, when no token is known) through the bot's channel route; if the card is gone, a new
 message mentioning the owner carries the result. A result is marked delivered only after it
 was posted, and a delivered row is never posted again; with several processes on one database
-only the holder of the job's lease posts it. Delivery never gives up while the
-provider still has the files: attempts back off (capped, with jitter) and the next one's time
-is stored, so a restart keeps the schedule; one that waits out a provider failure goes as soon
-as the provider answers again. A result that no retry can post (not a video, over every cap)
-ends at once with its reason on the card. A result posted but not recorded (the database or
-the disk failing) is recorded again from memory, never posted again, and no failure ends the
-card's task.
+only the holder of the job's lease writes to its card, checked with the lease's fencing number
+at the moment of each write (a holder that stalled past its lease drops the card instead), and
+before posting a result the holder reads the card back: a result posted by a holder that could
+not record it (it stalled, lost the database, or died) is recorded, never posted again; the
+card of a job whose process died before posting it goes into that process's deferred reply.
+Delivery never gives up while the provider still has the files: attempts back off (capped,
+with jitter) and the next one's time is stored, so a restart keeps the schedule; one that
+waits out a provider failure goes as soon as the provider answers again. A result that no
+retry can post (not a video, over every cap) ends at once with its reason on the card. A
+result posted but not recorded (the database or the disk failing) is recorded again from
+memory, never posted again, and no failure ends the card's task.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -40,7 +44,8 @@ from bot.delivery.files import (
 from bot.delivery.posters import CardPoster
 from bot.errors import UserError
 from bot.jobs.requests import Lineage
-from bot.storage import VideoRepository, VideoRow
+from bot.media.assets import file_name
+from bot.storage import ReplyRepository, VideoRepository, VideoRow
 from bot.timing.backoff import Backoff
 from bot.timing.tasks import cancel_and_wait
 from bot.timing.waits import wait_event
@@ -66,6 +71,15 @@ log = logging.getLogger(__name__)
 TOKEN_SAFETY = datetime.timedelta(minutes=1)
 INVALID_WEBHOOK_TOKEN = 50027
 REQUEST_TOO_LARGE = 40005
+# A card gone, the bot's recent messages in its channel are read back for a posted result.
+READ_BACK = 50
+# The deferred reply of an interaction, named as its webhook's message: discord.py puts the id
+# in the route's path as it is given.
+ORIGINAL = cast(int, "@original")
+
+
+class _LeaseLost(Exception):
+    """Another process holds the job's lease now: this one writes nothing more about it."""
 
 
 @dataclass(slots=True)
@@ -96,6 +110,8 @@ class _Card:
     lead: str | None = None
     # While its first post is out, the card is not edited: the edit would not find it.
     posting: bool = False
+    # The fencing number of this process's lease of the job (None without other processes).
+    fence: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -160,6 +176,7 @@ class Delivery:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         leases: Leases | None = None,
+        replies: ReplyRepository | None = None,
     ) -> None:
         self._client = client
         self._videos = videos
@@ -175,8 +192,12 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._backoff = Backoff(base_delay=retry_base, max_delay=retry_max)
-        # With other processes on the database, only the job's lease holder posts its result.
+        # With other processes on the database, only the job's lease holder writes its card.
         self._leases = leases
+        if leases is not None:
+            leases.on_lost(self._lost)
+        # The tokens of deferred replies whose card is not up yet, for whoever posts it.
+        self._replies = replies
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
@@ -186,6 +207,13 @@ class Delivery:
         cards = (card.task for card in self._cards.values())
         await cancel_and_wait(self._task, self._watch, *cards)
         self._task = self._watch = None
+
+    @property
+    def pending(self) -> frozenset[int]:
+        """The keys of the jobs whose card has a write pending (tests and benchmarks)."""
+        return frozenset(
+            key for key, card in self._cards.items() if card.task and not card.task.done()
+        )
 
     async def idle(self) -> None:
         """Wait until no card has an edit pending (tests and benchmarks)."""
@@ -197,6 +225,21 @@ class Delivery:
     def expect(self, row: VideoRow) -> None:
         """A new job whose first card is about to be posted: nothing is shown before it."""
         self._card(row).posting = True
+
+    async def keep_reply(self, row: VideoRow, poster: CardPoster) -> None:
+        """A deferred reply's token, kept until the job's first card is up: a process taking
+        the job over (this one dead) resolves the reply with it instead of leaving it on
+        "thinking…" (bot/storage/leases.py ReplyRepository)."""
+        interaction = poster.interaction
+        if self._replies is not None and interaction is not None:
+            expires_at = interaction.expires_at.timestamp()
+            await self._replies.keep(row.key, interaction.token, expires_at)
+
+    async def _reply_answered(self, row: VideoRow, poster: CardPoster) -> None:
+        """The process that deferred the reply answered it (or Discord refused it that): its
+        token is kept no longer, for no one else to use."""
+        if self._replies is not None and poster.interaction is not None:
+            await self._replies.drop(row.key)
 
     async def post_first(
         self,
@@ -228,11 +271,19 @@ class Delivery:
         layout: discord.ui.LayoutView,
     ) -> VideoRow:
         try:
+            # A process stopped while its call was out may find the job taken over (and its
+            # reply resolved) by another when it resumes: that one's card stands.
+            await self._check_lease(card)
             message = await poster.show(layout)
+        except _LeaseLost:
+            log.info("%s was taken over while its call was out; its card is not ours", row.id)
+            return row
         except discord.HTTPException:
             log.warning("posting the first card of %s failed; it will be posted anew", row.id)
+            await self._reply_answered(row, poster)
             return row
         await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        await self._reply_answered(row, poster)
         row = await self._videos.get(row.id) or row
         card.row = row
         card.interaction = poster.interaction
@@ -329,7 +380,24 @@ class Delivery:
                 # Stored on the wall clock so that it survives a restart.
                 card.retry_at = self._clock() + max(0.0, row.delivery_retry_at - self._wall())
         card.row = row
+        if self._leases is not None:
+            # The grant this process holds now: a card made under an older one writes the row
+            # it is handed now, under the number that may write it.
+            card.fence = self._leases.fence(row.key)
         return card
+
+    def _lost(self, keys: set[int]) -> None:
+        """Leases found lost: every pending edit and result of those jobs is dropped at once."""
+        current = asyncio.current_task()
+        for key in keys:
+            card = self._cards.pop(key, None)
+            if card is not None and card.task is not None and card.task is not current:
+                card.task.cancel()
+
+    async def _check_lease(self, card: _Card) -> None:
+        """Raise `_LeaseLost` unless this process still holds the job under the card's grant."""
+        if self._leases is not None and not await self._leases.holds(card.row.key, card.fence):
+            raise _LeaseLost(card.row.id)
 
     def _schedule(self, card: _Card) -> None:
         card.wake.set()
@@ -362,6 +430,8 @@ class Delivery:
         # A finished row still needs its result, even when the card already shows its status (a
         # job the provider finished before the card was first posted).
         while card.row.finished or card.shown != _state(card):
+            if self._cards.get(card.row.key) is not card:
+                return  # dropped: the lease was lost, or the card was closed
             if card.posting:
                 card.wake.clear()
                 await card.wake.wait()
@@ -381,6 +451,10 @@ class Delivery:
                     return
                 await self._show(card)
                 card.shown = _state(card)
+            except _LeaseLost:
+                log.info("%s is another process's now; its card is left to it", row.id)
+                self._lost({row.key})
+                return
             except Exception as exc:
                 await self._failed(card, exc)
 
@@ -408,7 +482,9 @@ class Delivery:
             "delivering %s failed (attempt %d: %r); again in %.0f s", row.id, attempts, exc, delay
         )
         try:
-            stored = await self._videos.delivery_failed(row.id, self._wall() + delay)
+            stored = await self._videos.delivery_failed(
+                row.id, self._wall() + delay, fence=card.fence
+            )
             card.row = stored or row
             again = timestamp(self._wall() + delay)
             note = f"Your video is ready. Posting it failed, so I'll try again {again}."
@@ -424,7 +500,9 @@ class Delivery:
                 self._cards.pop(card.row.key, None)
                 return
             card.posted = True
-        await self._videos.mark_delivered(card.row.id)
+        # Recorded only under the card's grant: a holder that lost it leaves the record to its
+        # successor, which finds the result on the card.
+        await self._videos.mark_delivered(card.row.id, fence=card.fence)
         self._cards.pop(card.row.key, None)
 
     async def _post_result(self, card: _Card) -> bool:
@@ -432,10 +510,15 @@ class Delivery:
         row = await self._videos.get(card.row.id)
         if row is None or row.delivered_at is not None or row.deleted_at is not None:
             return False
-        if self._leases is not None and not await self._leases.holds(row.key):
+        card.row = row
+        try:
+            await self._check_lease(card)
+        except _LeaseLost:
             log.info("%s is another process's to deliver now", row.id)
             return False
-        card.row = row
+        if row.status == "completed" and await self._already_posted(card, row):
+            log.info("the result of %s is on Discord already; recording it", row.id)
+            return True
         expired = row.expires_at is not None and row.expires_at < self._wall()
         if row.status == "completed" and expired:
             row = card.row = await self._expire(row)
@@ -457,6 +540,61 @@ class Delivery:
             if row.deleted_at is not None:
                 return False
             await self._show_result(card, row, files, note, limit)
+        return True
+
+    async def _already_posted(self, card: _Card, row: VideoRow) -> bool:
+        """Whether a file of the job's result is on its card (or, the card gone, on one of the
+        bot's recent messages in its channel): posted by a holder that could not record it."""
+        names = {file_name(row.key, "video"), file_name(row.key, "thumbnail")}
+        try:
+            messages = await self._posted(card, row)
+        except discord.HTTPException as exc:
+            # Unreadable (no history permission, say): posting beats never delivering.
+            log.info("could not read back the card of %s (%s); posting its result", row.id, exc)
+            return False
+        return any(a.filename in names for m in messages for a in m.attachments)
+
+    async def _posted(self, card: _Card, row: VideoRow) -> list[discord.Message]:
+        if _usable(card.interaction):
+            assert card.interaction is not None
+            try:
+                return [await card.interaction.original_response()]
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise
+        channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is not None:
+            try:
+                return [await channel.fetch_message(row.status_message_id)]
+            except discord.NotFound:
+                pass
+        me = self._client.user
+        return [m async for m in channel.history(limit=READ_BACK) if me and m.author.id == me.id]
+
+    async def _resolve_reply(self, card: _Card, fields: Callable[[], dict[str, Any]]) -> bool:
+        """The card of a job whose process died before posting it, put in that process's
+        deferred reply if its token was kept and still works; False if it cannot be."""
+        row = card.row
+        if self._replies is None or self._client.application_id is None:
+            return False
+        application_id = self._client.application_id
+        await self._check_lease(card)
+        token = await self._replies.take(row.key, self._wall() + TOKEN_SAFETY.total_seconds())
+        if token is None:
+            return False
+        reply = discord.Webhook.partial(application_id, token, client=self._client)
+        try:
+            message = await reply.edit_message(ORIGINAL, **fields())
+        except discord.HTTPException as exc:
+            if not _token_dead(exc):
+                raise
+            log.info("the deferred reply of %s is gone; posting its card anew", row.id)
+            return False
+        log.info("put the card of %s in the deferred reply its process left", row.id)
+        await self._videos.set_status_message(
+            row.id, message.channel.id, message.id, fence=card.fence
+        )
+        card.row = await self._videos.get(row.id) or row
         return True
 
     def _buttons(self, card: _Card) -> Sequence[discord.ui.Item[Any]]:
@@ -556,6 +694,7 @@ class Delivery:
         if _usable(card.interaction):
             assert card.interaction is not None
             try:
+                await self._check_lease(card)
                 await card.interaction.edit_original_response(**fields())
                 return
             except discord.HTTPException as exc:
@@ -564,17 +703,23 @@ class Delivery:
                 log.info("interaction token of %s is gone; using the channel route", row.id)
             card.interaction = None
         channel = self._client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
+        if row.status_message_id is None and await self._resolve_reply(card, fields):
+            return
         if row.status_message_id is not None:
             try:
+                await self._check_lease(card)
                 await channel.get_partial_message(row.status_message_id).edit(**fields())
                 return
             except discord.NotFound:
                 log.info("the card of %s was deleted; posting a new one", row.id)
         card.lead = f"<@{row.owner_id}> here is your video's status."
+        await self._check_lease(card)
         message = await channel.send(
             view=self._layout(card, note, files),
             files=[discord_file(f) for f in files or ()],
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(row.owner_id)]),
         )
-        await self._videos.set_status_message(row.id, message.channel.id, message.id)
+        await self._videos.set_status_message(
+            row.id, message.channel.id, message.id, fence=card.fence
+        )
         card.row = await self._videos.get(row.id) or row

@@ -30,6 +30,10 @@ class Cards(Protocol[PosterT_contra]):
     def expect(self, row: VideoRow) -> None:
         """A new job whose first card is about to be posted: nothing is shown before it."""
 
+    async def keep_reply(self, row: VideoRow, poster: PosterT_contra) -> None:
+        """Keep what answers the poster (a deferred reply's token) until the job's first card
+        is posted: a process taking the job over resolves that reply should this one die."""
+
     async def post_first(
         self,
         row: VideoRow,

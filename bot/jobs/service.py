@@ -123,6 +123,8 @@ class Jobs(Generic[PosterT]):
         self._line_still.set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        if leases is not None:
+            leases.on_lost(self._lost)
 
     def require(self, operation: Operation, provider: str | None = None) -> None:
         """Refuse at once an operation the provider (the first one when None) lacks."""
@@ -316,6 +318,7 @@ class Jobs(Generic[PosterT]):
             if self._leases is not None:
                 # Leased before the call goes out: no other process takes it for a dead one's.
                 await self._leases.claim(row.key)
+            await self._cards.keep_reply(row, poster)
             video = await self._sent(row, request)
         except Exception as exc:
             if blocked_by_provider(exc):
@@ -366,6 +369,12 @@ class Jobs(Generic[PosterT]):
             self._posting.discard(row.key)
             # A slot may have freed while the card went up.
             self._move_line()
+
+    def _lost(self, keys: set[int]) -> None:
+        """Leases found lost: the requests kept for those jobs in line are the new holder's to
+        make (rebuilt from their rows), never this process's."""
+        for key in keys:
+            self._requests.pop(key, None)
 
     async def cancel(self, ref: str, user_id: int, guild_id: int | None) -> VideoRow:
         """Take a waiting job out of line: nothing was sent, its reservation is released."""

@@ -8,7 +8,7 @@ from bot.storage.characters import CharacterRepository, CharacterRow
 from bot.storage.contests import ContestRepository, ContestRow, EntryRow, Standing, Vote
 from bot.storage.db import Database, IntegrityError
 from bot.storage.guilds import NO_LIMIT, GuildRepository, GuildSettings
-from bot.storage.leases import LeaseRepository
+from bot.storage.leases import LeaseRepository, ReplyRepository
 from bot.storage.ledger import Admission, Entry, LedgerRepository, Month, NewJob
 from bot.storage.migrate import DatabaseTooNewError, MigrationError
 from bot.storage.sqlite import SqliteDatabase
@@ -33,6 +33,7 @@ __all__ = [
     "MigrationError",
     "Month",
     "NewJob",
+    "ReplyRepository",
     "SqliteDatabase",
     "Standing",
     "VideoKind",

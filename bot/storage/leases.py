@@ -10,23 +10,27 @@ live lease once it may look, takes nothing. No transaction and no coordinator ar
 
 from __future__ import annotations
 
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
-# A lease is taken when it is free: no row yet, a row past its time, or a row already ours.
+# A lease is taken when it is free: no row yet, a row past its time, or a row already ours. The
+# grant raises the fencing number unless the holder still held the lease live (a claim of a job
+# it holds). Params at the end: now, now. A first grant is number 1.
 _TAKE = (
     " ON CONFLICT (video_key) DO UPDATE SET holder = excluded.holder,"
-    " expires_at = excluded.expires_at"
+    " expires_at = excluded.expires_at,"
+    " fence = CASE WHEN job_leases.holder = excluded.holder AND job_leases.expires_at >= ?"
+    " THEN job_leases.fence ELSE job_leases.fence + 1 END"
     " WHERE job_leases.expires_at < ? OR job_leases.holder = excluded.holder"
-    " RETURNING video_key"
+    " RETURNING video_key, fence"
 )
-_CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at) VALUES (?, ?, ?)" + _TAKE
+_CLAIM = "INSERT INTO job_leases (video_key, holder, expires_at, fence) VALUES (?, ?, ?, 1)" + _TAKE
 # The jobs the tracker would load on start (VideoRepository.pending) whose lease is free: run
 # out, or released. A job that never had one is its starter's until it is a lease term old
 # (the starter leases it right after the provider accepts it, or died before it could). Jobs
 # not sent yet (submitting, waiting) have no provider id to follow.
 _CLAIM_FREE = (
-    "INSERT INTO job_leases (video_key, holder, expires_at)"
-    " SELECT key, ?, ? FROM videos"
+    "INSERT INTO job_leases (video_key, holder, expires_at, fence)"
+    " SELECT key, ?, ?, 1 FROM videos"
     " WHERE delivered_at IS NULL AND deleted_at IS NULL AND submitting_since IS NULL"
     " AND waiting_since IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
@@ -42,11 +46,11 @@ def _claim_unsent(since: str) -> str:
     the parameter and which no live process holds: their process died or stopped.
 
     A starter leases its row right after writing it, so a younger unleased row may be a live
-    process's. Params: holder, until, older than, now, limit, now.
+    process's. Params: holder, until, older than, now, limit, now, now.
     """
     return (
-        "INSERT INTO job_leases (video_key, holder, expires_at)"
-        f" SELECT key, ?, ? FROM videos WHERE {since} < ?"
+        "INSERT INTO job_leases (video_key, holder, expires_at, fence)"
+        f" SELECT key, ?, ?, 1 FROM videos WHERE {since} < ?"
         " AND NOT EXISTS (SELECT 1 FROM job_leases AS held WHERE held.video_key = videos.key"
         " AND held.expires_at >= ?)"
         " ORDER BY key LIMIT ?" + _TAKE
@@ -71,7 +75,9 @@ _DROP_DONE = (
 _RENEW = (
     "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
 )
-_HOLDS = "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND expires_at >= ?"
+_HOLDS = (
+    "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND fence = ? AND expires_at >= ?"
+)
 # Released, not deleted: a lease row that has run out says the job is free at once.
 _RELEASE = "UPDATE job_leases SET expires_at = 0 WHERE holder = ?"
 # The one row of tracker_leader, taken like a job's lease: when it ran out, or already ours.
@@ -84,43 +90,46 @@ _LEAD = (
 _STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
 
 
+def _granted(rows: list[Row]) -> dict[int, int]:
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
 class LeaseRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def claim(self, key: int, holder: str, until: float, now: float) -> bool:
-        """Take the lease of job `key` if it is free or already `holder`'s."""
-        row = await self._db.fetch_one(_CLAIM, (key, holder, until, now))
-        return row is not None
+    async def claim(self, key: int, holder: str, until: float, now: float) -> int | None:
+        """Take the lease of job `key` if it is free or already `holder`'s: its fencing number,
+        or None if another holds it."""
+        row = await self._db.fetch_one(_CLAIM, (key, holder, until, now, now))
+        return None if row is None else int(row[1])
 
     async def claim_free(
         self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
-    ) -> set[int]:
-        """Take up to `limit` leases of undelivered jobs no live process holds.
+    ) -> dict[int, int]:
+        """Take up to `limit` leases of undelivered jobs no live process holds: the fencing
+        number of each by key.
 
         A job that never had a lease is taken only if its row is older than `unleased_before`.
         """
-        params = (holder, until, now, unleased_before, limit, now)
-        rows = await self._db.fetch_all(_CLAIM_FREE, params)
-        return {int(row[0]) for row in rows}
+        params = (holder, until, now, unleased_before, limit, now, now)
+        return _granted(await self._db.fetch_all(_CLAIM_FREE, params))
 
     async def claim_stranded(
         self, holder: str, until: float, now: float, limit: int, *, sent_before: float
-    ) -> set[int]:
+    ) -> dict[int, int]:
         """Take up to `limit` leases of jobs whose billable call went out before `sent_before`
         and which no live process holds: the calls of processes that died or stopped."""
-        params = (holder, until, sent_before, now, limit, now)
-        rows = await self._db.fetch_all(_CLAIM_STRANDED, params)
-        return {int(row[0]) for row in rows}
+        params = (holder, until, sent_before, now, limit, now, now)
+        return _granted(await self._db.fetch_all(_CLAIM_STRANDED, params))
 
     async def adopt_waiting(
         self, holder: str, until: float, now: float, limit: int, *, waiting_before: float
-    ) -> set[int]:
+    ) -> dict[int, int]:
         """Take up to `limit` leases of jobs in line since before `waiting_before` which no
         live process holds: those of processes that died or stopped."""
-        params = (holder, until, waiting_before, now, limit, now)
-        rows = await self._db.fetch_all(_ADOPT_WAITING, params)
-        return {int(row[0]) for row in rows}
+        params = (holder, until, waiting_before, now, limit, now, now)
+        return _granted(await self._db.fetch_all(_ADOPT_WAITING, params))
 
     async def held_waiting(self, holder: str, now: float) -> set[int]:
         """The jobs in line whose live lease `holder` has: the ones it starts."""
@@ -139,8 +148,9 @@ class LeaseRepository:
         rows = await self._db.fetch_all(_RENEW, (until, holder, now))
         return {int(row[0]) for row in rows}
 
-    async def holds(self, key: int, holder: str, now: float) -> bool:
-        return await self._db.fetch_one(_HOLDS, (key, holder, now)) is not None
+    async def holds(self, key: int, holder: str, fence: int, now: float) -> bool:
+        """Whether `holder` still has the lease of job `key` under the grant numbered `fence`."""
+        return await self._db.fetch_one(_HOLDS, (key, holder, fence, now)) is not None
 
     async def lead(self, holder: str, until: float, now: float) -> bool:
         """Take or keep the leader's row (the process that asks the provider about every job)."""
@@ -151,3 +161,37 @@ class LeaseRepository:
         async with self._db.transaction():
             await self._db.execute(_RELEASE, (holder,))
             await self._db.execute(_STOP_LEADING, (holder,))
+
+
+_KEEP_REPLY = (
+    "INSERT INTO job_replies (video_key, token, expires_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (video_key) DO UPDATE SET token = excluded.token,"
+    " expires_at = excluded.expires_at"
+)
+_TAKE_REPLY = "DELETE FROM job_replies WHERE video_key = ? RETURNING token, expires_at"
+_DROP_REPLY = "DELETE FROM job_replies WHERE video_key = ?"
+
+
+class ReplyRepository:
+    """The token of each job's deferred reply while its first card is not posted: whoever
+    posts that card (its process, or one that took the job over) resolves the reply with it.
+
+    A token is an interaction's secret for 15 minutes: it is kept only that long at most, read
+    once (taking deletes it), and dropped as soon as the card is up.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def keep(self, key: int, token: str, expires_at: float) -> None:
+        await self._db.execute(_KEEP_REPLY, (key, token, expires_at))
+
+    async def take(self, key: int, usable_after: float) -> str | None:
+        """The job's token if it is still usable after `usable_after`; it is kept no more."""
+        row = await self._db.fetch_one(_TAKE_REPLY, (key,))
+        if row is None or float(row[1]) <= usable_after:
+            return None
+        return str(row[0])
+
+    async def drop(self, key: int) -> None:
+        await self._db.execute(_DROP_REPLY, (key,))

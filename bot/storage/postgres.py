@@ -61,6 +61,12 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+# A process stopped inside a transaction (SIGSTOP, a frozen VM) would keep its row locks until
+# its connection died, and the processes taking its jobs over would wait on them: the server
+# ends a transaction idle this long (the bot's own never wait between their statements).
+_SESSION = {"idle_in_transaction_session_timeout": "5000"}
+
+
 @contextmanager
 def _integrity() -> Iterator[None]:
     try:
@@ -94,7 +100,9 @@ class PostgresDatabase(ClosedOnExit):
         max_size: int = 10,
     ) -> PostgresDatabase:
         """Connect a pool to `url` and bring the schema up to date (once, whoever races)."""
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, server_settings=_SESSION
+        )
         try:
             await _migrate(pool, migrations)
         except BaseException:

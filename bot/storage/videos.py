@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from typing import Literal
 
-from bot.storage.db import Database, Row, column_list, keyed_insert_sql
+from bot.storage.db import Database, Params, Row, column_list, keyed_insert_sql
 from bot.videoapi.models import FINISHED_STATUSES, Video, VideoStatus
 from bot.videoapi.providers import DEFAULT_PROVIDER
 
@@ -250,6 +250,12 @@ _DELIVERY_FAILED = (
     "UPDATE videos SET delivery_attempts = delivery_attempts + 1, delivery_retry_at = ?,"
     " updated_at = ? WHERE id = ? AND delivered_at IS NULL"
 )
+# Appended to a write about a job by its lease holder: only while the job's fencing number is
+# still the one the holder was granted (bot/storage/leases.py). Param: the number.
+_FENCED = (
+    " AND EXISTS (SELECT 1 FROM job_leases WHERE job_leases.video_key = videos.key"
+    " AND job_leases.fence = ?)"
+)
 _MARK_EXPIRED = (
     "UPDATE videos SET status = 'failed', error_code = 'expired', error_message = ?,"
     " updated_at = ? WHERE id = ? AND status = 'completed' AND delivered_at IS NULL"
@@ -326,6 +332,13 @@ _WITH_IMAGE = [field.name for field in fields(VideoRow)].index("with_image")
 def _like_substring(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _fenced(sql: str, params: Params, fence: int | None) -> tuple[str, Params]:
+    """`sql` (an UPDATE of videos) made conditional on the job's fencing number, if given."""
+    if fence is None:
+        return sql, params
+    return sql + _FENCED, (*params, fence)
 
 
 class VideoRepository:
@@ -618,11 +631,15 @@ class VideoRepository:
         as the writer's clock put it), oldest change first."""
         return [_row(row) for row in await self._db.fetch_all(_CHANGED, (since, holder))]
 
-    async def set_status_message(self, video_id: str, channel_id: int, message_id: int) -> None:
-        """Where the job's status card now is (a reposted card may be in another channel)."""
-        await self._db.execute(
-            _SET_STATUS_MESSAGE, (channel_id, message_id, self._clock(), video_id)
+    async def set_status_message(
+        self, video_id: str, channel_id: int, message_id: int, *, fence: int | None = None
+    ) -> None:
+        """Where the job's status card now is (a reposted card may be in another channel); with
+        `fence`, only while the job's lease grant is still that one."""
+        sql, params = _fenced(
+            _SET_STATUS_MESSAGE, (channel_id, message_id, self._clock(), video_id), fence
         )
+        await self._db.execute(sql, params)
 
     async def apply_refresh(self, video: Video, video_id: str | None = None) -> VideoRow | None:
         """Store what the API now says about a job; the new row when its status card changes.
@@ -692,17 +709,24 @@ class VideoRepository:
         """Fail an unfinished job for a reason of the bot's own; False if it had finished."""
         return await self._db.execute(_MARK_FAILED, (code, message, self._clock(), video_id)) == 1
 
-    async def mark_delivered(self, video_id: str) -> bool:
+    async def mark_delivered(self, video_id: str, *, fence: int | None = None) -> bool:
         """Record that a finished job's result was posted.
 
         True only for the one call that recorded it, however many race: delivery's exactly-once.
+        With `fence`, only while the job's lease grant is still that one: a holder that lost it
+        records nothing (its successor finds the result on the card).
         """
         now = self._clock()
-        return await self._db.execute(_MARK_DELIVERED, (now, now, video_id)) == 1
+        sql, params = _fenced(_MARK_DELIVERED, (now, now, video_id), fence)
+        return await self._db.execute(sql, params) == 1
 
-    async def delivery_failed(self, video_id: str, retry_at: float) -> VideoRow | None:
-        """One more delivery attempt failed; the next is due at `retry_at`, across restarts."""
-        await self._db.execute(_DELIVERY_FAILED, (retry_at, self._clock(), video_id))
+    async def delivery_failed(
+        self, video_id: str, retry_at: float, *, fence: int | None = None
+    ) -> VideoRow | None:
+        """One more delivery attempt failed; the next is due at `retry_at`, across restarts
+        (with `fence`, only while the job's lease grant is still that one)."""
+        sql, params = _fenced(_DELIVERY_FAILED, (retry_at, self._clock(), video_id), fence)
+        await self._db.execute(sql, params)
         return await self.get(video_id)
 
     async def mark_expired(self, video_id: str, message: str) -> VideoRow | None:

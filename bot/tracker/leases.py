@@ -12,6 +12,12 @@ Asking the provider is one process's job, the leader's (one row, leased the same
 of `GET /videos` holds every process's jobs, so one process reading it serves them all, and
 the requests per job stay those of a single process however many there are. It writes every
 change to the database, where each process reads its own jobs' (`VideoRepository.changed`).
+
+Each grant comes with the job's fencing number (bot/storage/leases.py), kept here: whatever
+writes about the job (its card, its delivery recorded) carries the number it started under and
+checks it at the moment of the write, so a process that stalled past its lease drops its
+pending writes instead of overwriting its successor's. A renewal that finds leases lost tells
+whoever asked (`on_lost`) at once, so nothing pending for those jobs fires later.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bot.storage import LeaseRepository
 
@@ -48,53 +54,104 @@ class Leases:
         self.renew_every = renew_every
         self.holder = holder or process_holder()
         self._clock = clock
+        # The fencing number of each job this process was granted, by key.
+        self._fences: dict[int, int] = {}
+        self._lost_listeners: list[Callable[[set[int]], None]] = []
+
+    def fence(self, key: int) -> int | None:
+        """The number of this process's grant of job `key`; None if it holds no lease of it."""
+        return self._fences.get(key)
+
+    def on_lost(self, listener: Callable[[set[int]], None]) -> None:
+        """Call `listener` with the keys of the leases each renewal finds lost."""
+        self._lost_listeners.append(listener)
+
+    def _granted(self, fences: dict[int, int]) -> set[int]:
+        self._fences.update(fences)
+        return set(fences)
 
     async def claim(self, key: int) -> bool:
         """Take a job this process just started (or found free); False if another holds it."""
         now = self._clock()
-        return await self._leases.claim(key, self.holder, now + self.ttl, now)
+        fence = await self._leases.claim(key, self.holder, now + self.ttl, now)
+        if fence is None:
+            return False
+        self._fences[key] = fence
+        return True
 
     async def claim_free(self) -> set[int]:
         """Take the undelivered jobs nobody holds (new ones, or a dead process's)."""
         now = self._clock()
-        return await self._leases.claim_free(
-            self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
+        return self._granted(
+            await self._leases.claim_free(
+                self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
+            )
         )
 
     async def claim_stranded(self) -> set[int]:
         """Take the jobs whose billable call was out when their process died or stopped."""
         now = self._clock()
-        return await self._leases.claim_stranded(
-            self.holder, now + self.ttl, now, CLAIM_BATCH, sent_before=now - self.ttl
+        return self._granted(
+            await self._leases.claim_stranded(
+                self.holder, now + self.ttl, now, CLAIM_BATCH, sent_before=now - self.ttl
+            )
         )
 
     async def waiting_here(self) -> set[int]:
         """The jobs in line that this process starts: those it put in line, and those of
         processes that died or stopped, taken over now."""
         now = self._clock()
-        await self._leases.adopt_waiting(
-            self.holder, now + self.ttl, now, CLAIM_BATCH, waiting_before=now - self.ttl
+        self._granted(
+            await self._leases.adopt_waiting(
+                self.holder, now + self.ttl, now, CLAIM_BATCH, waiting_before=now - self.ttl
+            )
         )
         return await self._leases.held_waiting(self.holder, now)
 
     async def let_go(self, key: int) -> None:
         """Free one job's lease at once: any process may take it next, this one included."""
         await self._leases.let_go(key, self.holder)
+        self._fences.pop(key, None)
 
     async def renew(self) -> set[int]:
-        """Extend this process's leases; the keys it still holds."""
+        """Extend this process's leases; the keys it still holds. Those it held before and no
+        longer does (run out, taken over, or done) are forgotten and told to `on_lost`."""
+        before = dict(self._fences)
         now = self._clock()
-        return await self._leases.renew(self.holder, now + self.ttl, now)
+        held = await self._leases.renew(self.holder, now + self.ttl, now)
+        # Only a grant held before the renewal can have been lost by it: a job let go and
+        # granted again meanwhile (by another part of this process) has a new number.
+        lost = {
+            key
+            for key, fence in before.items()
+            if key not in held and self._fences.get(key) == fence
+        }
+        self._forget(lost)
+        return held
+
+    def _forget(self, keys: Iterable[int]) -> None:
+        lost = {key for key in keys if self._fences.pop(key, None) is not None}
+        if lost:
+            for listener in self._lost_listeners:
+                listener(lost)
 
     async def lead(self) -> bool:
         """Be (or stay) the process that asks the provider about every job, if none is."""
         now = self._clock()
         return await self._leases.lead(self.holder, now + self.ttl, now)
 
-    async def holds(self, key: int) -> bool:
-        """Whether this process may still act on the job (deliver its result)."""
-        return await self._leases.holds(key, self.holder, self._clock())
+    async def holds(self, key: int, fence: int | None = None) -> bool:
+        """Whether this process may still act on the job (write about it, deliver its result)
+        under the grant numbered `fence` (by default its latest): checked at the moment of
+        the write. A lease found lost is forgotten and told to `on_lost` at once."""
+        fence = fence if fence is not None else self._fences.get(key)
+        if fence is not None and await self._leases.holds(key, self.holder, fence, self._clock()):
+            return True
+        if fence is not None and self._fences.get(key) == fence:
+            self._forget([key])
+        return False
 
     async def release(self) -> None:
         """On a clean stop: every job is free for the others at once."""
         await self._leases.release(self.holder)
+        self._fences.clear()

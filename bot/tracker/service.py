@@ -242,6 +242,8 @@ class Tracker:
         # With leases on PostgreSQL: notices of this process's jobs changed by the leader (and
         # sent by it for other processes' jobs), so that a follower need not poll for them.
         self._changes = changes
+        if leases is not None:
+            leases.on_lost(self._lost)
 
     @property
     def tracked(self) -> frozenset[str]:
@@ -321,15 +323,8 @@ class Tracker:
         while True:
             await asyncio.sleep(leases.renew_every)
             try:
-                # Only jobs held before the renewal can have been lost by it: one that track()
-                # leased meanwhile is not in `held` yet.
-                before = set(self._held)
-                held = await leases.renew()
-                for key in before - held:
-                    self._held.discard(key)
-                    shown = self._shown.pop(key, None)
-                    if shown is not None and not shown.finished:
-                        log.warning("lost the lease of %s; another process has it", shown.id)
+                # The leases it lost are dropped as the renewal finds them (`_lost`).
+                await leases.renew()
                 claimed = await leases.claim_free()
                 self._held |= claimed
                 for row in await self._videos.by_keys(sorted(claimed)):
@@ -338,6 +333,15 @@ class Tracker:
                 self._wakeup.set()
             except Exception:  # the database is away for a moment: try again next round
                 log.exception("keeping the job leases failed")
+
+    def _lost(self, keys: set[int]) -> None:
+        """Leases found lost (by a renewal, or by a write that checked): their events are
+        another process's to publish from now on."""
+        for key in keys:
+            self._held.discard(key)
+            shown = self._shown.pop(key, None)
+            if shown is not None and not shown.finished:
+                log.warning("lost the lease of %s; another process has it", shown.id)
 
     def _lead(self, leading: bool) -> None:
         if leading and not self._leading:

@@ -21,7 +21,8 @@ import pytest
 from bot.delivery import CardViews, Delivery, ResultFiles
 from bot.delivery.files import GONE, Undeliverable
 from bot.interactions.buttons import result_buttons, waiting_buttons
-from bot.storage import Database, SqliteDatabase, VideoRepository, VideoRow
+from bot.storage import Database, LeaseRepository, SqliteDatabase, VideoRepository, VideoRow
+from bot.tracker.leases import Leases
 from bot.tracker.service import JobEvent
 from bot.videoapi.capabilities import Capabilities
 from bot.videoapi.client import MIB
@@ -108,6 +109,28 @@ class Message:
     id: int
 
 
+@dataclass
+class Attached:
+    filename: str
+
+
+@dataclass
+class Author:
+    id: int
+
+
+@dataclass
+class Read:
+    """A message as reading it back gives it: its author and the files it carries now."""
+
+    id: int
+    author: Author
+    attachments: list[Attached]
+
+
+BOT = Author(99)
+
+
 class FakeDiscord:
     """Records every message shown; `refuse` holds what the next requests fail with."""
 
@@ -115,7 +138,15 @@ class FakeDiscord:
         self.shown: list[Shown] = []
         self.refuse: list[Exception] = []
         self.gone: set[int] = set()
+        # Messages read back (None: the channel's history).
+        self.reads: list[int | None] = []
+        self.user = BOT
         self._next_id = CARD
+
+    def read(self, message_id: int) -> Read:
+        carried = [s.files for s in self.shown if s.message_id == message_id and s.files]
+        files = carried[-1] if carried else []
+        return Read(message_id, BOT, [Attached(name) for name in files])
 
     def record(self, route: str, message_id: int, fields: dict[str, Any]) -> None:
         if self.refuse:
@@ -148,6 +179,18 @@ class FakeChannel:
 
     async def send(self, **fields: Any) -> Message:
         return self._discord.new_message("send", fields)
+
+    async def fetch_message(self, message_id: int) -> Read:
+        self._discord.reads.append(message_id)
+        if message_id in self._discord.gone:
+            raise discord.NotFound(Response(404), "Unknown Message")
+        return self._discord.read(message_id)
+
+    async def history(self, *, limit: int) -> AsyncIterator[Read]:
+        self._discord.reads.append(None)
+        shown = {s.message_id for s in self._discord.shown} - self._discord.gone
+        for message_id in sorted(shown, reverse=True)[:limit]:
+            yield self._discord.read(message_id)
 
 
 class FakePartialMessage:
@@ -194,10 +237,10 @@ def failing(times: int, exc: Exception, real: Callable[..., Awaitable[Any]]) -> 
     """`real`, raising `exc` on its first `times` calls."""
     left = [exc] * times
 
-    async def call(*args: Any) -> Any:
+    async def call(*args: Any, **kwargs: Any) -> Any:
         if left:
             raise left.pop()
-        return await real(*args)
+        return await real(*args, **kwargs)
 
     return call
 
@@ -207,8 +250,8 @@ def on_failure(videos: VideoRepository, monkeypatch: pytest.MonkeyPatch) -> asyn
     stored = asyncio.Event()
     real = videos.delivery_failed
 
-    async def delivery_failed(video_id: str, retry_at: float) -> VideoRow | None:
-        row = await real(video_id, retry_at)
+    async def delivery_failed(video_id: str, retry_at: float, **kw: Any) -> VideoRow | None:
+        row = await real(video_id, retry_at, **kw)
         stored.set()
         return row
 
@@ -706,3 +749,132 @@ async def test_the_card_shows_the_price_the_ledger_settled_at(env: Env) -> None:
 
     assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
     assert env.discord.shown[-1].field("Price") == "$0.20"
+
+
+# -- several processes: read back before posting, fenced writes ------------------------------
+
+
+async def test_a_result_already_on_the_card_is_recorded_not_posted_again(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    # A process that posted the result and died (or lost the database) before recording it.
+    env.discord.shown.append(
+        Shown("edit", CARD, time.monotonic(), {"files": [f"video-{row.key}.mp4"]})
+    )
+    env.restart()
+    await env.publish(row)
+    await env.settle()
+
+    assert [s.route for s in env.discord.shown] == ["post", "edit"]
+    assert env.discord.reads == [CARD]
+    assert env.assets.fetched == []  # not even downloaded again
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_result_posted_anew_for_a_deleted_card_is_found_in_the_channel(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    env.discord.gone.add(CARD)
+    env.discord.shown.append(
+        Shown("send", CARD + 1, time.monotonic(), {"files": [f"video-{row.key}.mp4"]})
+    )
+    await env.publish(row)
+    await env.settle()
+
+    assert [s.route for s in env.discord.shown] == ["post", "send"]
+    assert env.discord.reads == [CARD, None]
+    assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_card_without_the_result_gets_it(env: Env) -> None:
+    row = await env.done(await env.posted(await env.job()))
+    await env.publish(row)
+    await env.settle()
+
+    assert env.discord.reads == [CARD]
+    assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
+
+
+class Shared:
+    """Two processes' leases on the test's database, on one clock the test moves."""
+
+    def __init__(self, database: Database) -> None:
+        self.now = float(WALL)
+        self.mine = self._leases(database, "mine")
+        self.theirs = self._leases(database, "theirs")
+
+    def _leases(self, database: Database, holder: str) -> Leases:
+        repository = LeaseRepository(database)
+        return Leases(repository, ttl=20.0, holder=holder, clock=lambda: self.now)
+
+    async def taken_over(self, key: int) -> None:
+        """This process stalled past its lease, and the other took the job."""
+        self.now += 21.0
+        assert await self.theirs.claim(key)
+
+
+async def test_a_pending_edit_of_a_job_another_process_took_is_dropped(
+    env: Env, database: Database
+) -> None:
+    shared = Shared(database)
+    env.restart(leases=shared.mine)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)  # before its call, as jobs leases it
+    row = await env.posted(row)
+    await shared.taken_over(row.key)
+    row = await env.refresh(row, status="in_progress", progress=40)
+    await env.publish(row)
+    await env.settle()
+
+    # Checked at the moment of the write: the other process's card is left alone.
+    assert [s.route for s in env.discord.shown] == ["post"]
+    assert shared.mine.fence(row.key) is None
+
+
+async def test_a_renewal_that_finds_the_lease_lost_drops_the_waiting_edit_at_once(
+    env: Env, database: Database
+) -> None:
+    shared = Shared(database)
+    env.restart(leases=shared.mine, edit_interval=3600.0)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)  # before its call, as jobs leases it
+    row = await env.posted(row)
+    row = await env.refresh(row, status="in_progress", progress=40)
+    await env.publish(row)  # waits out the interval
+    await shared.taken_over(row.key)
+    assert await shared.mine.renew() == set()
+    await env.settle()  # at once: the edit's task was cancelled
+
+    assert [s.route for s in env.discord.shown] == ["post"]
+
+
+async def test_a_result_of_a_job_another_process_took_is_neither_posted_nor_recorded(
+    env: Env, database: Database
+) -> None:
+    shared = Shared(database)
+    env.restart(leases=shared.mine)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)
+    row = await env.done(await env.posted(row))
+    # The other process takes the job over while this one downloads its result.
+    env.assets.meanwhile = lambda: shared.taken_over(row.key)
+    await env.publish(row)
+    await env.settle()
+
+    assert [s.route for s in env.discord.shown] == ["post"]
+    assert (await env.stored(row)).delivered_at is None
+    # The new holder records under its own number.
+    theirs = shared.theirs.fence(row.key)
+    assert await env.videos.mark_delivered(row.id, fence=(theirs or 0) - 1) is False
+    assert await env.videos.mark_delivered(row.id, fence=theirs) is True
+
+
+async def test_a_first_card_of_a_job_taken_over_while_its_call_was_out_is_not_posted(
+    env: Env, database: Database
+) -> None:
+    shared = Shared(database)
+    env.restart(leases=shared.mine)
+    row = await env.job()
+    assert await shared.mine.claim(row.key)
+    await shared.taken_over(row.key)  # stopped during the call; the other process took it
+    await env.posted(row)
+
+    assert env.discord.shown == []

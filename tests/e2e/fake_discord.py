@@ -179,6 +179,19 @@ class RecordedRequest:
 
 
 @dataclass
+class HeldResponse:
+    """A request the fake carried out and whose answer it holds back until `release()`: the
+    bot is provably between its write landing and hearing of it (see `hold_response`)."""
+
+    where: Callable[[RecordedRequest], bool]
+    request: RecordedRequest | None = None
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class Call:
     """What a route handler gets: the request, parsed once, and its record."""
 
@@ -295,6 +308,7 @@ class FakeDiscord:
         self.unknown_requests: list[RecordedRequest] = []
         self.internal_errors: list[str] = []
         self._faults: list[_Fault] = []
+        self._held: list[HeldResponse] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -320,6 +334,8 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
+        for held in self._held:
+            held.release()  # a test that failed midway must not keep the server from closing
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -651,6 +667,14 @@ class FakeDiscord:
         """The next ``count`` requests to ``route`` get this error (5xx make discord.py retry)."""
         self._faults.append(_Fault(route, status, {"message": message, "code": code}, {}, count))
 
+    def hold_response(self, where: Callable[[RecordedRequest], bool]) -> HeldResponse:
+        """The next request `where` picks (read once it was answered, so its status is known)
+        is carried out and its answer held until the test releases it, e.g. a result's upload
+        that landed while its process stopped or died before hearing back."""
+        held = HeldResponse(where)
+        self._held.append(held)
+        return held
+
     def add_message(self, channel_id: int, author: JSON, content: str = "", **fields: Any) -> JSON:
         """A message posted by someone (a user), straight into the channel."""
         return self._store(channel_id, {"content": content, **fields}, {}, author=author)
@@ -772,9 +796,17 @@ class FakeDiscord:
             self.requests.append(record)
             params = {k: unquote(v) for k, v in request.match_info.items()}
             try:
-                return await self._answer(Call(params, record.query, body, parts, record), handler)
+                response = await self._answer(
+                    Call(params, record.query, body, parts, record), handler
+                )
             finally:
                 self._notify()
+            held = next((h for h in self._held if h.request is None and h.where(record)), None)
+            if held is not None:
+                held.request = record
+                self._notify()
+                await held.released.wait()
+            return response
 
         return endpoint
 

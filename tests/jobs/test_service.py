@@ -127,6 +127,9 @@ class RecordingDelivery:
     def expect(self, row: VideoRow) -> None:
         return None
 
+    async def keep_reply(self, row: VideoRow, poster: Poster) -> None:
+        return None
+
     async def post_first(
         self,
         row: VideoRow,

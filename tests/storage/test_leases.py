@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from bot.storage import Database, LeaseRepository, VideoRepository
+from bot.storage import Database, LeaseRepository, ReplyRepository, VideoRepository
 
 from .conftest import OpenDb
 from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
@@ -34,7 +34,7 @@ async def keys(videos: VideoRepository, *ids: str) -> list[int]:
 async def take(
     leases: LeaseRepository, holder: str, limit: int = 100, now: float = NOW
 ) -> set[int]:
-    return await leases.claim_free(holder, now + TTL, now, limit, unleased_before=now - TTL)
+    return set(await leases.claim_free(holder, now + TTL, now, limit, unleased_before=now - TTL))
 
 
 async def test_a_job_has_one_holder_until_its_lease_runs_out(
@@ -42,16 +42,35 @@ async def test_a_job_has_one_holder_until_its_lease_runs_out(
 ) -> None:
     leases = LeaseRepository(db)
     [key] = await keys(videos, "video_1")
-    assert await leases.claim(key, "a", NOW + TTL, NOW)
-    assert await leases.claim(key, "a", NOW + TTL, NOW)  # its own again: renewed
-    assert not await leases.claim(key, "b", NOW + 1 + TTL, NOW + 1)
-    assert await leases.holds(key, "a", NOW + 1)
-    assert not await leases.holds(key, "b", NOW + 1)
+    assert await leases.claim(key, "a", NOW + TTL, NOW) == 1
+    assert await leases.claim(key, "a", NOW + TTL, NOW) == 1  # its own again: renewed
+    assert await leases.claim(key, "b", NOW + 1 + TTL, NOW + 1) is None
+    assert await leases.holds(key, "a", 1, NOW + 1)
+    assert not await leases.holds(key, "b", 1, NOW + 1)
     # "a" stopped renewing: once the lease ran out, "b" may take the job.
     later = NOW + TTL + 1
-    assert not await leases.holds(key, "a", later)
-    assert await leases.claim(key, "b", later + TTL, later)
-    assert await leases.holds(key, "b", later)
+    assert not await leases.holds(key, "a", 1, later)
+    assert await leases.claim(key, "b", later + TTL, later) == 2
+    assert await leases.holds(key, "b", 2, later)
+
+
+async def test_every_grant_to_a_holder_that_did_not_hold_the_lease_raises_its_number(
+    db: Database, videos: VideoRepository
+) -> None:
+    leases = LeaseRepository(db)
+    [key] = await keys(videos, "video_1")
+    assert await leases.claim(key, "a", NOW + TTL, NOW) == 1
+    # "a" stalled past its lease; "b" took the job: "a"'s number no longer writes.
+    later = NOW + TTL + 1
+    assert await take(leases, "b", now=later) == {key}
+    assert not await leases.holds(key, "a", 1, later)
+    assert not await leases.holds(key, "b", 1, later)
+    assert await leases.holds(key, "b", 2, later)
+    # A grant to the same holder after its lease ran out is a new grant too.
+    latest = later + TTL + 1
+    assert await leases.claim(key, "b", latest + TTL, latest) == 3
+    assert not await leases.holds(key, "b", 2, latest)
+    assert await leases.holds(key, "b", 3, latest)
 
 
 async def test_claim_free_takes_only_undelivered_jobs_nobody_holds(
@@ -198,13 +217,13 @@ async def test_claim_stranded_takes_calls_no_live_process_has_out(
     young = await sent()
     await add_video(videos, "answered")
 
-    def stranded(holder: str) -> Awaitable[set[int]]:
+    def stranded(holder: str) -> Awaitable[dict[int, int]]:
         return leases.claim_stranded(holder, NOW + TTL, NOW, 100, sent_before=NOW - TTL)
 
-    assert await stranded("b") == {dead, released, unleased}
-    assert await stranded("c") == set()  # one process recovers each
+    assert set(await stranded("b")) == {dead, released, unleased}
+    assert await stranded("c") == {}  # one process recovers each
     # The young one may be a live process's call between writing its row and leasing it.
-    assert not await leases.holds(young, "b", NOW)
+    assert not await leases.holds(young, "b", 1, NOW)
 
 
 async def test_waiting_jobs_are_their_queuers_until_their_leases_run_out(
@@ -221,6 +240,22 @@ async def test_waiting_jobs_are_their_queuers_until_their_leases_run_out(
     await leases.claim(dead, "gone", NOW - 1, NOW - TTL)
     assert await leases.held_waiting("a", NOW) == {mine}
     adopted = await leases.adopt_waiting("a", NOW + TTL, NOW, 100, waiting_before=NOW - TTL)
-    assert adopted == {dead, unleased}
+    assert adopted == {dead: 2, unleased: 1}
     assert await leases.held_waiting("a", NOW) == {mine, dead, unleased}
     assert await leases.held_waiting("b", NOW) == {theirs}
+
+
+async def test_a_deferred_replys_token_is_taken_once_and_only_while_usable(
+    db: Database, videos: VideoRepository
+) -> None:
+    replies = ReplyRepository(db)
+    kept, expired, never = await keys(videos, "video_1", "video_2", "video_3")
+    await replies.keep(kept, "token-1", NOW + 900)
+    await replies.keep(expired, "token-2", NOW - 1)
+    assert await replies.take(kept, NOW) == "token-1"
+    assert await replies.take(kept, NOW) is None  # read once: kept no longer
+    assert await replies.take(expired, NOW) is None
+    assert await replies.take(never, NOW) is None
+    await replies.keep(kept, "token-3", NOW + 900)
+    await replies.drop(kept)  # its card is up
+    assert await replies.take(kept, NOW) is None
