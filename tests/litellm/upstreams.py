@@ -11,6 +11,7 @@ paths are those of the wheel `make test` installs (1.108.7), under
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 import uuid
@@ -306,7 +307,9 @@ def runway_app(upstream: Upstream) -> web.Application:
         if done < RUNWAY_PENDING:
             return web.json_response({**answer, "status": "PENDING"})
         if done < 1:
-            return web.json_response({**answer, "status": "RUNNING", "progress": round(done, 2)})
+            # Rounded down: 0.996 rounded would say 1.0 (done) of a task still running.
+            progress = math.floor(done * 100) / 100
+            return web.json_response({**answer, "status": "RUNNING", "progress": progress})
         output = [f"{upstream.url}/media/{job_id}.mp4?_jwt=signed"]
         return web.json_response({**answer, "status": "SUCCEEDED", "output": output})
 
