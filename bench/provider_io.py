@@ -51,6 +51,7 @@ from bot.videoapi.capabilities import Capabilities  # noqa: E402
 from bot.videoapi.client import MIB, VideoClient  # noqa: E402
 from bot.videoapi.errors import APIConnectionError, VideoAPIError  # noqa: E402
 from bot.videoapi.models import ContentVariant, Video  # noqa: E402
+from bot.videoapi.providers import DEFAULT_PROVIDER  # noqa: E402
 from tests.delivery.stubs import StubFit  # noqa: E402
 from tests.delivery.test_service import CHANNEL, GUILD, OWNER, FakeDiscord  # noqa: E402
 
@@ -168,7 +169,7 @@ async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
                 discord,  # type: ignore[arg-type]
                 videos,
                 files,
-                capabilities,
+                {DEFAULT_PROVIDER: capabilities},
                 views=CardViews(buttons.result_buttons, buttons.waiting_buttons),
                 retry_base=30 * scale,
                 retry_max=600 * scale,

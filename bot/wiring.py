@@ -158,7 +158,8 @@ def build_parts(
         client,
         videos,
         files,
-        providers.primary.capabilities,
+        # Each provider's client says when it answers again: its waiting results go then.
+        {name: backend.capabilities for name, backend in providers},
         views=CardViews(result_buttons(providers), buttons.waiting_buttons),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
