@@ -745,9 +745,11 @@ async def test_a_provider_answering_again_wakes_only_the_results_of_its_own_jobs
 ) -> None:
     env.restart(retry_base=0.05, retry_max=3600.0)
     failed = on_failure(env.videos, monkeypatch)
-    # One finished job at each provider, whose next try after many failures is minutes away.
+    # One finished job at each provider (and one of a provider no longer configured), whose
+    # next try after many failures is minutes away.
     rows: dict[str, VideoRow] = {}
-    for provider, video_id in ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2")):
+    made = ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2"), ("removed", "video_3"))
+    for provider, video_id in made:
         row = await env.done(await env.posted(await env.job(video_id, provider)))
         for _ in range(12):
             await env.videos.delivery_failed(row.id, WALL)
@@ -768,13 +770,18 @@ async def test_a_provider_answering_again_wakes_only_the_results_of_its_own_jobs
     assert cards_[SECOND].retry_at > time.monotonic() + 60
     assert (await env.stored(rows[SECOND])).delivered_at is None
 
-    # Then the second provider answers too: its own result goes.
+    # Then the second provider answers too: its own result goes. No answer is the removed
+    # provider's: its result is not tried again early.
+    second = cards_[SECOND].task
+    assert second is not None
     env.answers[SECOND].answered()
-    await env.settle()
+    await asyncio.wait_for(second, 10)
     assert (await env.stored(rows[SECOND])).delivered_at is not None
+    assert cards_["removed"].retry_at > time.monotonic() + 60
     assert [video_id for video_id, *_ in env.assets.fetched] == [
         "video_1",
         "video_2",
+        "video_3",
         "video_1",
         "video_2",
     ]
