@@ -616,10 +616,10 @@ class Delivery:
         return self._result_buttons(row)
 
     def _result_buttons(self, row: VideoRow) -> Sequence[discord.ui.Item[Any]]:
-        """The buttons of what the job's own provider serves (a removed provider's answer a
-        click saying so)."""
+        """The buttons of what the provider that made the video serves (a removed one: none)."""
         known = self._capabilities.get(row.provider)
-        return self._views.result(row, known.unsupported if known is not None else frozenset())
+        lacking = known.unsupported if known is not None else frozenset(Operation)
+        return self._views.result(row, lacking)
 
     async def _show_result(
         self, card: _Card, row: VideoRow, files: list[Upload], note: str | None, limit: int

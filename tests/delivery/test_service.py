@@ -397,20 +397,22 @@ async def test_progress_edits_are_coalesced_and_spaced(env: Env) -> None:
 
 
 async def test_a_result_card_offers_what_its_own_provider_serves(env: Env) -> None:
-    # The second provider refused remix; the default one serves it.
+    # The second provider refused remix; the default one serves it; a removed one serves none.
     env.answers[SECOND].record(Operation.REMIX, served=False)
+    made = ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2"), ("removed", "video_3"))
     rows = [
         await env.done(await env.posted(await env.job(video_id, provider)))
-        for provider, video_id in ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2"))
+        for provider, video_id in made
     ]
     for row in rows:
         await env.publish(row)
     await env.settle()
     shown = {s.message_id: s.buttons or [] for s in env.discord.shown if s.files}
-    default, second = (shown[CARD], shown[CARD + 1])
+    default, second, removed = (shown[CARD], shown[CARD + 1], shown[CARD + 2])
     assert f"videobot:v2:remix:{rows[0].key}" in default
     assert f"videobot:v2:remix:{rows[1].key}" not in second
     assert f"videobot:v2:delete:{rows[1].key}" in second
+    assert removed == []
 
 
 async def test_an_event_that_changes_nothing_shown_makes_no_edit(env: Env) -> None:
