@@ -3,6 +3,7 @@
     .venv/bin/python bench/provider_io.py answer    # a 200 MiB status answer, then a 600 MiB video
     .venv/bin/python bench/provider_io.py drip      # a video body sent one byte a second
     .venv/bin/python bench/provider_io.py outage    # a 110 s download outage, 20 results waiting
+    .venv/bin/python bench/provider_io.py outage --providers 2 --stagger=-60  # one back sooner
 
 answer: a loopback server answers `GET /videos/{id}` with 200 MiB of JSON (no Content-Length,
 so only counting can stop it) and the video with 600 MiB, downloaded with a cap of
@@ -18,6 +19,9 @@ requests are answered every `--poll` seconds once the outage ends (delivery retr
 to 600 s, as in production). Time runs `--scale` times faster than written. Printed, in
 unscaled seconds: how long after the outage ended the results were posted (min, p50, max),
 with the provider's answers signalled to delivery and without (the behaviour before issue 18).
+With `--providers N` the results are spread over N providers, provider i's outage ending
+`--stagger` seconds after provider i-1's (before it, if negative); each is also printed on its
+own, from its own end, with the downloads tried while it was down.
 
 The LAST line printed is one JSON object.
 """
@@ -31,6 +35,7 @@ import logging
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,7 @@ from bot.videoapi.capabilities import Capabilities  # noqa: E402
 from bot.videoapi.client import MIB, VideoClient  # noqa: E402
 from bot.videoapi.errors import APIConnectionError, VideoAPIError  # noqa: E402
 from bot.videoapi.models import ContentVariant, Video  # noqa: E402
+from bot.videoapi.providers import DEFAULT_PROVIDER  # noqa: E402
 from tests.delivery.stubs import StubFit  # noqa: E402
 from tests.delivery.test_service import CHANNEL, GUILD, OWNER, FakeDiscord  # noqa: E402
 
@@ -127,15 +133,24 @@ async def drip(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class OutageAssets:
-    """The provider's files, unreachable until `back_at` (monotonic)."""
+    """Each provider's files, unreachable until its `back_at` (monotonic)."""
 
-    def __init__(self, back_at: float) -> None:
+    def __init__(self, back_at: dict[str, float]) -> None:
         self.back_at = back_at
+        # Downloads tried while their provider was down, by provider.
+        self.failed = dict.fromkeys(back_at, 0)
 
     async def fetch(
-        self, video_id: str, variant: ContentVariant, dest: Path, *, source: Path | None = None
+        self,
+        video_id: str,
+        variant: ContentVariant,
+        dest: Path,
+        *,
+        source: Path | None = None,
+        provider: str = DEFAULT_PROVIDER,
     ) -> Path:
-        if time.monotonic() < self.back_at:
+        if time.monotonic() < self.back_at[provider]:
+            self.failed[provider] += 1
             raise APIConnectionError("could not reach the video API (ConnectError)")
         await asyncio.to_thread(dest.write_bytes, b"\0" * 1000)
         return dest
@@ -154,16 +169,28 @@ class PostedAt(FakeDiscord):
             self.results.setdefault(message_id, time.monotonic())
 
 
-async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    # How long after its provider's outage ended each result was posted, by provider.
+    after: dict[str, list[float]]
+    # Downloads tried while their provider was down, by provider.
+    failed: dict[str, int]
+
+
+async def recovery(args: argparse.Namespace, *, signalled: bool) -> Recovery:
     scale = args.scale
-    capabilities = Capabilities()
+    names = [DEFAULT_PROVIDER, *(f"provider_{i}" for i in range(1, args.providers))]
+    capabilities = {name: Capabilities() for name in names}
     discord = PostedAt()
     started = time.monotonic()
-    back_at = started + args.outage * scale
+    back_at = {
+        name: started + (args.outage + i * args.stagger) * scale for i, name in enumerate(names)
+    }
     with tempfile.TemporaryDirectory() as folder:
         async with await SqliteDatabase.open(Path(folder) / "bench.sqlite3") as db:
             videos = VideoRepository(db)
-            files = ResultFiles(OutageAssets(back_at), StubFit(500))  # type: ignore[arg-type]
+            assets = OutageAssets(back_at)
+            files = ResultFiles(assets, StubFit(500))  # type: ignore[arg-type]
             delivery = Delivery(
                 discord,  # type: ignore[arg-type]
                 videos,
@@ -179,8 +206,9 @@ async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
             async def tracker() -> None:
                 while True:
                     await asyncio.sleep(args.poll * scale)
-                    if signalled and time.monotonic() >= back_at:
-                        capabilities.answered()
+                    for name, known in capabilities.items():
+                        if signalled and time.monotonic() >= back_at[name]:
+                            known.answered()
 
             polling = asyncio.create_task(tracker())
             for n in range(args.videos):
@@ -194,13 +222,19 @@ async def recovery(args: argparse.Namespace, *, signalled: bool) -> list[float]:
                     model="sora-2",
                     size="720x1280",
                     seconds="4",
+                    provider=names[n % len(names)],
                 )
                 await videos.set_status_message(row.id, CHANNEL, 10_000 + n)
                 events.put_nowait(JobEvent(row, None, None))
-            await asyncio.wait_for(delivery_done(discord, args.videos), args.outage * scale * 20)
+            longest = max(back_at.values()) - started
+            await asyncio.wait_for(delivery_done(discord, args.videos), longest * 20)
             polling.cancel()
             await delivery.stop()
-    return [(at - back_at) / scale for at in discord.results.values()]
+    after: dict[str, list[float]] = {name: [] for name in names}
+    for message_id, at in discord.results.items():
+        name = names[(message_id - 10_000) % len(names)]
+        after[name].append((at - back_at[name]) / scale)
+    return Recovery(after, assets.failed)
 
 
 async def delivery_done(discord: PostedAt, count: int) -> None:
@@ -220,14 +254,29 @@ def spread(values: list[float]) -> dict[str, float | None]:
 
 
 async def outage(args: argparse.Namespace) -> dict[str, Any]:
-    after = await recovery(args, signalled=True)
-    before = await recovery(args, signalled=False)
-    return {
+    signalled = await recovery(args, signalled=True)
+    unsignalled = await recovery(args, signalled=False)
+    after, before = signalled.after, unsignalled.after
+    figures: dict[str, Any] = {
         "outage_s": args.outage,
         "results": args.videos,
-        "posted_after_outage_s": spread(after),
-        "posted_after_outage_s_without_answers": spread(before),
+        "posted_after_outage_s": spread([s for values in after.values() for s in values]),
+        "posted_after_outage_s_without_answers": spread(
+            [s for values in before.values() for s in values]
+        ),
     }
+    if len(after) > 1:
+        figures["stagger_s"] = args.stagger
+        figures["by_provider"] = {
+            name: {
+                "with_answers": spread(after[name]),
+                "without_answers": spread(before[name]),
+                "downloads_tried_while_down": signalled.failed[name],
+                "downloads_tried_while_down_without_answers": unsignalled.failed[name],
+            }
+            for name in after
+        }
+    return figures
 
 
 async def main() -> None:
@@ -239,6 +288,8 @@ async def main() -> None:
     parser.add_argument("--poll", type=float, default=5.0)
     parser.add_argument("--videos", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.05)
+    parser.add_argument("--providers", type=int, default=1)
+    parser.add_argument("--stagger", type=float, default=60.0)
     args = parser.parse_args()
     # The server's side of a connection the client cut short is no news here.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)

@@ -13,7 +13,7 @@ import functools
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,6 @@ from bot.storage import (
     ReplyRepository,
     SqliteDatabase,
     VideoRepository,
-    VideoRow,
     open_database,
 )
 from bot.storage.rules import RulesRepository
@@ -61,7 +60,6 @@ from bot.tracker.service import Tracker
 from bot.videoapi.backend import VideoBackend
 from bot.videoapi.client import MIB, VideoClient
 from bot.videoapi.health import Health, watched
-from bot.videoapi.models import Operation
 from bot.videoapi.openrouter.client import OpenRouterClient
 from bot.videoapi.providers import DEFAULT_PROVIDER, Providers, ProviderSpec, routed
 
@@ -69,8 +67,6 @@ if TYPE_CHECKING:
     from bot.storage.notices import ChangeFeed
 
 log = logging.getLogger("videobot")
-
-ResultButtons = Callable[[VideoRow, frozenset[Operation]], list[buttons.VideoAction]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +154,10 @@ def build_parts(
         client,
         videos,
         files,
-        providers.primary.capabilities,
-        views=CardViews(result_buttons(providers), buttons.waiting_buttons),
+        # Each provider's client, by name: what it serves (a card's buttons) and when it answers
+        # again (its jobs' results waiting out its failure go then).
+        {name: backend.capabilities for name, backend in providers},
+        views=CardViews(buttons.result_buttons, buttons.waiting_buttons),
         edit_interval=tuning.edit_interval,
         retry_base=settings.delivery_retry_seconds,
         retry_max=settings.delivery_retry_max_seconds,
@@ -222,19 +220,6 @@ def moderation_of(settings: Settings, session: aiohttp.ClientSession) -> Moderat
         settings.moderation_api_key,
         model=settings.moderation_model,
     )
-
-
-def result_buttons(providers: Providers) -> ResultButtons:
-    """A finished card's buttons by what the provider that made its video serves (delivery
-    hands in the first provider's; a removed provider serves nothing)."""
-
-    def view(row: VideoRow, first: frozenset[Operation]) -> list[buttons.VideoAction]:
-        lacking = frozenset(Operation)
-        if row.provider in providers:
-            lacking = providers.get(row.provider).unsupported
-        return buttons.result_buttons(row, lacking)
-
-    return view
 
 
 def build_bot(

@@ -13,10 +13,11 @@ not record it (it stalled, lost the database, or died) is recorded, never posted
 card of a job whose process died before posting it goes into that process's deferred reply.
 Delivery never gives up while the provider still has the files: attempts back off (capped,
 with jitter) and the next one's time is stored, so a restart keeps the schedule; one that
-waits out a provider failure goes as soon as the provider answers again. A result that no
-retry can post (not a video, over every cap) ends at once with its reason on the card. A
-result posted but not recorded (the database or the disk failing) is recorded again from
-memory, never posted again, and no failure ends the card's task.
+waits out a provider failure goes as soon as that provider (the row's) answers again, while
+the results of other providers keep their backoff. A result that no retry can post (not a
+video, over every cap) ends at once with its reason on the card. A result posted but not
+recorded (the database or the disk failing) is recorded again from memory, never posted
+again, and no failure ends the card's task.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import datetime
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -91,8 +92,8 @@ class _Card:
     last_edit: float = float("-inf")
     # Not before this (the bot's monotonic clock): the next attempt after a failure.
     retry_at: float = float("-inf")
-    # When the last attempt failed, and whether the provider failed it: then the provider's
-    # next answer to any request brings the retry forward.
+    # When the last attempt failed, and whether the provider failed it: then that provider's
+    # (the row's) next answer to any request brings the retry forward.
     failed_at: float = float("-inf")
     awaits_provider: bool = False
     # Failures counted here too: the database that would count them may be what fails.
@@ -167,7 +168,7 @@ class Delivery:
         client: discord.Client,
         videos: VideoRepository,
         files: ResultFiles,
-        capabilities: Capabilities,
+        capabilities: Mapping[str, Capabilities],
         *,
         views: CardViews,
         edit_interval: float = 5.0,
@@ -181,6 +182,8 @@ class Delivery:
         self._client = client
         self._videos = videos
         self._files = files
+        # What each configured provider's client learned, by name: which operations it serves,
+        # and when it answers again.
         self._capabilities = capabilities
         self._views = views
         self._edit_interval = edit_interval
@@ -190,7 +193,7 @@ class Delivery:
         self._wall = wall
         self._cards: dict[int, _Card] = {}
         self._task: asyncio.Task[None] | None = None
-        self._watch: asyncio.Task[None] | None = None
+        self._watches: list[asyncio.Task[None]] = []
         self._backoff = Backoff(base_delay=retry_base, max_delay=retry_max)
         # With other processes on the database, only the job's lease holder writes its card.
         self._leases = leases
@@ -201,12 +204,18 @@ class Delivery:
 
     def start(self, events: asyncio.Queue[JobEvent]) -> None:
         self._task = asyncio.create_task(self._consume(events), name="videobot-delivery")
-        self._watch = asyncio.create_task(self._provider_back(), name="videobot-delivery-wake")
+        self._watches = [
+            asyncio.create_task(
+                self._provider_back(name, capabilities), name=f"videobot-delivery-wake-{name}"
+            )
+            for name, capabilities in self._capabilities.items()
+        ]
 
     async def stop(self) -> None:
         cards = (card.task for card in self._cards.values())
-        await cancel_and_wait(self._task, self._watch, *cards)
-        self._task = self._watch = None
+        await cancel_and_wait(self._task, *self._watches, *cards)
+        self._task = None
+        self._watches = []
 
     @property
     def pending(self) -> frozenset[int]:
@@ -349,7 +358,7 @@ class Delivery:
                 lineage,
                 note,
                 media=[f.filename for f in files],
-                buttons=self._views.result(row, self._capabilities.unsupported),
+                buttons=self._result_buttons(row),
             )
             await interaction.edit_original_response(
                 view=layout, attachments=[discord_file(f) for f in files]
@@ -411,16 +420,18 @@ class Delivery:
             card.predicted_end = event.predicted_end
             self._schedule(card)
 
-    async def _provider_back(self) -> None:
-        """The provider answered a request: results that wait out its failure go now.
+    async def _provider_back(self, provider: str, capabilities: Capabilities) -> None:
+        """`provider` answered a request: results of its jobs that wait out its failure go
+        now; those of other providers keep their backoff (a removed provider has no client
+        here, and its results end at once anyway: Undeliverable).
 
         Once per failure, and never sooner than `retry_base` after it, so a provider that
         answers the tracker while it fails downloads is not asked at every poll.
         """
         while True:
-            await self._capabilities.next_answer()
+            await capabilities.next_answer()
             for card in list(self._cards.values()):
-                if card.awaits_provider:
+                if card.awaits_provider and card.row.provider == provider:
                     card.awaits_provider = False
                     card.retry_at = min(card.retry_at, card.failed_at + self._retry_base)
                     card.wake.set()
@@ -602,7 +613,13 @@ class Delivery:
         row = card.row
         if row.waiting:
             return self._views.waiting(row)
-        return self._views.result(row, self._capabilities.unsupported)
+        return self._result_buttons(row)
+
+    def _result_buttons(self, row: VideoRow) -> Sequence[discord.ui.Item[Any]]:
+        """The buttons of what the provider that made the video serves (a removed one: none)."""
+        known = self._capabilities.get(row.provider)
+        lacking = known.unsupported if known is not None else frozenset(Operation)
+        return self._views.result(row, lacking)
 
     async def _show_result(
         self, card: _Card, row: VideoRow, files: list[Upload], note: str | None, limit: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from bot.videoapi.errors import (
     RedirectRefusedError,
     ResponseTooLargeError,
 )
-from bot.videoapi.models import ContentVariant, Video
+from bot.videoapi.models import ContentVariant, Operation, Video
+from bot.videoapi.providers import DEFAULT_PROVIDER
 from tests import cards
 
 from .stubs import StubAssets, StubFit
@@ -42,6 +43,8 @@ OWNER = 11
 GUILD = 22
 CHANNEL = 33
 CARD = 5000
+# A second configured provider, beside the default one.
+SECOND = "second"
 
 
 class Response:
@@ -263,7 +266,9 @@ class Env:
     def __init__(self, videos: VideoRepository, make: Callable[..., Delivery]) -> None:
         self.videos = videos
         self.discord = FakeDiscord()
-        self.capabilities = Capabilities()
+        # Each configured provider's client, by name; the default one's is `capabilities`.
+        self.answers = {DEFAULT_PROVIDER: Capabilities(), SECOND: Capabilities()}
+        self.capabilities = self.answers[DEFAULT_PROVIDER]
         self.assets = SettlingAssets({"video": 1000, "thumbnail": 100})
         self.events: asyncio.Queue[JobEvent] = asyncio.Queue()
         self._make = make
@@ -271,12 +276,14 @@ class Env:
 
     def restart(self, **options: Any) -> Delivery:
         files = ResultFiles(self.assets, StubFit(500))  # type: ignore[arg-type]
-        self.delivery = self._make(self.discord, files, self.capabilities, **options)
+        self.delivery = self._make(self.discord, files, self.answers, **options)
         self.events = asyncio.Queue()
         self.delivery.start(self.events)
         return self.delivery
 
-    async def job(self, video_id: str = "video_1", **changes: Any) -> VideoRow:
+    async def job(
+        self, video_id: str = "video_1", provider: str = DEFAULT_PROVIDER, **changes: Any
+    ) -> VideoRow:
         body: dict[str, Any] = {
             "id": video_id,
             "status": "queued",
@@ -295,6 +302,7 @@ class Env:
             model="sora-2",
             size="720x1280",
             seconds="4",
+            provider=provider,
         )
 
     async def refresh(self, row: VideoRow, **changes: Any) -> VideoRow:
@@ -340,14 +348,17 @@ async def env(database: Database) -> AsyncIterator[Env]:
     made: list[Delivery] = []
 
     def make(
-        client: FakeDiscord, files: ResultFiles, capabilities: Capabilities, **options: Any
+        client: FakeDiscord,
+        files: ResultFiles,
+        answers: Mapping[str, Capabilities],
+        **options: Any,
     ) -> Delivery:
         options = {"edit_interval": 0.2, "retry_base": 0.1, "retry_max": 0.15} | options
         delivery = Delivery(
             client,  # type: ignore[arg-type]
             videos,
             files,
-            capabilities,
+            answers,
             views=CardViews(result_buttons, waiting_buttons),
             wall=lambda: float(WALL),
             **options,
@@ -383,6 +394,25 @@ async def test_progress_edits_are_coalesced_and_spaced(env: Env) -> None:
     edits = [s for s in env.discord.shown if s.route == "edit"]
     assert len(edits) == 2
     assert edits[1].at >= edits[0].at + 0.2
+
+
+async def test_a_result_card_offers_what_its_own_provider_serves(env: Env) -> None:
+    # The second provider refused remix; the default one serves it; a removed one serves none.
+    env.answers[SECOND].record(Operation.REMIX, served=False)
+    made = ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2"), ("removed", "video_3"))
+    rows = [
+        await env.done(await env.posted(await env.job(video_id, provider)))
+        for provider, video_id in made
+    ]
+    for row in rows:
+        await env.publish(row)
+    await env.settle()
+    shown = {s.message_id: s.buttons or [] for s in env.discord.shown if s.files}
+    default, second, removed = (shown[CARD], shown[CARD + 1], shown[CARD + 2])
+    assert f"videobot:v2:remix:{rows[0].key}" in default
+    assert f"videobot:v2:remix:{rows[1].key}" not in second
+    assert f"videobot:v2:delete:{rows[1].key}" in second
+    assert removed == []
 
 
 async def test_an_event_that_changes_nothing_shown_makes_no_edit(env: Env) -> None:
@@ -710,6 +740,53 @@ async def test_a_result_waiting_out_a_provider_failure_goes_when_the_provider_an
 
     assert env.discord.shown[-1].files == [f"video-{row.key}.mp4"]
     assert (await env.stored(row)).delivered_at is not None
+
+
+async def test_a_provider_answering_again_wakes_only_the_results_of_its_own_jobs(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.restart(retry_base=0.05, retry_max=3600.0)
+    failed = on_failure(env.videos, monkeypatch)
+    # One finished job at each provider (and one of a provider no longer configured), whose
+    # next try after many failures is minutes away.
+    rows: dict[str, VideoRow] = {}
+    made = ((DEFAULT_PROVIDER, "video_1"), (SECOND, "video_2"), ("removed", "video_3"))
+    for provider, video_id in made:
+        row = await env.done(await env.posted(await env.job(video_id, provider)))
+        for _ in range(12):
+            await env.videos.delivery_failed(row.id, WALL)
+        rows[provider] = row = await env.stored(row)
+        env.assets.failures = [APIConnectionError("could not reach the video API")]
+        failed.clear()
+        await env.publish(row)
+        await asyncio.wait_for(failed.wait(), 10)
+    cards_ = {provider: env.delivery._cards[row.key] for provider, row in rows.items()}
+    assert all(card.retry_at > time.monotonic() + 60 for card in cards_.values())
+
+    # The default provider is back: its result goes now, the second one's keeps its backoff.
+    first = cards_[DEFAULT_PROVIDER].task
+    assert first is not None
+    env.capabilities.answered()
+    await asyncio.wait_for(first, 10)
+    assert (await env.stored(rows[DEFAULT_PROVIDER])).delivered_at is not None
+    assert cards_[SECOND].retry_at > time.monotonic() + 60
+    assert (await env.stored(rows[SECOND])).delivered_at is None
+
+    # Then the second provider answers too: its own result goes. No answer is the removed
+    # provider's: its result is not tried again early.
+    second = cards_[SECOND].task
+    assert second is not None
+    env.answers[SECOND].answered()
+    await asyncio.wait_for(second, 10)
+    assert (await env.stored(rows[SECOND])).delivered_at is not None
+    assert cards_["removed"].retry_at > time.monotonic() + 60
+    assert [video_id for video_id, *_ in env.assets.fetched] == [
+        "video_1",
+        "video_2",
+        "video_3",
+        "video_1",
+        "video_2",
+    ]
 
 
 async def test_a_discord_failure_is_not_retried_early_when_the_provider_answers(
