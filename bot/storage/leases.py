@@ -68,12 +68,22 @@ _HELD_WAITING = (
 )
 _LET_GO = "UPDATE job_leases SET expires_at = 0 WHERE video_key = ? AND holder = ?"
 # Leases of jobs delivered or deleted since are dropped rather than renewed.
+_DONE = (
+    "EXISTS (SELECT 1 FROM videos WHERE videos.key = job_leases.video_key"
+    " AND (videos.delivered_at IS NOT NULL OR videos.deleted_at IS NOT NULL))"
+)
 _DROP_DONE = (
     "DELETE FROM job_leases WHERE holder = ? AND video_key IN"
     " (SELECT key FROM videos WHERE delivered_at IS NOT NULL OR deleted_at IS NOT NULL)"
 )
+# One statement a round: the live leases of unfinished jobs are extended, and every lease of a
+# finished job comes back flagged (unchanged), so the drop is sent only in a round that has one.
+# Params: now, until, holder, now.
 _RENEW = (
-    "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
+    f"UPDATE job_leases SET expires_at = CASE WHEN expires_at < ? OR {_DONE}"
+    " THEN expires_at ELSE ? END"
+    f" WHERE holder = ? AND (expires_at >= ? OR {_DONE})"
+    f" RETURNING video_key, CASE WHEN {_DONE} THEN 1 ELSE 0 END"
 )
 _HOLDS = (
     "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND fence = ? AND expires_at >= ?"
@@ -140,13 +150,15 @@ class LeaseRepository:
         await self._db.execute(_LET_GO, (key, holder))
 
     async def renew(self, holder: str, until: float, now: float) -> set[int]:
-        """Extend every live lease of `holder`; the keys it still holds.
+        """Extend every live lease of `holder`; the keys it still holds. Leases of finished
+        jobs are dropped instead.
 
         A lease that ran out meanwhile is not renewed: another process may have taken it.
         """
-        await self._db.execute(_DROP_DONE, (holder,))
-        rows = await self._db.fetch_all(_RENEW, (until, holder, now))
-        return {int(row[0]) for row in rows}
+        rows = await self._db.fetch_all(_RENEW, (now, until, holder, now))
+        if any(row[1] for row in rows):
+            await self._db.execute(_DROP_DONE, (holder,))
+        return {int(row[0]) for row in rows if not row[1]}
 
     async def holds(self, key: int, holder: str, fence: int, now: float) -> bool:
         """Whether `holder` still has the lease of job `key` under the grant numbered `fence`."""
