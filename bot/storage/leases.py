@@ -10,6 +10,8 @@ live lease once it may look, takes nothing. No transaction and no coordinator ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.storage.db import Database, Row
 
 # A lease is taken when it is free: no row yet, a row past its time, or a row already ours. The
@@ -83,7 +85,7 @@ _RENEW = (
     f"UPDATE job_leases SET expires_at = CASE WHEN expires_at < ? OR {_DONE}"
     " THEN expires_at ELSE ? END"
     f" WHERE holder = ? AND (expires_at >= ? OR {_DONE})"
-    f" RETURNING video_key, CASE WHEN {_DONE} THEN 1 ELSE 0 END"
+    f" RETURNING video_key, CASE WHEN {_DONE} THEN 1 ELSE 0 END AS done"
 )
 _HOLDS = (
     "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND fence = ? AND expires_at >= ?"
@@ -98,10 +100,31 @@ _LEAD = (
     " RETURNING id"
 )
 _STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
+# A round of upkeep in one statement, on PostgreSQL (SQLite runs no INSERT or UPDATE in WITH):
+# all three parts see the rows as they were when it began, and touch disjoint rows (the renewal
+# live or finished leases of the holder, the grants jobs with no live lease and not finished),
+# so it does what the three statements do one after another. Params: the renewal's, the grant's,
+# the lead's.
+_UPKEEP = (
+    f"WITH renewed AS ({_RENEW}), granted AS ({_CLAIM_FREE}), led AS ({_LEAD})"
+    " SELECT 'renewed', video_key, done FROM renewed"
+    " UNION ALL SELECT 'granted', video_key, fence FROM granted"
+    " UNION ALL SELECT 'led', id, 0 FROM led"
+)
 
 
 def _granted(rows: list[Row]) -> dict[int, int]:
     return {int(row[0]): int(row[1]) for row in rows}
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What one round of upkeep found: the leases still held, the ones newly granted (their
+    fencing numbers by key), and whether the holder leads."""
+
+    held: set[int]
+    granted: dict[int, int]
+    leading: bool
 
 
 class LeaseRepository:
@@ -155,10 +178,37 @@ class LeaseRepository:
 
         A lease that ran out meanwhile is not renewed: another process may have taken it.
         """
-        rows = await self._db.fetch_all(_RENEW, (now, until, holder, now))
+        return await self._renewed(
+            holder, await self._db.fetch_all(_RENEW, (now, until, holder, now))
+        )
+
+    async def _renewed(self, holder: str, rows: list[Row]) -> set[int]:
+        """The keys of a renewal's rows still held, once the finished ones among them are
+        dropped."""
         if any(row[1] for row in rows):
             await self._db.execute(_DROP_DONE, (holder,))
         return {int(row[0]) for row in rows if not row[1]}
+
+    async def upkeep(
+        self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
+    ) -> Upkeep:
+        """One round of `renew`, `claim_free` and `lead`, in that order: on a shared database
+        (PostgreSQL) in one statement, whatever the number of processes."""
+        # Only PostgreSQL is shared, and only it runs an INSERT or UPDATE inside WITH.
+        if not self._db.shared:
+            held = await self.renew(holder, until, now)
+            granted = await self.claim_free(
+                holder, until, now, limit, unleased_before=unleased_before
+            )
+            return Upkeep(held, granted, await self.lead(holder, until, now))
+        renewal = (now, until, holder, now)
+        grant = (holder, until, now, unleased_before, limit, now, now)
+        rows = await self._db.fetch_all(_UPKEEP, (*renewal, *grant, holder, until, now))
+        held = await self._renewed(
+            holder, [(row[1], row[2]) for row in rows if row[0] == "renewed"]
+        )
+        granted = _granted([(row[1], row[2]) for row in rows if row[0] == "granted"])
+        return Upkeep(held, granted, any(row[0] == "led" for row in rows))
 
     async def holds(self, key: int, holder: str, fence: int, now: float) -> bool:
         """Whether `holder` still has the lease of job `key` under the grant numbered `fence`."""

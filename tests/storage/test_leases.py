@@ -170,6 +170,44 @@ async def test_a_renewal_is_one_statement_unless_a_job_finished_since(
     assert counting.statements == 1
 
 
+async def test_a_round_of_upkeep_renews_takes_the_free_jobs_and_leads(
+    db: Database, videos: VideoRepository
+) -> None:
+    counting = Counting(db)
+    leases = LeaseRepository(counting)
+    running, done, lapsed, theirs, free = await keys(
+        videos, "running", "done", "lapsed", "theirs", "free"
+    )
+    for key in (running, done):
+        await leases.claim(key, "a", NOW + TTL, NOW)
+    await leases.claim(lapsed, "a", NOW + 1, NOW)
+    await leases.claim(theirs, "b", NOW + TTL, NOW)
+    assert await leases.lead("b", NOW + 1, NOW)
+    await videos.apply_refresh(api_video("done", status="completed", progress=100))
+    await videos.mark_delivered("done")
+
+    counting.statements = 0
+    later = NOW + 2
+    upkeep = await leases.upkeep("a", later + TTL, later, 100, unleased_before=later - TTL)
+    # The finished job's lease is dropped; the lapsed one is granted again under a new number.
+    assert upkeep.held == {running}
+    assert upkeep.granted == {lapsed: 2, free: 1}
+    assert upkeep.leading  # "b" led until NOW + 1
+    # On PostgreSQL one statement, and one to drop the finished job's lease.
+    assert counting.statements == (2 if db.shared else 4)
+    assert await leases.holds(running, "a", 1, later + TTL)
+    assert not await leases.holds(done, "a", 1, later)
+    assert await leases.holds(theirs, "b", 1, later)
+
+    counting.statements = 0
+    again = await leases.upkeep("a", later + 1 + TTL, later + 1, 100, unleased_before=later)
+    assert again.held == {running, lapsed, free}
+    assert again.granted == {}
+    assert again.leading
+    assert counting.statements == (1 if db.shared else 3)
+    assert not await leases.lead("b", later + 2 + TTL, later + 2)
+
+
 async def test_release_frees_every_lease_of_a_holder(db: Database, videos: VideoRepository) -> None:
     leases = LeaseRepository(db)
     first, second = await keys(videos, "one", "two")
