@@ -100,16 +100,14 @@ _LEAD = (
     " RETURNING id"
 )
 _STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
-# A round of upkeep in one statement, on PostgreSQL (SQLite runs no INSERT or UPDATE in WITH):
-# all three parts see the rows as they were when it began, and touch disjoint rows (the renewal
-# live or finished leases of the holder, the grants jobs with no live lease and not finished),
-# so it does what the three statements do one after another. Params: the renewal's, the grant's,
-# the lead's.
-_UPKEEP = (
-    f"WITH renewed AS ({_RENEW}), granted AS ({_CLAIM_FREE}), led AS ({_LEAD})"
-    " SELECT 'renewed', video_key, done FROM renewed"
-    " UNION ALL SELECT 'granted', video_key, fence FROM granted"
-    " UNION ALL SELECT 'led', id, 0 FROM led"
+# The renewal and the lead in one statement, on PostgreSQL (SQLite runs no INSERT or UPDATE in
+# WITH). They touch disjoint rows, and while one holds the leader's row it waits for no job's:
+# two processes' upkeep cannot deadlock. The grant of free jobs stays a statement of its own,
+# since with the renewal in one it could: each would hold leases the other's grant waits for.
+# Params: the renewal's, the lead's.
+_RENEW_AND_LEAD = (
+    f"WITH renewed AS ({_RENEW}), led AS ({_LEAD})"
+    " SELECT 'renewed', video_key, done FROM renewed UNION ALL SELECT 'led', id, 0 FROM led"
 )
 
 
@@ -192,23 +190,21 @@ class LeaseRepository:
     async def upkeep(
         self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
     ) -> Upkeep:
-        """One round of `renew`, `claim_free` and `lead`, in that order: on a shared database
-        (PostgreSQL) in one statement, whatever the number of processes."""
+        """One round of `renew`, `lead` and `claim_free`: on a shared database (PostgreSQL) the
+        first two in one statement."""
         # Only PostgreSQL is shared, and only it runs an INSERT or UPDATE inside WITH.
-        if not self._db.shared:
-            held = await self.renew(holder, until, now)
-            granted = await self.claim_free(
-                holder, until, now, limit, unleased_before=unleased_before
+        if self._db.shared:
+            renewal = (now, until, holder, now)
+            rows = await self._db.fetch_all(_RENEW_AND_LEAD, (*renewal, holder, until, now))
+            held = await self._renewed(
+                holder, [(row[1], row[2]) for row in rows if row[0] == "renewed"]
             )
-            return Upkeep(held, granted, await self.lead(holder, until, now))
-        renewal = (now, until, holder, now)
-        grant = (holder, until, now, unleased_before, limit, now, now)
-        rows = await self._db.fetch_all(_UPKEEP, (*renewal, *grant, holder, until, now))
-        held = await self._renewed(
-            holder, [(row[1], row[2]) for row in rows if row[0] == "renewed"]
-        )
-        granted = _granted([(row[1], row[2]) for row in rows if row[0] == "granted"])
-        return Upkeep(held, granted, any(row[0] == "led" for row in rows))
+            leading = any(row[0] == "led" for row in rows)
+        else:
+            held = await self.renew(holder, until, now)
+            leading = await self.lead(holder, until, now)
+        granted = await self.claim_free(holder, until, now, limit, unleased_before=unleased_before)
+        return Upkeep(held, granted, leading)
 
     async def holds(self, key: int, holder: str, fence: int, now: float) -> bool:
         """Whether `holder` still has the lease of job `key` under the grant numbered `fence`."""

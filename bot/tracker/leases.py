@@ -7,8 +7,7 @@ that started it, from before its billable call goes out or from when it is put i
 nobody leased is left to its starter for one lease term); the others learn of free jobs by
 polling (`claim_free`; `claim_stranded` for calls that were out when their process died,
 `waiting_here` for the line), so no coordinator is needed. A round of upkeep (renew, take the
-free jobs, lead) is one statement on PostgreSQL (`keep`): a process adds one statement a renewal
-period to the database's load.
+free jobs, lead) is two statements on PostgreSQL (`keep`), whatever the number of jobs.
 
 Asking the provider is one process's job, the leader's (one row, leased the same way): a page
 of `GET /videos` holds every process's jobs, so one process reading it serves them all, and
@@ -125,8 +124,9 @@ class Leases:
         return held
 
     async def keep(self) -> tuple[set[int], bool]:
-        """One round of upkeep, as `renew`, `claim_free` and `lead` one after another (in one
-        statement on PostgreSQL): the keys newly taken, and whether this process leads."""
+        """One round of upkeep, as `renew`, `lead` and `claim_free` one after another (the
+        first two in one statement on PostgreSQL): the keys newly taken, and whether this
+        process leads."""
         before = dict(self._fences)
         now = self._clock()
         upkeep = await self._leases.upkeep(
