@@ -101,9 +101,10 @@ _LEAD = (
 )
 _STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
 # The renewal and the lead in one statement, on PostgreSQL (SQLite runs no INSERT or UPDATE in
-# WITH). They touch disjoint rows, and while one holds the leader's row it waits for no job's:
-# two processes' upkeep cannot deadlock. The grant of free jobs stays a statement of its own,
-# since with the renewal in one it could: each would hold leases the other's grant waits for.
+# WITH). Joining them adds no wait that could deadlock: each process renews only its own leases,
+# so two rounds share only the leader's row. The grant of free jobs stays a statement of its own:
+# in one with the renewal, a process would hold leases while its grant waits for a row another
+# process's grant holds, which may be waiting for those very leases.
 # Params: the renewal's, the lead's.
 _RENEW_AND_LEAD = (
     f"WITH renewed AS ({_RENEW}), led AS ({_LEAD})"
