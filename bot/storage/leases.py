@@ -10,6 +10,8 @@ live lease once it may look, takes nothing. No transaction and no coordinator ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.storage.db import Database, Row
 
 # A lease is taken when it is free: no row yet, a row past its time, or a row already ours. The
@@ -68,12 +70,22 @@ _HELD_WAITING = (
 )
 _LET_GO = "UPDATE job_leases SET expires_at = 0 WHERE video_key = ? AND holder = ?"
 # Leases of jobs delivered or deleted since are dropped rather than renewed.
+_DONE = (
+    "EXISTS (SELECT 1 FROM videos WHERE videos.key = job_leases.video_key"
+    " AND (videos.delivered_at IS NOT NULL OR videos.deleted_at IS NOT NULL))"
+)
 _DROP_DONE = (
     "DELETE FROM job_leases WHERE holder = ? AND video_key IN"
     " (SELECT key FROM videos WHERE delivered_at IS NOT NULL OR deleted_at IS NOT NULL)"
 )
+# One statement a round: the live leases of unfinished jobs are extended, and every lease of a
+# finished job comes back flagged (unchanged), so the drop is sent only in a round that has one.
+# Params: now, until, holder, now.
 _RENEW = (
-    "UPDATE job_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING video_key"
+    f"UPDATE job_leases SET expires_at = CASE WHEN expires_at < ? OR {_DONE}"
+    " THEN expires_at ELSE ? END"
+    f" WHERE holder = ? AND (expires_at >= ? OR {_DONE})"
+    f" RETURNING video_key, CASE WHEN {_DONE} THEN 1 ELSE 0 END AS done"
 )
 _HOLDS = (
     "SELECT 1 FROM job_leases WHERE video_key = ? AND holder = ? AND fence = ? AND expires_at >= ?"
@@ -88,10 +100,30 @@ _LEAD = (
     " RETURNING id"
 )
 _STOP_LEADING = "UPDATE tracker_leader SET expires_at = 0 WHERE holder = ?"
+# The renewal and the lead in one statement, on PostgreSQL (SQLite runs no INSERT or UPDATE in
+# WITH). Joining them adds no wait that could deadlock: each process renews only its own leases,
+# so two rounds share only the leader's row. The grant of free jobs stays a statement of its own:
+# in one with the renewal, a process would hold leases while its grant waits for a row another
+# process's grant holds, which may be waiting for those very leases.
+# Params: the renewal's, the lead's.
+_RENEW_AND_LEAD = (
+    f"WITH renewed AS ({_RENEW}), led AS ({_LEAD})"
+    " SELECT 'renewed', video_key, done FROM renewed UNION ALL SELECT 'led', id, 0 FROM led"
+)
 
 
 def _granted(rows: list[Row]) -> dict[int, int]:
     return {int(row[0]): int(row[1]) for row in rows}
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What one round of upkeep found: the leases still held, the ones newly granted (their
+    fencing numbers by key), and whether the holder leads."""
+
+    held: set[int]
+    granted: dict[int, int]
+    leading: bool
 
 
 class LeaseRepository:
@@ -140,13 +172,40 @@ class LeaseRepository:
         await self._db.execute(_LET_GO, (key, holder))
 
     async def renew(self, holder: str, until: float, now: float) -> set[int]:
-        """Extend every live lease of `holder`; the keys it still holds.
+        """Extend every live lease of `holder`; the keys it still holds. Leases of finished
+        jobs are dropped instead.
 
         A lease that ran out meanwhile is not renewed: another process may have taken it.
         """
-        await self._db.execute(_DROP_DONE, (holder,))
-        rows = await self._db.fetch_all(_RENEW, (until, holder, now))
-        return {int(row[0]) for row in rows}
+        return await self._renewed(
+            holder, await self._db.fetch_all(_RENEW, (now, until, holder, now))
+        )
+
+    async def _renewed(self, holder: str, rows: list[Row]) -> set[int]:
+        """The keys of a renewal's rows still held, once the finished ones among them are
+        dropped."""
+        if any(row[1] for row in rows):
+            await self._db.execute(_DROP_DONE, (holder,))
+        return {int(row[0]) for row in rows if not row[1]}
+
+    async def upkeep(
+        self, holder: str, until: float, now: float, limit: int, *, unleased_before: float
+    ) -> Upkeep:
+        """One round of `renew`, `lead` and `claim_free`: on a shared database (PostgreSQL) the
+        first two in one statement."""
+        # Only PostgreSQL is shared, and only it runs an INSERT or UPDATE inside WITH.
+        if self._db.shared:
+            renewal = (now, until, holder, now)
+            rows = await self._db.fetch_all(_RENEW_AND_LEAD, (*renewal, holder, until, now))
+            held = await self._renewed(
+                holder, [(row[1], row[2]) for row in rows if row[0] == "renewed"]
+            )
+            leading = any(row[0] == "led" for row in rows)
+        else:
+            held = await self.renew(holder, until, now)
+            leading = await self.lead(holder, until, now)
+        granted = await self.claim_free(holder, until, now, limit, unleased_before=unleased_before)
+        return Upkeep(held, granted, leading)
 
     async def holds(self, key: int, holder: str, fence: int, now: float) -> bool:
         """Whether `holder` still has the lease of job `key` under the grant numbered `fence`."""

@@ -6,7 +6,8 @@ leases run out and whoever looks next takes the jobs over. A new job is leased b
 that started it, from before its billable call goes out or from when it is put in line (a job
 nobody leased is left to its starter for one lease term); the others learn of free jobs by
 polling (`claim_free`; `claim_stranded` for calls that were out when their process died,
-`waiting_here` for the line), so no coordinator is needed.
+`waiting_here` for the line), so no coordinator is needed. A round of upkeep (renew, take the
+free jobs, lead) is two statements on PostgreSQL (`keep`), whatever the number of jobs.
 
 Asking the provider is one process's job, the leader's (one row, leased the same way): a page
 of `GET /videos` holds every process's jobs, so one process reading it serves them all, and
@@ -119,6 +120,22 @@ class Leases:
         before = dict(self._fences)
         now = self._clock()
         held = await self._leases.renew(self.holder, now + self.ttl, now)
+        self._lost_since(before, held)
+        return held
+
+    async def keep(self) -> tuple[set[int], bool]:
+        """One round of upkeep, as `renew`, `lead` and `claim_free` one after another (the
+        first two in one statement on PostgreSQL): the keys newly taken, and whether this
+        process leads."""
+        before = dict(self._fences)
+        now = self._clock()
+        upkeep = await self._leases.upkeep(
+            self.holder, now + self.ttl, now, CLAIM_BATCH, unleased_before=now - self.ttl
+        )
+        self._lost_since(before, upkeep.held)
+        return self._granted(upkeep.granted), upkeep.leading
+
+    def _lost_since(self, before: dict[int, int], held: set[int]) -> None:
         # Only a grant held before the renewal can have been lost by it: a job let go and
         # granted again meanwhile (by another part of this process) has a new number.
         lost = {
@@ -127,7 +144,6 @@ class Leases:
             if key not in held and self._fences.get(key) == fence
         }
         self._forget(lost)
-        return held
 
     def _forget(self, keys: Iterable[int]) -> None:
         lost = {key for key in keys if self._fences.pop(key, None) is not None}

@@ -324,12 +324,11 @@ class Tracker:
             await asyncio.sleep(leases.renew_every)
             try:
                 # The leases it lost are dropped as the renewal finds them (`_lost`).
-                await leases.renew()
-                claimed = await leases.claim_free()
+                claimed, leading = await leases.keep()
                 self._held |= claimed
                 for row in await self._videos.by_keys(sorted(claimed)):
                     self._follow(row)
-                self._lead(await leases.lead())
+                self._lead(leading)
                 self._wakeup.set()
             except Exception:  # the database is away for a moment: try again next round
                 log.exception("keeping the job leases failed")

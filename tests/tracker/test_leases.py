@@ -61,7 +61,7 @@ async def test_a_job_let_go_and_granted_again_during_a_renewal_is_not_lost(
     # Recovery lets the job go while the renewal is out, and the tracker takes it again.
     repository.before = lambda: leases.let_go(job)
     repository.after = lambda: leases.claim(job)
-    assert job not in await leases.renew()
+    assert await leases.keep() == (set(), True)
 
     assert lost == []
     assert leases.fence(job) == (first or 0) + 1
@@ -81,7 +81,7 @@ async def test_a_renewal_that_finds_a_grant_taken_over_tells_the_listeners(
     now += 21.0  # "a" stopped past its lease
     assert await theirs.claim(job)
 
-    assert await mine.renew() == set()
+    assert await mine.keep() == (set(), True)
     assert lost == [{job}]
     assert mine.fence(job) is None
     assert not await mine.holds(job, 1)
