@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.interactions.who import asker_of
 from bot.media import images
 from bot.ui.choices import LABEL_MAX, allowed_offers, offer_label
+from bot.ui.layout import SELECT_OPTIONS
 from bot.ui.text import size_text
 from bot.videoapi.models import Upload
 
@@ -38,9 +39,8 @@ if TYPE_CHECKING:
 # Discord's most for a text input.
 PROMPT_MAX: Final = 4000
 CREATE_FORM_ID: Final = "videobot:v2:form:create"
-# Discord's bounds: a radio group holds 2 to 10 options, a select up to 25.
+# Discord's bound: a radio group holds 2 to 10 options (a select, `SELECT_OPTIONS`).
 RADIO_MAX: Final = 10
-SELECT_MAX: Final = 25
 PROMPT, IMAGE, MODEL, SIZE, SECONDS = "prompt", "image", "model", "size", "seconds"
 
 
@@ -102,7 +102,7 @@ def _union(values: list[tuple[str, ...]]) -> tuple[str, ...]:
 
 def _choice(custom_id: str, values: tuple[str, ...], chosen: str) -> discord.ui.Item[Any]:
     """A radio group of `values`, or a select when there are more than a radio group holds."""
-    shown = [v for v in values if len(v) <= LABEL_MAX][:SELECT_MAX]
+    shown = [v for v in values if len(v) <= LABEL_MAX][:SELECT_OPTIONS]
     if len(shown) <= RADIO_MAX:
         radio: discord.ui.RadioGroup[Any] = discord.ui.RadioGroup(custom_id=custom_id)
         for value in shown:
@@ -126,7 +126,7 @@ def create_form(
     the models the server may use across every provider (`allowed` empty: every one)."""
     named = len(providers) > 1
     offers = [o for o in allowed_offers(providers.offers(), allowed) if len(o.model) <= LABEL_MAX]
-    offers = offers[:SELECT_MAX]
+    offers = offers[:SELECT_OPTIONS]
     if not offers:
         raise UserError("No model is offered here: an admin can allow some with /limits models.")
     models = [o.model for o in offers]

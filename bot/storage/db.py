@@ -105,12 +105,6 @@ def column_list(row_type: type[Any]) -> str:
     return ", ".join(field.name for field in fields(row_type))
 
 
-def insert_sql(table: str, row_type: type[Any]) -> str:
-    """An INSERT of every column of `row_type`, to run with `dataclasses.astuple(row)`."""
-    placeholders = ", ".join("?" for _ in fields(row_type))
-    return f"INSERT INTO {table} ({column_list(row_type)}) VALUES ({placeholders})"
-
-
 def keyed_insert_sql(db: Database, table: str, row_type: type[Any]) -> str:
     """An INSERT of a row whose first field, `key`, takes the next free number; returns it.
 
