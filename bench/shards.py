@@ -50,7 +50,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,6 @@ if str(ROOT) not in sys.path:  # the PostgreSQL starter lives in tests/, not in 
 from bench.stats import percentile  # noqa: E402
 from bot.simulator import STATE_KEY, SimulatorConfig, make_app, serve_app  # noqa: E402
 from bot.storage import LeaseRepository, VideoRepository  # noqa: E402
-from bot.storage.db import ClosedOnExit, Database, Params, Row  # noqa: E402
 from bot.storage.notices import ChangeFeed  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
 from bot.tracker.budget import RequestBudget  # noqa: E402
@@ -75,6 +73,7 @@ from bot.tracker.service import Tracker  # noqa: E402
 from bot.videoapi.client import VideoClient  # noqa: E402
 from bot.videoapi.models import Operation  # noqa: E402
 from tests.postgres import running_postgres  # noqa: E402
+from tests.storage.counting import CountingDatabase  # noqa: E402
 
 LEASE_SECONDS, RENEW_SECONDS, MIN_LEASE_SECONDS = 20.0, 5.0, 5.0
 UNDELIVERED = "SELECT COUNT(*) FROM videos WHERE delivered_at IS NULL"
@@ -105,36 +104,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # -- a worker: one bot process's tracking stack -----------------------------------------------
-
-
-class CountingDatabase(ClosedOnExit):
-    """The Database protocol around another one, counting every statement."""
-
-    def __init__(self, inner: Database) -> None:
-        self.inner = inner
-        self.queries = 0
-        self.shared = inner.shared
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        self.queries += 1
-        return await self.inner.execute(sql, params)
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.queries += 1
-        return await self.inner.fetch_all(sql, params)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        self.queries += 1
-        return await self.inner.fetch_one(sql, params)
-
-    def transaction(self) -> AbstractAsyncContextManager[None]:
-        return self.inner.transaction()
-
-    def next_key(self, table: str) -> str:
-        return self.inner.next_key(table)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 class RssSampler(threading.Thread):

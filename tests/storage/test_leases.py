@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.storage import Database, LeaseRepository, ReplyRepository, VideoRepository
-from bot.storage.db import ClosedOnExit, Params, Row
+from tests.storage.counting import CountingDatabase
 
 from .conftest import OpenDb
 from .helpers import CHANNEL, CREATED_AT, GUILD, OWNER, Clock, add_video, api_video
@@ -27,36 +26,6 @@ NOT_SENT: dict[str, Any] = {
     "size": "720x1280",
     "seconds": "4",
 }
-
-
-class Counting(ClosedOnExit):
-    """The test's database, counting the statements sent to it."""
-
-    def __init__(self, inner: Database) -> None:
-        self.inner = inner
-        self.statements = 0
-        self.shared = inner.shared
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        self.statements += 1
-        return await self.inner.execute(sql, params)
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.statements += 1
-        return await self.inner.fetch_all(sql, params)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        self.statements += 1
-        return await self.inner.fetch_one(sql, params)
-
-    def transaction(self) -> AbstractAsyncContextManager[None]:
-        return self.inner.transaction()
-
-    def next_key(self, table: str) -> str:
-        return self.inner.next_key(table)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 async def keys(videos: VideoRepository, *ids: str) -> list[int]:
@@ -150,30 +119,30 @@ async def test_renew_keeps_live_leases_and_drops_finished_jobs(
 async def test_a_renewal_is_one_statement_unless_a_job_finished_since(
     db: Database, videos: VideoRepository
 ) -> None:
-    counting = Counting(db)
+    counting = CountingDatabase(db)
     leases = LeaseRepository(counting)
     running, done = await keys(videos, "running", "done")
     for key in (running, done):
         await leases.claim(key, "a", NOW + TTL, NOW)
 
-    counting.statements = 0
+    counting.queries = 0
     assert await leases.renew("a", NOW + 1 + TTL, NOW + 1) == {running, done}
-    assert counting.statements == 1
+    assert counting.queries == 1
     # A round that finds a job finished also drops its lease: one statement more, that round.
     await videos.apply_refresh(api_video("done", status="completed", progress=100))
     await videos.mark_delivered("done")
-    counting.statements = 0
+    counting.queries = 0
     assert await leases.renew("a", NOW + 2 + TTL, NOW + 2) == {running}
-    assert counting.statements == 2
-    counting.statements = 0
+    assert counting.queries == 2
+    counting.queries = 0
     assert await leases.renew("a", NOW + 3 + TTL, NOW + 3) == {running}
-    assert counting.statements == 1
+    assert counting.queries == 1
 
 
 async def test_a_round_of_upkeep_renews_takes_the_free_jobs_and_leads(
     db: Database, videos: VideoRepository
 ) -> None:
-    counting = Counting(db)
+    counting = CountingDatabase(db)
     leases = LeaseRepository(counting)
     running, done, lapsed, theirs, free = await keys(
         videos, "running", "done", "lapsed", "theirs", "free"
@@ -186,7 +155,7 @@ async def test_a_round_of_upkeep_renews_takes_the_free_jobs_and_leads(
     await videos.apply_refresh(api_video("done", status="completed", progress=100))
     await videos.mark_delivered("done")
 
-    counting.statements = 0
+    counting.queries = 0
     later = NOW + 2
     upkeep = await leases.upkeep("a", later + TTL, later, 100, unleased_before=later - TTL)
     # The finished job's lease is dropped; the lapsed one is granted again under a new number.
@@ -194,17 +163,17 @@ async def test_a_round_of_upkeep_renews_takes_the_free_jobs_and_leads(
     assert upkeep.granted == {lapsed: 2, free: 1}
     assert upkeep.leading  # "b" led until NOW + 1
     # On PostgreSQL two statements, and one to drop the finished job's lease.
-    assert counting.statements == (3 if db.shared else 4)
+    assert counting.queries == (3 if db.shared else 4)
     assert await leases.holds(running, "a", 1, later + TTL)
     assert not await leases.holds(done, "a", 1, later)
     assert await leases.holds(theirs, "b", 1, later)
 
-    counting.statements = 0
+    counting.queries = 0
     again = await leases.upkeep("a", later + 1 + TTL, later + 1, 100, unleased_before=later)
     assert again.held == {running, lapsed, free}
     assert again.granted == {}
     assert again.leading
-    assert counting.statements == (2 if db.shared else 3)
+    assert counting.queries == (2 if db.shared else 3)
     assert not await leases.lead("b", later + 2 + TTL, later + 2)
 
 
